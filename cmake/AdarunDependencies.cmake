@@ -1,0 +1,14 @@
+# Every dependency comes from a Debian package; nothing is downloaded.
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(Threads REQUIRED)
+
+# stb: Debian's libstb-dev ships the implementations compiled into libstb.
+find_path(STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)
+find_library(STB_LIBRARY stb REQUIRED)
+add_library(adarun_stb INTERFACE)
+target_include_directories(adarun_stb SYSTEM INTERFACE ${STB_INCLUDE_DIR})
+target_link_libraries(adarun_stb INTERFACE ${STB_LIBRARY})
+
+if(ADARUN_BUILD_TESTS)
+  find_package(doctest REQUIRED)
+endif()

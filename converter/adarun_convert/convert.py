@@ -1,0 +1,37 @@
+"""The conversion pipeline: load safely, infer and check the config, map and fold, write."""
+from adarun_ref import macs
+
+from .engine_tensors import engine_tensors
+from .infer_config import infer_config, load_research_yaml
+from .safe_load import load_checkpoint
+from .weight_file import weight_file_bytes, write_atomically
+
+
+def convert_state(state_dict, embedded=None, yaml_config=None, img_size=None, adaptive=None):
+    """Returns (config, tensors, notes)."""
+    cfg, notes = infer_config(state_dict, embedded, yaml_config, img_size, adaptive)
+    has_policies = any("layers_controllers" in k or "tokens_select" in k for k in state_dict)
+    tensors = engine_tensors(state_dict, cfg, drop_policies=has_policies and not cfg.adaptive)
+    return cfg, tensors, notes
+
+
+def convert_file(checkpoint, output, config_path=None, img_size=None, adaptive=None):
+    state_dict, embedded = load_checkpoint(checkpoint)
+    yaml_config = load_research_yaml(config_path) if config_path else None
+    cfg, tensors, notes = convert_state(state_dict, embedded, yaml_config, img_size, adaptive)
+    write_atomically(output, weight_file_bytes(tensors, cfg, source=str(checkpoint)))
+    return cfg, tensors, notes
+
+
+def summary(cfg, tensors):
+    lines = [f"family     adamtl ({'AdaMTL, ' + cfg.policy_mode + ' policies' if cfg.adaptive else 'static Swin MTL'}"
+             f"{', blocks' if cfg.ada_blocks else ''}{', tokens' if cfg.ada_tokens else ''})",
+             f"input      {cfg.img_size}x{cfg.img_size}, patch {cfg.patch_size}, window {cfg.window_size}"]
+    for i in range(4):
+        dim, resolution, window, shift = cfg.stage(i)
+        lines.append(f"stage {i}    dim {dim}, {cfg.depths[i]} blocks, {cfg.num_heads[i]} heads, "
+                     f"{resolution}x{resolution} tokens, window {window}{', shifted' if shift else ''}")
+    lines.append("tasks      " + ", ".join(f"{t.name} ({t.outputs})" for t in cfg.tasks))
+    lines.append(f"parameters {sum(a.size for a in tensors.values()):,} stored values")
+    lines.append(f"static MACs {macs.static_model(cfg, [t.outputs for t in cfg.tasks]) / 1e9:.3f} G (all tasks)")
+    return "\n".join(lines)

@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""Convert an AdaMTL / Swin MTL research checkpoint into an adarun weight file.
+
+usage: /usr/bin/python3 converter/convert.py CHECKPOINT.pth -o MODEL.adarun [--config research.yaml]
+       [--img-size N] [--adaptive | --no-adaptive]
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from adarun_convert import ConversionError  # noqa: E402
+from adarun_convert.convert import convert_file, summary  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help="research checkpoint (.pth): {'model': ..., 'config': ...}, a bare state_dict, ...")
+    parser.add_argument("-o", "--output", required=True, help="weight file to write")
+    parser.add_argument("--config", help="research YAML config (BASE includes resolved) to check and complete the checkpoint's")
+    parser.add_argument("--img-size", type=int, help="input size, when neither the state_dict nor a config shows it")
+    adaptive = parser.add_mutually_exclusive_group()
+    adaptive.add_argument("--adaptive", dest="adaptive", action="store_true", default=None,
+                          help="apply the policies (TRAIN.ADAPTIVE True); the default when no config is given")
+    adaptive.add_argument("--no-adaptive", dest="adaptive", action="store_false",
+                          help="ignore the policies, as the research eval path does with TRAIN.ADAPTIVE False")
+    args = parser.parse_args()
+    try:
+        cfg, tensors, notes = convert_file(args.checkpoint, args.output, args.config, args.img_size, args.adaptive)
+    except (ConversionError, OSError) as error:
+        print(f"convert: {error}", file=sys.stderr)
+        return 1
+    for note in notes:
+        print(f"note: {note}")
+    print(summary(cfg, tensors))
+    print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

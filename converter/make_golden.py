@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""Parity cases for the engine's tests, made with the PyTorch reference.
+
+For each case: a seeded random model saved as a research-format checkpoint, converted to a weight
+file with the converter, a random normalised input, and the reference's outputs, gates and MACs.
+
+usage: /usr/bin/python3 converter/make_golden.py --out DIR (--all | --quick | --cases a,b)
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from adarun_convert.convert import convert_file  # noqa: E402
+from adarun_ref import ModelConfig, TaskSpec  # noqa: E402
+from adarun_ref.checkpoint import save_research_checkpoint  # noqa: E402
+from adarun_ref.random_model import random_image, random_model  # noqa: E402
+
+TASKS = [TaskSpec("semseg", 21), TaskSpec("human_parts", 7), TaskSpec("sal", 1), TaskSpec("normals", 3)]
+SMALL = dict(img_size=224, embed_dim=16, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4], window_size=7, decoder_dim=16,
+             block_ctrl_dim=16, token_ctrl_dim=16, tasks=TASKS)
+BOTH = dict(ada_blocks=True, ada_tokens=True)
+
+# name: (config, seed, requested tasks or None, gate threshold, checkpoint layout)
+CASES = {
+    "static_small": (ModelConfig(**dict(SMALL, tasks=TASKS + [TaskSpec("edge", 1)])), 1, None, 0.0, "full"),
+    "single_small": (ModelConfig(**SMALL, **BOTH, policy_mode="single"), 2, None, 0.0, "bare"),
+    "per_task_small": (ModelConfig(**SMALL, **BOTH, policy_mode="per_task"), 3, None, 0.0, "module"),
+    "blocks_only_small": (ModelConfig(**SMALL, ada_blocks=True, policy_mode="per_task"), 14, None, 0.0, "full"),
+    "tokens_only_small": (ModelConfig(**SMALL, ada_tokens=True, policy_mode="single"), 5, None, 0.0, "full"),
+    "subset_small": (ModelConfig(**SMALL, **BOTH, policy_mode="per_task"), 6, ["normals", "semseg"], 0.0, "full"),
+    "threshold_small": (ModelConfig(**SMALL, **BOTH, policy_mode="per_task"), 7, None, 0.75, "full"),
+    "all_gates_on_small": (ModelConfig(**SMALL, **BOTH, policy_mode="per_task"), 11, None, -1e9, "full"),
+    "variants_small": (ModelConfig(**dict(SMALL, img_size=128, window_size=4), **BOTH, policy_mode="single",
+                                   ape=True, patch_norm=False, qkv_bias=False), 8, None, 0.0, "full"),
+    "window12_small": (ModelConfig(**dict(SMALL, img_size=384, window_size=12, embed_dim=8), **BOTH, policy_mode="per_task"),
+                       9, None, 0.0, "full"),
+    "swin_t_224_per_task": (ModelConfig(tasks=TASKS, **BOTH, policy_mode="per_task", decoder_dim=128), 10, None, 0.0, "full"),
+}
+QUICK = [name for name in CASES if name.endswith("_small")]
+
+
+def check_gating(name, cfg, stats):
+    """Cases meant to gate must gate: some blocks off, and a real share of tokens off."""
+    if cfg.ada_blocks and all(all(stage) for stage in stats["blocks"]):
+        raise SystemExit(f"{name}: no block is gated off; pick another seed")
+    if cfg.ada_tokens:
+        kept = [k for stage, gates in zip(stats["tokens_kept"], stats["blocks"]) for k, g in zip(stage, gates) if g]
+        total = [(cfg.img_size // 4 // 2 ** i) ** 2 for i in range(4) for g in stats["blocks"][i] if g]
+        fraction = sum(kept) / max(1, sum(total))
+        if not 0.2 <= fraction <= 0.8:
+            raise SystemExit(f"{name}: executed blocks keep {fraction:.0%} of their tokens; pick another seed")
+
+
+def make_case(root, name):
+    cfg, seed, tasks, threshold, layout = CASES[name]
+    directory = os.path.join(root, name)
+    os.makedirs(os.path.join(directory, "expected"), exist_ok=True)
+    model = random_model(cfg, seed, tasks)
+    checkpoint = os.path.join(directory, "checkpoint.pth")
+    save_research_checkpoint(model, checkpoint, layout)
+    convert_file(checkpoint, os.path.join(directory, "model.adarun"))
+    image = random_image(cfg, seed + 1000)
+    np.save(os.path.join(directory, "input.npy"), image[0].numpy().astype(np.float32))
+    outputs, stats = model.run(image, tasks, threshold)
+    if threshold == 0.0:
+        check_gating(name, cfg, stats)
+    for task, value in outputs.items():
+        np.save(os.path.join(directory, "expected", task + ".npy"), value[0].numpy().astype(np.float32))
+    stats["threshold"] = threshold
+    stats["max_abs_ref"] = max(float(v.abs().max()) for v in outputs.values())
+    with open(os.path.join(directory, "case.json"), "w") as f:
+        json.dump(stats, f)
+    os.remove(checkpoint)  # large, and rebuilt on demand
+    return stats
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true")
+    which.add_argument("--quick", action="store_true", help="the small cases only")
+    which.add_argument("--cases", help="comma-separated case names: " + ", ".join(CASES))
+    args = parser.parse_args()
+    names = list(CASES) if args.all else QUICK if args.quick else args.cases.split(",")
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        parser.error(f"unknown cases {unknown}")
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    for name in names:
+        start = time.time()
+        stats = make_case(args.out, name)
+        kept = sum(map(sum, stats["tokens_kept"]))
+        print(f"{name}: blocks {stats['blocks']}, tokens kept {kept}, "
+              f"MACs {stats['macs_executed'] / 1e6:.1f}M of {stats['macs_static'] / 1e6:.1f}M ({time.time() - start:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+// `adarun info`: what a weight file holds.
+#include <cstdio>
+
+#include "engine/cli/arguments.h"
+#include "engine/cli/commands.h"
+#include "engine/src/macs.h"
+#include "engine/src/model.h"
+
+namespace adarun::cli {
+namespace {
+
+void print_model(const Model& model) {
+  const ModelConfig& c = model.config();
+  std::printf("family        %s\n", c.family.c_str());
+  std::printf("input         %lld x %lld, patch %lld, embed %lld, window %lld%s%s\n", (long long)c.img_size, (long long)c.img_size,
+              (long long)c.patch_size, (long long)c.embed_dim, (long long)c.window_size, c.ape ? ", absolute position embedding" : "",
+              c.patch_norm ? "" : ", no patch norm");
+  for (int i = 0; i < kStages; ++i) {
+    const StageGeometry& s = c.stages[i];
+    std::printf("stage %d       dim %lld, %lld blocks, %lld heads, %lldx%lld tokens, window %lld%s\n", i, (long long)s.dim,
+                (long long)s.depth, (long long)s.heads, (long long)s.resolution, (long long)s.resolution, (long long)s.window,
+                s.shift ? ", shifted odd blocks" : "");
+  }
+  std::printf("policies      %s (blocks %s, tokens %s)\n", policy_mode_name(c.policy_mode), c.ada_blocks ? "on" : "off",
+              c.ada_tokens ? "on" : "off");
+  std::printf("decoder dim   %lld\n", (long long)c.decoder_dim);
+  int64_t decoders = 0;
+  for (const TaskInfo& task : c.tasks) {
+    std::printf("task          %s (%lld outputs)\n", task.name.c_str(), (long long)task.outputs);
+    decoders += macs::decoder(c, task.outputs);
+  }
+  std::printf("parameters    %lld\n", (long long)model.parameter_count());
+  std::printf("static MACs   %.3f G (all tasks)\n", double(macs::static_backbone(c) + decoders) * 1e-9);
+}
+
+}  // namespace
+
+Status run_info(const std::vector<std::string>& args) {
+  Arguments arguments;
+  Status status = arguments.parse(args, {"model"});
+  if (!status.is_ok()) return status;
+  if (!arguments.has("model")) return Status::error("info needs --model");
+  std::unique_ptr<Model> model;
+  status = Model::load_file(arguments.get("model"), &model);
+  if (!status.is_ok()) return Status::error(arguments.get("model") + ": " + status.message());
+  print_model(*model);
+  return Status::ok();
+}
+
+}  // namespace adarun::cli

@@ -1,0 +1,186 @@
+// The scheduler's backbone half: patch embedding, stages, gates, blocks, patch merging.
+// Gated-off work is never dispatched: a skipped block costs neither a copy nor a kernel call.
+#include <cmath>
+#include <cstring>
+
+#include "engine/src/macs.h"
+#include "engine/src/session.h"
+#include "engine/src/workspace.h"
+#include "kernels/ref/activations.h"
+#include "kernels/ref/conv2d.h"
+#include "kernels/ref/layer_norm.h"
+#include "kernels/ref/linear.h"
+#include "kernels/ref/rows.h"
+#include "kernels/ref/window_attention.h"
+
+namespace adarun {
+namespace {
+
+constexpr float kLayerNormEps = 1e-5f;
+
+void linear(const float* x, int64_t rows, const LinearWeights& layer, float* y) {
+  ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
+}
+
+void layer_norm(const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {
+  ref::layer_norm(x, rows, dim, norm.gamma, norm.beta, kLayerNormEps, y);
+}
+
+// CHW [dim, tokens] -> token-major [tokens, dim].
+void transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
+  }
+}
+
+// Writes [x0, x1, x2, x3] of every 2x2 cell (SPEC 1 patch merging order).
+void gather_merge_cells(const float* x, int64_t resolution, int64_t dim, float* merged) {
+  const int64_t half = resolution / 2;
+  const int64_t offsets[4][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};  // (row, col) of x0..x3
+  for (int64_t r = 0; r < half; ++r) {
+    for (int64_t c = 0; c < half; ++c) {
+      float* cell = merged + (r * half + c) * 4 * dim;
+      for (int part = 0; part < 4; ++part) {
+        const int64_t token = (2 * r + offsets[part][0]) * resolution + 2 * c + offsets[part][1];
+        std::memcpy(cell + part * dim, x + token * dim, sizeof(float) * dim);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Session::run_backbone(const float* input) {
+  const ModelConfig& config = model_.config();
+  const ModelWeights& weights = model_.weights();
+  Workspace& w = *workspace_;
+  const StageGeometry& first = config.stages[0];
+  const ConvWeights& embed = weights.patch_embed;
+  ref::conv2d(input, config.in_chans, config.img_size, config.img_size, embed.weight, embed.bias, embed.out, embed.kernel,
+              config.patch_size, 0, w.im2col, w.normed);
+  transpose(w.normed, first.dim, first.tokens, w.x);
+  if (weights.patch_norm.gamma) layer_norm(w.x, first.tokens, first.dim, weights.patch_norm, w.x);
+  if (weights.absolute_pos_embed) ref::add_inplace(w.x, weights.absolute_pos_embed, first.tokens * first.dim);
+  stats_.macs_executed += macs::patch_embed(config);
+  for (int i = 0; i < kStages; ++i) run_stage(i);
+}
+
+void Session::run_stage(int stage_index) {
+  const ModelConfig& config = model_.config();
+  const StageGeometry& stage = config.stages[stage_index];
+  const StageWeights& weights = model_.weights().stages[stage_index];
+  Workspace& w = *workspace_;
+  const bool gates_known = block_gate_decisions(stage_index, w.block_gates.data());
+  for (int j = 0; j < stage.depth; ++j) {
+    const bool block_on = !gates_known || w.block_gates[j];
+    stats_.blocks[stage_index][j] = block_on;
+    stats_.tokens_kept[stage_index][j] = 0;
+    if (!block_on) {
+      if (config.ada_tokens) std::fill(stats_.token_masks[stage_index][j].begin(), stats_.token_masks[stage_index][j].end(), 0);
+      continue;
+    }
+    const uint8_t* mask = nullptr;
+    int64_t kept = stage.tokens;
+    if (config.ada_tokens) {
+      kept = token_gate_decisions(stage_index, stats_.token_masks[stage_index][j].data());
+      mask = stats_.token_masks[stage_index][j].data();
+      if (kept == 0) continue;  // SPEC 2: an empty token set skips the whole block
+    }
+    stats_.tokens_kept[stage_index][j] = kept;
+    run_block(stage_index, j, mask, kept);
+  }
+  float* out = w.stage_out[stage_index];
+  if (stage.merges) {
+    gather_merge_cells(w.x, stage.resolution, stage.dim, w.merge);
+    layer_norm(w.merge, stage.out_tokens, 4 * stage.dim, weights.merge_norm, w.merge);
+    linear(w.merge, stage.out_tokens, weights.merge_reduction, out);
+    stats_.macs_executed += macs::patch_merging(stage);
+  } else {
+    std::memcpy(out, w.x, sizeof(float) * stage.tokens * stage.dim);
+  }
+  // The next stage continues from this stage's output.
+  if (stage.merges) std::memcpy(w.x, out, sizeof(float) * stage.out_tokens * stage.out_dim);
+}
+
+// Evaluates the block policies of a stage on its input; false when the model has none.
+bool Session::block_gate_decisions(int stage_index, uint8_t* gates) {
+  const ModelConfig& config = model_.config();
+  if (!config.ada_blocks) return false;
+  const StageGeometry& stage = config.stages[stage_index];
+  const StageWeights& weights = model_.weights().stages[stage_index];
+  Workspace& w = *workspace_;
+  std::fill(gates, gates + stage.depth, 0);
+  for (int p : policy_indices_) {
+    const PolicyWeights& policy = weights.block_policies[p];
+    linear(w.x, stage.tokens, policy.mlp, w.policy_hidden);
+    ref::relu(w.policy_hidden, stage.tokens * policy.mlp.out);
+    linear(w.policy_hidden, 1, policy.fc, w.policy_logits);  // the hidden map flattened token-major
+    for (int64_t j = 0; j < stage.depth; ++j) gates[j] |= w.policy_logits[j] > gate_threshold_;
+    stats_.macs_executed += macs::block_policy(config, stage);
+  }
+  return true;
+}
+
+// Evaluates the token policies on the current block input; returns how many tokens are kept.
+int64_t Session::token_gate_decisions(int stage_index, uint8_t* mask) {
+  const ModelConfig& config = model_.config();
+  const StageGeometry& stage = config.stages[stage_index];
+  const StageWeights& weights = model_.weights().stages[stage_index];
+  Workspace& w = *workspace_;
+  std::fill(mask, mask + stage.tokens, 0);
+  for (int p : policy_indices_) {
+    const PolicyWeights& policy = weights.token_policies[p];
+    linear(w.x, stage.tokens, policy.mlp, w.policy_hidden);
+    ref::relu(w.policy_hidden, stage.tokens * policy.mlp.out);
+    linear(w.policy_hidden, stage.tokens, policy.fc, w.policy_logits);
+    for (int64_t t = 0; t < stage.tokens; ++t) mask[t] |= w.policy_logits[t] > gate_threshold_;
+    stats_.macs_executed += macs::token_policy(config, stage);
+  }
+  int64_t kept = 0;
+  for (int64_t t = 0; t < stage.tokens; ++t) {
+    if (mask[t]) w.kept_index[kept++] = static_cast<int32_t>(t);
+  }
+  return kept;
+}
+
+// x += Attn(LN1(x)); t = LN2(x); t[kept] = MLP(t[kept]); x += t   (SPEC 2, block semantics 3).
+void Session::run_block(int stage_index, int block_index, const uint8_t* mask, int64_t kept) {
+  const StageGeometry& stage = model_.config().stages[stage_index];
+  const BlockWeights& block = model_.weights().stages[stage_index].blocks[block_index];
+  const WindowPlan& plan = window_plans_[stage_index];
+  Workspace& w = *workspace_;
+  const int64_t tokens = stage.tokens, dim = stage.dim, n = stage.window_tokens;
+  const bool shifted = stage.shift > 0 && block_index % 2 == 1;
+  const int32_t* order = shifted ? plan.shifted_order.data() : plan.plain_order.data();
+
+  layer_norm(w.x, tokens, dim, block.norm1, w.normed);
+  ref::gather_rows(w.normed, order, tokens, dim, w.windows);
+  linear(w.windows, tokens, block.qkv, w.qkv);
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(stage.head_dim)));
+  for (int64_t win = 0; win < stage.windows; ++win) {
+    const float* window_mask = shifted ? plan.shifted_mask.data() + win * n * n : nullptr;
+    ref::window_attention(w.qkv + win * n * 3 * dim, n, stage.heads, stage.head_dim, block.rel_bias, window_mask, scale, w.scores,
+                          w.attention + win * n * dim);
+  }
+  linear(w.attention, tokens, block.proj, w.projected);
+  ref::scatter_add_rows(w.projected, order, tokens, dim, w.x);
+  stats_.macs_executed += macs::block_attention(stage);
+
+  layer_norm(w.x, tokens, dim, block.norm2, w.normed);
+  if (mask) {
+    ref::gather_rows(w.normed, w.kept_index.data(), kept, dim, w.mlp_rows);
+    linear(w.mlp_rows, kept, block.fc1, w.mlp_hidden);
+    ref::gelu(w.mlp_hidden, kept * stage.mlp_hidden);
+    linear(w.mlp_hidden, kept, block.fc2, w.mlp_out);
+    ref::scatter_rows(w.mlp_out, w.kept_index.data(), kept, dim, w.normed);
+    ref::add_inplace(w.x, w.normed, tokens * dim);  // unselected rows add LN2(x) itself, as trained
+  } else {
+    linear(w.normed, tokens, block.fc1, w.mlp_hidden);
+    ref::gelu(w.mlp_hidden, tokens * stage.mlp_hidden);
+    linear(w.mlp_hidden, tokens, block.fc2, w.mlp_out);
+    ref::add_inplace(w.x, w.mlp_out, tokens * dim);
+  }
+  stats_.macs_executed += macs::block_mlp(stage, kept);
+}
+
+}  // namespace adarun

@@ -1,0 +1,196 @@
+#include "engine/src/config.h"
+
+#include <cmath>
+
+#include "weights/json.h"
+
+namespace adarun {
+namespace {
+
+// Reads config fields, remembering the first error so callers can chain reads.
+class FieldReader {
+ public:
+  explicit FieldReader(const JsonValue& object) : object_(object) {}
+
+  int64_t integer(const char* key, int64_t min_value, int64_t max_value) {
+    const JsonValue* value = field(key);
+    if (!value) return 0;
+    return checked_integer(*value, key, min_value, max_value);
+  }
+
+  bool boolean(const char* key) {
+    const JsonValue* value = field(key);
+    if (!value) return false;
+    if (!value->is_bool()) return fail(std::string(key) + " must be true or false"), false;
+    return value->as_bool();
+  }
+
+  std::string string(const char* key) {
+    const JsonValue* value = field(key);
+    if (!value) return {};
+    if (!value->is_string()) return fail(std::string(key) + " must be a string"), std::string();
+    return value->as_string();
+  }
+
+  std::vector<int64_t> integers(const char* key, size_t count, int64_t min_value, int64_t max_value) {
+    const JsonValue* value = field(key);
+    if (!value) return {};
+    if (!value->is_array() || value->as_array().size() != count) {
+      return fail(std::string(key) + " must be a list of " + std::to_string(count) + " integers"), std::vector<int64_t>();
+    }
+    std::vector<int64_t> result;
+    for (const JsonValue& item : value->as_array()) result.push_back(checked_integer(item, key, min_value, max_value));
+    return result;
+  }
+
+  const JsonValue* field(const char* key) {
+    const JsonValue* value = object_.find(key);
+    if (!value) fail(std::string("missing field ") + key);
+    return value;
+  }
+
+  void fail(const std::string& message) {
+    if (error_.empty()) error_ = "model config: " + message;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  int64_t checked_integer(const JsonValue& value, const char* key, int64_t min_value, int64_t max_value) {
+    if (!value.is_number() || std::floor(value.as_number()) != value.as_number() || value.as_number() < double(min_value) ||
+        value.as_number() > double(max_value)) {
+      fail(std::string(key) + " must be an integer in [" + std::to_string(min_value) + ", " + std::to_string(max_value) + "]");
+      return 0;
+    }
+    return static_cast<int64_t>(value.as_number());
+  }
+
+  const JsonValue& object_;
+  std::string error_;
+};
+
+void read_tasks(FieldReader& reader, ModelConfig* config) {
+  const JsonValue* tasks = reader.field("tasks");
+  if (!tasks) return;
+  if (!tasks->is_array() || tasks->as_array().empty()) return reader.fail("tasks must be a non-empty list");
+  for (const JsonValue& task : tasks->as_array()) {
+    if (!task.is_object()) return reader.fail("each task must be an object");
+    FieldReader task_reader(task);
+    TaskInfo info{task_reader.string("name"), task_reader.integer("outputs", 1, 4096)};
+    if (!task_reader.error().empty()) return reader.fail(task_reader.error());
+    if (info.name.empty() || config->task_index(info.name) >= 0) return reader.fail("task names must be unique and non-empty");
+    config->tasks.push_back(info);
+  }
+}
+
+PolicyMode read_policy_mode(FieldReader& reader) {
+  const std::string mode = reader.string("policy_mode");
+  if (mode == "single") return PolicyMode::kSingle;
+  if (mode == "per_task") return PolicyMode::kPerTask;
+  if (mode != "none" && reader.error().empty()) reader.fail("policy_mode must be single, per_task or none, not " + mode);
+  return PolicyMode::kNone;
+}
+
+void read_fields(FieldReader& reader, ModelConfig* config) {
+  config->family = reader.string("family");
+  config->img_size = reader.integer("img_size", 1, 8192);
+  config->in_chans = reader.integer("in_chans", 1, 16);
+  config->patch_size = reader.integer("patch_size", 1, 64);
+  config->embed_dim = reader.integer("embed_dim", 1, 4096);
+  config->depths = reader.integers("depths", kStages, 1, 64);
+  config->num_heads = reader.integers("num_heads", kStages, 1, 1024);
+  config->mlp_hidden = reader.integers("mlp_hidden", kStages, 1, 1 << 16);
+  config->window_size = reader.integer("window_size", 1, 64);
+  config->ape = reader.boolean("ape");
+  config->patch_norm = reader.boolean("patch_norm");
+  config->ada_blocks = reader.boolean("ada_blocks");
+  config->ada_tokens = reader.boolean("ada_tokens");
+  config->policy_mode = read_policy_mode(reader);
+  config->block_ctrl_dim = reader.integer("block_ctrl_dim", 0, 4096);
+  config->token_ctrl_dim = reader.integer("token_ctrl_dim", 0, 4096);
+  config->decoder_dim = reader.integer("decoder_dim", 2, 4096);
+  read_tasks(reader, config);
+}
+
+// SPEC 1: a stage whose resolution fits in one window uses the whole grid as its window, unshifted.
+Status derive_geometry(ModelConfig* config) {
+  int64_t resolution = config->patch_resolution();
+  if (resolution * config->patch_size != config->img_size) return Status::error("model config: img_size is not a multiple of patch_size");
+  for (int i = 0; i < kStages; ++i) {
+    StageGeometry& stage = config->stages[i];
+    stage.dim = config->embed_dim << i;
+    stage.resolution = resolution;
+    stage.tokens = resolution * resolution;
+    stage.window = std::min(config->window_size, resolution);
+    stage.window_tokens = stage.window * stage.window;
+    stage.shift = resolution > config->window_size ? config->window_size / 2 : 0;
+    stage.heads = config->num_heads[i];
+    stage.depth = config->depths[i];
+    stage.mlp_hidden = config->mlp_hidden[i];
+    stage.merges = i + 1 < kStages;
+    if (resolution % stage.window != 0) return Status::error("model config: stage " + std::to_string(i) + " resolution " + std::to_string(resolution) + " is not divisible by its window " + std::to_string(stage.window));
+    if (stage.dim % stage.heads != 0) return Status::error("model config: stage " + std::to_string(i) + " dim is not divisible by its heads");
+    if (stage.merges && resolution % 2 != 0) return Status::error("model config: stage " + std::to_string(i) + " resolution is odd and cannot be merged");
+    stage.windows = stage.tokens / stage.window_tokens;
+    stage.head_dim = stage.dim / stage.heads;
+    stage.out_dim = stage.merges ? 2 * stage.dim : stage.dim;
+    stage.out_resolution = stage.merges ? resolution / 2 : resolution;
+    stage.out_tokens = stage.out_resolution * stage.out_resolution;
+    resolution = stage.out_resolution;
+  }
+  return Status::ok();
+}
+
+Status check_policy_fields(const ModelConfig& config) {
+  const bool adaptive = config.ada_blocks || config.ada_tokens;
+  if (adaptive == (config.policy_mode == PolicyMode::kNone)) {
+    return Status::error("model config: policy_mode must be none exactly when ada_blocks and ada_tokens are both false");
+  }
+  if (config.ada_blocks && config.block_ctrl_dim < 1) return Status::error("model config: block_ctrl_dim must be positive");
+  if (config.ada_tokens && config.token_ctrl_dim < 1) return Status::error("model config: token_ctrl_dim must be positive");
+  if (config.decoder_dim % 2 != 0) return Status::error("model config: decoder_dim must be even");
+  return Status::ok();
+}
+
+}  // namespace
+
+std::vector<std::string> ModelConfig::policy_names() const {
+  if (policy_mode == PolicyMode::kSingle) return {"all"};
+  std::vector<std::string> names;
+  if (policy_mode == PolicyMode::kPerTask) {
+    for (const TaskInfo& task : tasks) names.push_back(task.name);
+  }
+  return names;
+}
+
+int ModelConfig::task_index(const std::string& name) const {
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (tasks[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const char* policy_mode_name(PolicyMode mode) {
+  switch (mode) {
+    case PolicyMode::kSingle: return "single";
+    case PolicyMode::kPerTask: return "per_task";
+    case PolicyMode::kNone: break;
+  }
+  return "none";
+}
+
+Status parse_model_config(const std::string& json_text, ModelConfig* config) {
+  JsonValue root;
+  std::string error;
+  if (!parse_json(json_text, &root, &error)) return Status::error("model config is not valid JSON: " + error);
+  if (!root.is_object()) return Status::error("model config must be a JSON object");
+  FieldReader reader(root);
+  *config = ModelConfig();
+  read_fields(reader, config);
+  if (!reader.error().empty()) return Status::error(reader.error());
+  if (config->family != "adamtl") return Status::error("model config: unsupported family '" + config->family + "'");
+  Status status = check_policy_fields(*config);
+  if (!status.is_ok()) return status;
+  return derive_geometry(config);
+}
+
+}  // namespace adarun

@@ -1,0 +1,75 @@
+#pragma once
+// The model config stored in a weight file, and the geometry derived from it.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/src/status.h"
+
+namespace adarun {
+
+class JsonValue;
+
+constexpr int kStages = 4;
+
+enum class PolicyMode { kNone, kSingle, kPerTask };
+
+struct TaskInfo {
+  std::string name;
+  int64_t outputs = 0;
+};
+
+// Shapes of one backbone stage, derived from the config (SPEC 1).
+struct StageGeometry {
+  int64_t dim = 0;          // token channels inside the stage
+  int64_t resolution = 0;   // the stage's token grid is resolution x resolution
+  int64_t tokens = 0;       // resolution^2
+  int64_t window = 0;       // min(window_size, resolution)
+  int64_t window_tokens = 0;
+  int64_t windows = 0;      // number of windows
+  int64_t shift = 0;        // shift of odd blocks; 0 when resolution <= window
+  int64_t heads = 0;
+  int64_t head_dim = 0;
+  int64_t depth = 0;
+  int64_t mlp_hidden = 0;
+  bool merges = false;       // patch merging follows (stages 0..2)
+  int64_t out_dim = 0;       // stage output (after merging) as the decoders see it
+  int64_t out_resolution = 0;
+  int64_t out_tokens = 0;
+};
+
+struct ModelConfig {
+  std::string family;
+  int64_t img_size = 0;
+  int64_t in_chans = 0;
+  int64_t patch_size = 0;
+  int64_t embed_dim = 0;
+  std::vector<int64_t> depths;
+  std::vector<int64_t> num_heads;
+  std::vector<int64_t> mlp_hidden;
+  int64_t window_size = 0;
+  bool ape = false;
+  bool patch_norm = true;
+  bool ada_blocks = false;
+  bool ada_tokens = false;
+  PolicyMode policy_mode = PolicyMode::kNone;
+  int64_t block_ctrl_dim = 0;
+  int64_t token_ctrl_dim = 0;
+  int64_t decoder_dim = 0;
+  std::vector<TaskInfo> tasks;
+
+  std::array<StageGeometry, kStages> stages{};
+
+  int64_t patch_resolution() const { return img_size / patch_size; }
+  // Names of the policies in the file: "all" (single) or one per task.
+  std::vector<std::string> policy_names() const;
+  int task_index(const std::string& name) const;  // -1 when unknown
+};
+
+// Parses and checks the `config` JSON text of a weight file, then derives the stage geometry.
+Status parse_model_config(const std::string& json_text, ModelConfig* config);
+
+const char* policy_mode_name(PolicyMode mode);
+
+}  // namespace adarun

@@ -1,0 +1,62 @@
+// The scheduler's decoder half (SPEC 2): one decoder per requested task over the four stage outputs.
+#include <algorithm>
+
+#include "engine/src/macs.h"
+#include "engine/src/session.h"
+#include "engine/src/workspace.h"
+#include "kernels/ref/activations.h"
+#include "kernels/ref/conv2d.h"
+#include "kernels/ref/resize.h"
+#include "kernels/ref/rows.h"
+
+namespace adarun {
+namespace {
+
+// Same-size convolution (3x3 pad 1 or 1x1) of a CHW map; returns its MACs.
+int64_t conv_same(const ConvWeights& conv, const float* x, int64_t size, float* scratch, float* y) {
+  const int64_t pad = conv.kernel / 2;
+  ref::conv2d(x, conv.in, size, size, conv.weight, conv.bias, conv.out, conv.kernel, 1, pad, scratch, y);
+  return macs::conv(conv.in, conv.out, conv.kernel, size, size);
+}
+
+// relu(conv2(relu(conv1(x))) + shortcut(x)) into `out`, using `a` and `b` as scratch; `out` may equal `x`
+// only for an identity shortcut.
+int64_t basic_block(const BasicBlockWeights& block, const float* x, int64_t size, Workspace& w, float* out) {
+  int64_t macs = conv_same(block.conv1, x, size, w.im2col, w.conv_a);
+  ref::relu(w.conv_a, block.conv1.out * size * size);
+  macs += conv_same(block.conv2, w.conv_a, size, w.im2col, w.conv_b);
+  const int64_t count = block.conv2.out * size * size;
+  if (block.shortcut.weight) {
+    macs += conv_same(block.shortcut, x, size, w.im2col, out);
+  } else if (out != x) {
+    std::copy(x, x + count, out);
+  }
+  ref::add_inplace(out, w.conv_b, count);
+  ref::relu(out, count);
+  return macs;
+}
+
+}  // namespace
+
+void Session::run_decoder(int task_index) {
+  const ModelConfig& config = model_.config();
+  const DecoderWeights& decoder = model_.weights().decoders[task_index];
+  Workspace& w = *workspace_;
+  const int64_t half = config.decoder_dim / 2;
+  const int64_t r0 = config.stages[0].out_resolution;
+  int64_t macs = 0;
+  for (int i = 0; i < kStages; ++i) {
+    // The token-major stage output is read as CHW [dim, r, r] with no transpose, as the research code's view does.
+    const int64_t r = config.stages[i].out_resolution;
+    macs += basic_block(decoder.fuse[i].block1, w.stage_out[i], r, w, w.conv_c);
+    macs += basic_block(decoder.fuse[i].block2, w.conv_c, r, w, w.conv_c);
+    ref::resize_nearest(w.conv_c, half, r, r, r0, r0, w.concat + i * half * r0 * r0);
+  }
+  macs += conv_same(decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
+  ref::relu(w.head_hidden, half * r0 * r0);
+  macs += conv_same(decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
+  ref::resize_bilinear(w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
+  stats_.macs_executed += macs;
+}
+
+}  // namespace adarun

@@ -1,0 +1,19 @@
+#pragma once
+// Turns what a user points the CLI at into the model's input tensor (SPEC 1).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/src/status.h"
+
+namespace adarun {
+
+// Interleaved 8-bit pixels (RGB or RGBA), any size and row stride -> normalised CHW [3, size, size]:
+// bicubic resize like OpenCV's INTER_CUBIC, clamp to [0, 255], /255, ImageNet mean and std.
+Status image_to_input(const uint8_t* pixels, int64_t width, int64_t height, int64_t channels, int64_t stride_bytes, int64_t size,
+                      std::vector<float>* input);
+
+// A .jpg/.png (decoded with stb_image) or a .npy float32 [3, size, size] already normalised.
+Status load_input_file(const std::string& path, int64_t size, std::vector<float>* input);
+
+}  // namespace adarun

@@ -1,0 +1,175 @@
+#include "engine/src/model.h"
+
+#include <set>
+
+#include "weights/weight_file.h"
+
+namespace adarun {
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+// Looks tensors up by name and shape; remembers the first problem and which tensors were used.
+class TensorBinder {
+ public:
+  explicit TensorBinder(const WeightFile& file) : file_(file) {}
+
+  const float* bind(const std::string& name, const std::vector<int64_t>& shape) {
+    const TensorView* tensor = file_.find(name);
+    if (!tensor) return fail("weight file lacks tensor " + name + " " + shape_text(shape)), nullptr;
+    if (tensor->shape != shape) {
+      return fail("tensor " + name + " has shape " + shape_text(tensor->shape) + ", the config implies " + shape_text(shape)), nullptr;
+    }
+    used_.insert(name);
+    return tensor->data;
+  }
+
+  NormWeights norm(const std::string& prefix, int64_t dim) { return {bind(prefix + ".weight", {dim}), bind(prefix + ".bias", {dim})}; }
+
+  LinearWeights linear(const std::string& prefix, int64_t in, int64_t out, bool has_bias = true) {
+    LinearWeights linear{bind(prefix + ".weight", {out, in}), nullptr, in, out};
+    if (has_bias) linear.bias = bind(prefix + ".bias", {out});
+    return linear;
+  }
+
+  ConvWeights conv(const std::string& prefix, int64_t in, int64_t out, int64_t kernel) {
+    return {bind(prefix + ".weight", {out, in, kernel, kernel}), bind(prefix + ".bias", {out}), in, out, kernel};
+  }
+
+  // Every tensor in the file must be one the config implies.
+  void check_all_used() {
+    for (const TensorView& tensor : file_.tensors()) {
+      if (!used_.count(tensor.name)) return fail("weight file has unexpected tensor " + tensor.name);
+    }
+  }
+
+  void fail(const std::string& message) {
+    if (error_.empty()) error_ = message;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  const WeightFile& file_;
+  std::set<std::string> used_;
+  std::string error_;
+};
+
+BlockWeights bind_block(TensorBinder& binder, const std::string& prefix, const StageGeometry& stage) {
+  BlockWeights block;
+  block.norm1 = binder.norm(prefix + ".norm1", stage.dim);
+  block.qkv = binder.linear(prefix + ".attn.qkv", stage.dim, 3 * stage.dim);
+  block.rel_bias = binder.bind(prefix + ".attn.rel_bias", {stage.heads, stage.window_tokens, stage.window_tokens});
+  block.proj = binder.linear(prefix + ".attn.proj", stage.dim, stage.dim);
+  block.norm2 = binder.norm(prefix + ".norm2", stage.dim);
+  block.fc1 = binder.linear(prefix + ".mlp.fc1", stage.dim, stage.mlp_hidden);
+  block.fc2 = binder.linear(prefix + ".mlp.fc2", stage.mlp_hidden, stage.dim);
+  return block;
+}
+
+std::vector<PolicyWeights> bind_policies(TensorBinder& binder, const std::string& prefix, const ModelConfig& config,
+                                         int64_t dim, int64_t hidden, int64_t fc_in, int64_t fc_out) {
+  std::vector<PolicyWeights> policies;
+  for (const std::string& name : config.policy_names()) {
+    const std::string policy = prefix + "." + name;
+    policies.push_back({binder.linear(policy + ".mlp", dim, hidden), binder.linear(policy + ".fc", fc_in, fc_out)});
+  }
+  return policies;
+}
+
+StageWeights bind_stage(TensorBinder& binder, const ModelConfig& config, int index) {
+  const StageGeometry& geometry = config.stages[index];
+  const std::string prefix = "stages." + std::to_string(index);
+  StageWeights stage;
+  for (int64_t j = 0; j < geometry.depth; ++j) {
+    stage.blocks.push_back(bind_block(binder, prefix + ".blocks." + std::to_string(j), geometry));
+  }
+  if (geometry.merges) {
+    stage.merge_norm = binder.norm(prefix + ".merge.norm", 4 * geometry.dim);
+    stage.merge_reduction = binder.linear(prefix + ".merge.reduction", 4 * geometry.dim, 2 * geometry.dim, false);
+  }
+  if (config.ada_blocks) {
+    const int64_t hidden = config.block_ctrl_dim;
+    stage.block_policies = bind_policies(binder, prefix + ".block_policy", config, geometry.dim, hidden,
+                                         geometry.tokens * hidden, geometry.depth);
+  }
+  if (config.ada_tokens) {
+    const int64_t hidden = config.token_ctrl_dim;
+    stage.token_policies = bind_policies(binder, prefix + ".token_policy", config, geometry.dim, hidden, hidden, 1);
+  }
+  return stage;
+}
+
+BasicBlockWeights bind_basic_block(TensorBinder& binder, const std::string& prefix, int64_t in, int64_t out) {
+  BasicBlockWeights block;
+  block.conv1 = binder.conv(prefix + ".conv1", in, out, 3);
+  block.conv2 = binder.conv(prefix + ".conv2", out, out, 3);
+  return block;
+}
+
+DecoderWeights bind_decoder(TensorBinder& binder, const ModelConfig& config, const TaskInfo& task) {
+  const std::string prefix = "decoders." + task.name;
+  const int64_t half = config.decoder_dim / 2;
+  DecoderWeights decoder;
+  for (int i = 0; i < kStages; ++i) {
+    const std::string fuse = prefix + ".fuse." + std::to_string(i);
+    const int64_t in = config.stages[i].out_dim;
+    // The first block of each branch changes width, so it has a projection shortcut; the second has none.
+    decoder.fuse[i].block1 = bind_basic_block(binder, fuse + ".block1", in, half);
+    decoder.fuse[i].block1.shortcut = binder.conv(fuse + ".block1.shortcut", in, half, 1);
+    decoder.fuse[i].block2 = bind_basic_block(binder, fuse + ".block2", half, half);
+  }
+  decoder.head1 = binder.conv(prefix + ".head.conv1", kStages * half, half, 1);
+  decoder.head2 = binder.conv(prefix + ".head.conv2", half, task.outputs, 1);
+  return decoder;
+}
+
+ModelWeights bind_model(TensorBinder& binder, const ModelConfig& config) {
+  ModelWeights weights;
+  const int64_t embed = config.embed_dim;
+  weights.patch_embed = binder.conv("patch_embed", config.in_chans, embed, config.patch_size);
+  if (config.patch_norm) weights.patch_norm = binder.norm("patch_embed.norm", embed);
+  if (config.ape) weights.absolute_pos_embed = binder.bind("absolute_pos_embed", {config.stages[0].tokens, embed});
+  for (int i = 0; i < kStages; ++i) weights.stages[i] = bind_stage(binder, config, i);
+  for (const TaskInfo& task : config.tasks) weights.decoders.push_back(bind_decoder(binder, config, task));
+  binder.check_all_used();
+  return weights;
+}
+
+}  // namespace
+
+Model::~Model() = default;
+
+Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr<Model>* model) {
+  const std::string* config_text = file->metadata("config");
+  if (!config_text) return Status::error("weight file has no model config");
+  std::unique_ptr<Model> loaded(new Model());
+  Status status = parse_model_config(*config_text, &loaded->config_);
+  if (!status.is_ok()) return status;
+  TensorBinder binder(*file);
+  loaded->weights_ = bind_model(binder, loaded->config_);
+  if (!binder.error().empty()) return Status::error(binder.error());
+  for (const TensorView& tensor : file->tensors()) loaded->parameter_count_ += tensor.numel;
+  loaded->file_ = std::move(file);
+  *model = std::move(loaded);
+  return Status::ok();
+}
+
+Status Model::load_file(const std::string& path, std::unique_ptr<Model>* model) {
+  std::string error;
+  std::unique_ptr<WeightFile> file = WeightFile::open(path, &error);
+  if (!file) return Status::error(error);
+  return from_weight_file(std::move(file), model);
+}
+
+Status Model::load_memory(const void* data, size_t size, std::unique_ptr<Model>* model) {
+  std::string error;
+  std::unique_ptr<WeightFile> file = WeightFile::from_memory(data, size, &error);
+  if (!file) return Status::error(error);
+  return from_weight_file(std::move(file), model);
+}
+
+}  // namespace adarun

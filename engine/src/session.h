@@ -1,0 +1,58 @@
+#pragma once
+// A session runs frames on a shared, read-only Model. It owns every buffer a frame needs,
+// allocated once when it is created: a frame allocates nothing.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/src/arena.h"
+#include "engine/src/frame_stats.h"
+#include "engine/src/model.h"
+#include "engine/src/status.h"
+#include "engine/src/window_plan.h"
+
+namespace adarun {
+
+struct Workspace;
+
+class Session {
+ public:
+  static Status create(const Model& model, std::unique_ptr<Session>* session);
+  ~Session();
+
+  // Which tasks the next frames compute; empty means all. Unknown names are an error.
+  Status set_tasks(const std::vector<std::string>& names);
+  // A gate is on iff its logit > threshold (0: the trained decision).
+  void set_gate_threshold(float threshold) { gate_threshold_ = threshold; }
+  float gate_threshold() const { return gate_threshold_; }
+
+  // input: [in_chans, img_size, img_size] float, normalised (SPEC 1).
+  Status run(const float* input, int64_t count);
+
+  const Model& model() const { return model_; }
+  const std::vector<int>& task_indices() const { return task_indices_; }
+  // Raw logits [outputs, img_size, img_size] of a task of the model, valid until the next run.
+  const float* output(int task_index) const;
+  const FrameStats& stats() const { return stats_; }
+
+ private:
+  explicit Session(const Model& model);
+  void prepare_stats();
+  void run_backbone(const float* input);
+  void run_stage(int stage_index);
+  bool block_gate_decisions(int stage_index, uint8_t* gates);
+  int64_t token_gate_decisions(int stage_index, uint8_t* mask);
+  void run_block(int stage_index, int block_index, const uint8_t* mask, int64_t kept);
+  void run_decoder(int task_index);
+
+  const Model& model_;
+  std::vector<WindowPlan> window_plans_;
+  std::vector<int> task_indices_;
+  std::vector<int> policy_indices_;  // the policies OR-ed for the current tasks
+  float gate_threshold_ = 0.0f;
+  Arena arena_;
+  std::unique_ptr<Workspace> workspace_;
+  FrameStats stats_;
+};
+
+}  // namespace adarun

@@ -1,0 +1,36 @@
+#include "engine/src/stats_json.h"
+
+#include <sstream>
+
+#include "weights/json.h"
+
+namespace adarun {
+namespace {
+
+template <typename T>
+std::string nested_list(const std::vector<std::vector<T>>& lists) {
+  std::string text = "[";
+  for (size_t i = 0; i < lists.size(); ++i) {
+    text += i ? ", [" : "[";
+    for (size_t j = 0; j < lists[i].size(); ++j) text += (j ? ", " : "") + std::to_string(lists[i][j]);
+    text += "]";
+  }
+  return text + "]";
+}
+
+}  // namespace
+
+std::string stats_json(const FrameStats& stats, float gate_threshold) {
+  std::ostringstream out;
+  out << "{\n  \"tasks\": [";
+  for (size_t i = 0; i < stats.tasks.size(); ++i) out << (i ? ", " : "") << json_quote(stats.tasks[i]);
+  out << "],\n  \"gate_threshold\": " << gate_threshold;
+  out << ",\n  \"macs_executed\": " << stats.macs_executed;
+  out << ",\n  \"macs_static\": " << stats.macs_static;
+  out << ",\n  \"blocks\": " << nested_list(stats.blocks);
+  out << ",\n  \"tokens_kept\": " << nested_list(stats.tokens_kept);
+  out << ",\n  \"milliseconds\": " << stats.milliseconds << "\n}\n";
+  return out.str();
+}
+
+}  // namespace adarun

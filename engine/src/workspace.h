@@ -1,0 +1,47 @@
+#pragma once
+// The buffers of one session, all inside its arena. Sizes are the maxima over stages and tasks.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "engine/src/arena.h"
+#include "engine/src/config.h"
+
+namespace adarun {
+
+struct Workspace {
+  // Backbone
+  float* x = nullptr;             // the residual stream [tokens, dim]
+  float* normed = nullptr;        // LN output, MLP residual branch
+  float* windows = nullptr;       // normed rows in window order
+  float* qkv = nullptr;
+  float* attention = nullptr;     // attention output in window order
+  float* projected = nullptr;
+  float* mlp_rows = nullptr;      // kept rows gathered for the MLP
+  float* mlp_hidden = nullptr;
+  float* mlp_out = nullptr;
+  float* scores = nullptr;        // one window's attention scores
+  float* merge = nullptr;         // patch merging's [tokens/4, 4 dim]
+  float* policy_hidden = nullptr;
+  float* policy_logits = nullptr;
+  float* im2col = nullptr;        // convolution scratch (patch embed and decoders)
+  std::array<float*, kStages> stage_out{};
+  // Decoders
+  float* conv_a = nullptr;
+  float* conv_b = nullptr;
+  float* conv_c = nullptr;
+  float* concat = nullptr;
+  float* head_hidden = nullptr;
+  float* head_out = nullptr;
+  std::vector<float*> outputs;    // per task of the model
+  // Gate decisions
+  std::vector<uint8_t> token_mask;
+  std::vector<uint8_t> policy_mask;
+  std::vector<int32_t> kept_index;
+  std::vector<uint8_t> block_gates;
+};
+
+// Sizes every buffer for `config`, allocates them in `arena` at once and points `workspace` at them.
+bool create_workspace(const ModelConfig& config, Arena* arena, Workspace* workspace);
+
+}  // namespace adarun

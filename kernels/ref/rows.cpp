@@ -1,0 +1,23 @@
+#include "kernels/ref/rows.h"
+
+#include <cstring>
+
+namespace adarun::ref {
+
+void gather_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
+  for (int64_t i = 0; i < count; ++i) std::memcpy(dst + i * cols, src + int64_t{index[i]} * cols, sizeof(float) * cols);
+}
+
+void scatter_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
+  for (int64_t i = 0; i < count; ++i) std::memcpy(dst + int64_t{index[i]} * cols, src + i * cols, sizeof(float) * cols);
+}
+
+void scatter_add_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
+  for (int64_t i = 0; i < count; ++i) add_inplace(dst + int64_t{index[i]} * cols, src + i * cols, cols);
+}
+
+void add_inplace(float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+}  // namespace adarun::ref

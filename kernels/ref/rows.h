@@ -1,0 +1,19 @@
+#pragma once
+// Row gathers and scatters: how tokens move between grid order, window order and kept-token lists.
+#include <cstdint>
+
+namespace adarun::ref {
+
+// dst[i, :] = src[index[i], :] for i < count; rows are `cols` floats.
+void gather_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
+
+// dst[index[i], :] = src[i, :].
+void scatter_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
+
+// dst[index[i], :] += src[i, :].
+void scatter_add_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
+
+// y[i] += x[i].
+void add_inplace(float* y, const float* x, int64_t n);
+
+}  // namespace adarun::ref

@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""End-to-end tests of the `adarun` CLI: parity of `adarun infer` with the PyTorch reference on a
+golden case, and bad inputs (each must exit non-zero with one line on stderr and write nothing).
+
+usage: cli_test.py ADARUN_BINARY GOLDEN_DIR CASE
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+ADARUN, GOLDEN, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+CASE_DIR = os.path.join(GOLDEN, CASE)
+
+
+def run_adarun(*args):
+    return subprocess.run([ADARUN, *args], capture_output=True, text=True, timeout=600)
+
+
+def read_case():
+    with open(os.path.join(CASE_DIR, "case.json")) as f:
+        return json.load(f)
+
+
+class InferParity(unittest.TestCase):
+    def test_outputs_and_gates_match_reference(self):
+        case = read_case()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out")
+            result = run_adarun("infer", "--model", os.path.join(CASE_DIR, "model.adarun"),
+                                "--input", os.path.join(CASE_DIR, "input.npy"), "--out", out,
+                                "--tasks", ",".join(case["tasks"]), "--gate-threshold", repr(case["threshold"]))
+            self.assertEqual(result.returncode, 0, result.stderr)
+            print(result.stdout.strip())
+            tolerance = 1e-4 * max(1.0, case["max_abs_ref"])
+            for task in case["tasks"]:
+                got = np.load(os.path.join(out, task + ".npy"))
+                want = np.load(os.path.join(CASE_DIR, "expected", task + ".npy"))
+                self.assertEqual(got.shape, want.shape)
+                error = float(np.abs(got - want).max())
+                print(f"{task}: max|diff| {error:.3g} (tolerance {tolerance:.3g})")
+                self.assertLessEqual(error, tolerance, task)
+                with open(os.path.join(out, task + ".png"), "rb") as f:
+                    self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+            with open(os.path.join(out, "stats.json")) as f:
+                stats = json.load(f)
+            self.assertEqual(stats["tasks"], case["tasks"])
+            self.assertEqual(stats["blocks"], case["blocks"])
+            self.assertEqual(stats["tokens_kept"], case["tokens_kept"])
+            self.assertEqual(stats["macs_executed"], case["macs_executed"])
+            self.assertEqual(stats["macs_static"], case["macs_static"])
+
+
+class BadInput(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.out = os.path.join(self.tmp, "out")
+        self.model = os.path.join(CASE_DIR, "model.adarun")
+        self.input = os.path.join(CASE_DIR, "input.npy")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def assert_fails_cleanly(self, *args):
+        result = run_adarun(*args)
+        self.assertNotEqual(result.returncode, 0)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertTrue(lines[0].startswith("adarun: "), lines[0])
+        self.assertFalse(os.path.exists(self.out) and os.listdir(self.out), "output directory was written")
+        return lines[0]
+
+    def infer(self, model=None, input=None, *extra):
+        return self.assert_fails_cleanly("infer", "--model", model or self.model, "--input", input or self.input,
+                                         "--out", self.out, *extra)
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_missing_model(self):
+        self.assertIn("nope.adarun", self.infer(model=os.path.join(self.tmp, "nope.adarun")))
+
+    def test_truncated_model(self):
+        with open(self.model, "rb") as f:
+            data = f.read()
+        self.infer(model=self.write("cut.adarun", data[: len(data) // 2]))
+
+    def test_garbage_model(self):
+        self.infer(model=self.write("garbage.adarun", os.urandom(4096)))
+
+    def test_missing_input(self):
+        self.infer(None, os.path.join(self.tmp, "none.png"))
+
+    def test_wrong_input_shape(self):
+        path = os.path.join(self.tmp, "small.npy")
+        np.save(path, np.zeros((3, 8, 8), np.float32))
+        self.assertIn("shape", self.infer(None, path))
+
+    def test_wrong_input_dtype(self):
+        path = os.path.join(self.tmp, "double.npy")
+        size = read_case_size()
+        np.save(path, np.zeros((3, size, size), np.float64))
+        self.assertIn("float32", self.infer(None, path))
+
+    def test_nan_input(self):
+        path = os.path.join(self.tmp, "nan.npy")
+        size = read_case_size()
+        array = np.zeros((3, size, size), np.float32)
+        array[1, 2, 3] = np.nan
+        np.save(path, array)
+        self.assertIn("NaN", self.infer(None, path))
+
+    def test_corrupt_image(self):
+        self.infer(None, self.write("broken.png", b"\x89PNG\r\n\x1a\n" + os.urandom(100)))
+
+    def test_unknown_task(self):
+        self.assertIn("unknown task", self.infer(None, None, "--tasks", "semseg,teleportation"))
+
+    def test_bad_threads(self):
+        self.infer(None, None, "--threads", "0")
+
+    def test_missing_option(self):
+        self.assert_fails_cleanly("infer", "--model", self.model, "--out", self.out)
+
+    def test_unknown_command(self):
+        result = run_adarun("frobnicate")
+        self.assertNotEqual(result.returncode, 0)
+
+
+def read_case_size():
+    return int(np.load(os.path.join(CASE_DIR, "input.npy"), mmap_mode="r").shape[-1])
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])

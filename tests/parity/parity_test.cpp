@@ -1,0 +1,96 @@
+// Engine against the PyTorch reference: outputs within tolerance, identical gates, identical MACs.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "engine/src/session.h"
+#include "tests/parity/golden_case.h"
+
+namespace {
+
+using adarun::testing::GoldenCase;
+
+std::string mask_string(const std::vector<uint8_t>& mask) {
+  std::string text;
+  for (uint8_t bit : mask) text += bit ? '1' : '0';
+  return text;
+}
+
+void check_gates(const GoldenCase& golden, const adarun::FrameStats& stats) {
+  for (size_t i = 0; i < golden.blocks.size(); ++i) {
+    for (size_t j = 0; j < golden.blocks[i].size(); ++j) {
+      CAPTURE(i);
+      CAPTURE(j);
+      CHECK(int64_t{stats.blocks[i][j]} == golden.blocks[i][j]);
+      CHECK(stats.tokens_kept[i][j] == golden.tokens_kept[i][j]);
+      if (!golden.token_masks[i][j].empty()) CHECK(mask_string(stats.token_masks[i][j]) == golden.token_masks[i][j]);
+    }
+  }
+  CHECK(stats.macs_executed == golden.macs_executed);
+  CHECK(stats.macs_static == golden.macs_static);
+}
+
+void check_outputs(const GoldenCase& golden, const adarun::Session& session) {
+  const adarun::ModelConfig& config = session.model().config();
+  const double tolerance = 1e-4 * std::max(1.0, golden.max_abs_ref);
+  for (const std::string& task : golden.tasks) {
+    adarun::NpyArray expected;
+    REQUIRE(adarun::read_npy(golden.directory + "/expected/" + task + ".npy", &expected).is_ok());
+    const float* actual = session.output(config.task_index(task));
+    double max_diff = 0.0;
+    for (size_t k = 0; k < expected.values.size(); ++k) max_diff = std::max(max_diff, double(std::fabs(actual[k] - expected.values[k])));
+    std::printf("%-22s %-12s max|diff| %.3g (tolerance %.3g)\n", golden.name.c_str(), task.c_str(), max_diff, tolerance);
+    CAPTURE(task);
+    CHECK(max_diff <= tolerance);
+  }
+}
+
+// A second frame on the same session must not see anything left over from the first.
+void check_rerun_identical(adarun::Session& session, const std::vector<float>& input) {
+  const adarun::ModelConfig& config = session.model().config();
+  const int64_t pixels = config.img_size * config.img_size;
+  std::vector<std::vector<float>> first;
+  for (int t : session.task_indices()) first.emplace_back(session.output(t), session.output(t) + config.tasks[t].outputs * pixels);
+  REQUIRE(session.run(input.data(), static_cast<int64_t>(input.size())).is_ok());
+  for (size_t k = 0; k < first.size(); ++k) {
+    const int t = session.task_indices()[k];
+    CHECK(std::equal(first[k].begin(), first[k].end(), session.output(t)));
+  }
+}
+
+void check_case(const std::string& name) {
+  CAPTURE(name);
+  GoldenCase golden;
+  adarun::Status status = adarun::testing::load_golden_case(name, &golden);
+  REQUIRE_MESSAGE(status.is_ok(), status.message());
+  std::unique_ptr<adarun::Model> model;
+  status = adarun::Model::load_file(golden.directory + "/model.adarun", &model);
+  REQUIRE_MESSAGE(status.is_ok(), status.message());
+  std::unique_ptr<adarun::Session> session;
+  REQUIRE(adarun::Session::create(*model, &session).is_ok());
+  REQUIRE(session->set_tasks(golden.tasks).is_ok());
+  session->set_gate_threshold(golden.threshold);
+  adarun::NpyArray input;
+  REQUIRE(adarun::read_npy(golden.directory + "/input.npy", &input).is_ok());
+  REQUIRE(session->run(input.values.data(), static_cast<int64_t>(input.values.size())).is_ok());
+  CHECK(session->stats().tasks == golden.tasks);
+  check_gates(golden, session->stats());
+  check_outputs(golden, *session);
+  check_rerun_identical(*session, input.values);
+}
+
+}  // namespace
+
+TEST_CASE("parity: static Swin MTL") { check_case("static_small"); }
+TEST_CASE("parity: single policy") { check_case("single_small"); }
+TEST_CASE("parity: per_task policies") { check_case("per_task_small"); }
+TEST_CASE("parity: block gates only") { check_case("blocks_only_small"); }
+TEST_CASE("parity: token gates only") { check_case("tokens_only_small"); }
+TEST_CASE("parity: task subset") { check_case("subset_small"); }
+TEST_CASE("parity: gate threshold") { check_case("threshold_small"); }
+TEST_CASE("parity: very low threshold turns every gate on") { check_case("all_gates_on_small"); }
+TEST_CASE("parity: ape, no patch norm, no qkv bias, window 4") { check_case("variants_small"); }
+TEST_CASE("parity: window 12") { check_case("window12_small"); }
+TEST_CASE("parity: Swin-T 224 per_task, full size") { check_case("swin_t_224_per_task"); }

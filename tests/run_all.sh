@@ -1,0 +1,9 @@
+#!/bin/sh
+# The whole test suite from a fresh clone: dependencies, build, golden data, ctest.
+set -eu
+cd "$(dirname "$0")/.."
+
+cmake/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build --parallel "$(nproc)"
+ctest --test-dir build --output-on-failure --timeout 1800
