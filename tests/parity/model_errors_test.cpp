@@ -1,0 +1,72 @@
+// A weight file whose tensors disagree with its config must be refused, naming the tensor.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "engine/src/model.h"
+#include "tests/parity/golden_case.h"
+
+namespace {
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
+// Replaces `from` with `to` in the JSON header of a weight file, keeping the layout valid.
+std::string edit_header(const std::string& bytes, const std::string& from, const std::string& to) {
+  uint64_t length = 0;
+  for (int i = 0; i < 8; ++i) length |= uint64_t(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  std::string header = bytes.substr(8, length);
+  const size_t at = header.find(from);
+  REQUIRE_MESSAGE(at != std::string::npos, from);
+  header.replace(at, from.size(), to);
+  while (header.size() % 8 != 0) header += ' ';
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((uint64_t(header.size()) >> (8 * i)) & 0xff);
+  return out + header + bytes.substr(8 + length);
+}
+
+std::string load_error(const std::string& bytes) {
+  std::unique_ptr<adarun::Model> model;
+  const adarun::Status status = adarun::Model::load_memory(bytes.data(), bytes.size(), &model);
+  CHECK(model == nullptr);
+  return status.message();
+}
+
+std::string golden_model_bytes(const std::string& name = "per_task_small") {
+  return read_bytes(adarun::testing::golden_directory(name) + "/model.adarun");
+}
+
+}  // namespace
+
+TEST_CASE("model: the golden file loads from memory") {
+  const std::string bytes = golden_model_bytes();
+  REQUIRE(!bytes.empty());
+  std::unique_ptr<adarun::Model> model;
+  const adarun::Status status = adarun::Model::load_memory(bytes.data(), bytes.size(), &model);
+  REQUIRE_MESSAGE(status.is_ok(), status.message());
+  CHECK(model->config().tasks.size() == 4);
+}
+
+TEST_CASE("model: a missing tensor is named") {
+  const std::string error = load_error(edit_header(golden_model_bytes(), "\"stages.1.blocks.0.norm2.weight\"", "\"stages.1.blocks.0.norm2.wait\""));
+  CHECK_MESSAGE(error.find("lacks tensor stages.1.blocks.0.norm2.weight") != std::string::npos, error);
+}
+
+TEST_CASE("model: a config inconsistent with its tensors is refused") {
+  const std::string bytes = golden_model_bytes();
+  std::string error = load_error(edit_header(bytes, "\\\"decoder_dim\\\":16", "\\\"decoder_dim\\\":32"));
+  CHECK_MESSAGE(error.find("has shape") != std::string::npos, error);
+  error = load_error(edit_header(golden_model_bytes("static_small"), "\\\"depths\\\":[2,2,2,2]", "\\\"depths\\\":[2,2,1,2]"));
+  CHECK_MESSAGE(error.find("unexpected tensor stages.2.blocks.1") != std::string::npos, error);
+  error = load_error(edit_header(bytes, "\\\"depths\\\":[2,2,2,2]", "\\\"depths\\\":[2,2,3,2]"));
+  CHECK_MESSAGE(error.find("lacks tensor stages.2.blocks.2") != std::string::npos, error);
+  error = load_error(edit_header(bytes, "\\\"policy_mode\\\":\\\"per_task\\\"", "\\\"policy_mode\\\":\\\"sideways\\\""));
+  CHECK_MESSAGE(error.find("policy_mode") != std::string::npos, error);
+  error = load_error(edit_header(bytes, "\\\"img_size\\\":224", "\\\"img_size\\\":225"));
+  CHECK_MESSAGE(error.find("img_size") != std::string::npos, error);
+  error = load_error(edit_header(bytes, "\\\"family\\\":\\\"adamtl\\\"", "\\\"family\\\":\\\"resnet\\\""));
+  CHECK_MESSAGE(error.find("unsupported family") != std::string::npos, error);
+}
