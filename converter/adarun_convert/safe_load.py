@@ -1,72 +1,114 @@
 """Loads research checkpoints without executing pickled code.
 
-torch.load is given a pickle module whose Unpickler resolves only tensor rebuilding, plain
-containers and numpy scalars; yacs' CfgNode becomes a plain dict. Anything else (os.system,
-builtins.eval, arbitrary classes) is refused before it can run.
+A torch.save file is a zip of `data.pkl` plus one raw record per storage. We unpickle data.pkl
+with an Unpickler that resolves only tensor rebuilding, plain containers and numpy scalars
+(yacs' CfgNode becomes a plain dict), and read the storages from the zip ourselves.
+Anything else (os.system, builtins.eval, arbitrary classes) is refused before it can run.
+
+torch.load is deliberately not used: Debian's torch 1.13 ignores its pickle_module argument,
+so a restricted unpickler handed to it would never be consulted.
 """
 import collections
+import io
 import pickle
-import types
+import zipfile
 
+import numpy as np
 import torch
 
 from . import ConversionError
+
+_STORAGE_DTYPES = {
+    "FloatStorage": torch.float32, "DoubleStorage": torch.float64, "HalfStorage": torch.float16,
+    "BFloat16Storage": torch.bfloat16, "LongStorage": torch.int64, "IntStorage": torch.int32,
+    "ShortStorage": torch.int16, "CharStorage": torch.int8, "ByteStorage": torch.uint8, "BoolStorage": torch.bool,
+}
 
 
 class ConfigNode(dict):
     """Stands in for yacs.config.CfgNode: the research config as nested dicts."""
 
 
+class _StorageType:
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
+def _rebuild_tensor(storage, offset, size, stride, *unused):
+    return storage.as_strided(size, stride, offset).clone()
+
+
+def _rebuild_parameter(data, *unused):
+    return data
+
+
 _ALLOWED = {
     ("collections", "OrderedDict"): collections.OrderedDict,
-    ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
-    ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch", "Size"): torch.Size,
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
+    ("numpy.core.multiarray", "scalar"): np.core.multiarray.scalar,
+    ("numpy", "dtype"): np.dtype,
 }
-_ALLOWED_NUMPY = {"scalar", "dtype", "_reconstruct", "ndarray"}
-
-
-def _numpy_class(module, name):
-    import numpy
-    if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name in ("scalar", "_reconstruct"):
-        return getattr(numpy.core.multiarray, name)
-    if module == "numpy" and name in ("dtype", "ndarray"):
-        return getattr(numpy, name)
-    return None
 
 
 class RestrictedUnpickler(pickle.Unpickler):
+    def __init__(self, file, read_record):
+        super().__init__(file, encoding="utf-8")
+        self.read_record = read_record
+
     def find_class(self, module, name):
         if (module, name) in _ALLOWED:
             return _ALLOWED[(module, name)]
+        if module == "torch" and name in _STORAGE_DTYPES:
+            return _StorageType(_STORAGE_DTYPES[name])
         if name == "CfgNode":
             return ConfigNode
-        if name in _ALLOWED_NUMPY and module.startswith("numpy"):
-            found = _numpy_class(module, name)
-            if found is not None:
-                return found
         raise ConversionError(f"checkpoint refused: its pickle asks for {module}.{name}, which a checkpoint never needs")
 
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
+            raise ConversionError(f"checkpoint refused: unexpected persistent id {pid!r:.80}")
+        dtype, key, count = pid[1].dtype, str(pid[2]), int(pid[4])
+        data = self.read_record(key)
+        element = torch.tensor([], dtype=dtype).element_size()
+        if len(data) < count * element:
+            raise ConversionError(f"checkpoint storage {key} is truncated")
+        return torch.frombuffer(bytearray(data[:count * element]), dtype=dtype) if count else torch.empty(0, dtype=dtype)
 
-restricted_pickle = types.ModuleType("adarun_restricted_pickle")
-restricted_pickle.Unpickler = RestrictedUnpickler
-restricted_pickle.load = lambda file, **kwargs: RestrictedUnpickler(file, **kwargs).load()
-restricted_pickle.__name__ = "adarun_restricted_pickle"
+
+def _unpickle_zip(path):
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise ConversionError(f"{path}: no such file")
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ConversionError(f"{path}: not a PyTorch checkpoint in the zip format of torch.save ({error})")
+    with archive:
+        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        if len(pickles) != 1:
+            raise ConversionError(f"{path}: no data.pkl in the archive (not a torch.save file)")
+        prefix = pickles[0][: -len("data.pkl")]
+
+        def read_record(key):
+            try:
+                return archive.read(prefix + "data/" + key)
+            except KeyError:
+                raise ConversionError(f"{path}: storage record {key} is missing")
+
+        try:
+            return RestrictedUnpickler(io.BytesIO(archive.read(pickles[0])), read_record).load()
+        except ConversionError:
+            raise
+        except Exception as error:  # a damaged pickle raises many kinds
+            raise ConversionError(f"{path}: damaged checkpoint ({type(error).__name__}: {error})")
 
 
 def load_checkpoint(path):
     """Returns (state_dict, embedded config dict or None)."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", pickle_module=restricted_pickle)
-    except ConversionError:
-        raise
-    except FileNotFoundError:
-        raise ConversionError(f"{path}: no such file")
-    except Exception as error:  # torch raises many kinds for a damaged file
-        raise ConversionError(f"{path}: not a readable PyTorch checkpoint ({type(error).__name__}: {error})")
-    return split_checkpoint(checkpoint)
+    return split_checkpoint(_unpickle_zip(path))
 
 
 def split_checkpoint(checkpoint):
@@ -76,7 +118,7 @@ def split_checkpoint(checkpoint):
     for key in ("model", "state_dict"):
         if isinstance(checkpoint.get(key), dict):
             return strip_module_prefix(checkpoint[key]), config
-    if all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
+    if checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
         return strip_module_prefix(checkpoint), None
     raise ConversionError("checkpoint holds no state_dict (looked for 'model', 'state_dict', or a bare one)")
 

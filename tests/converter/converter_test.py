@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Converter tests: safe loading, config inference and checks, errors that name the key."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import torch
+
+CONVERTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
+sys.path.insert(0, CONVERTER)
+
+from adarun_convert import ConversionError  # noqa: E402
+from adarun_convert.convert import convert_state  # noqa: E402
+from adarun_convert.safe_load import load_checkpoint  # noqa: E402
+from adarun_convert.weight_file import read_weight_file  # noqa: E402
+from adarun_ref import ModelConfig, TaskSpec  # noqa: E402
+from adarun_ref.checkpoint import save_research_checkpoint  # noqa: E402
+from adarun_ref.random_model import random_model  # noqa: E402
+
+TASKS = [TaskSpec("semseg", 21), TaskSpec("normals", 3)]
+SMALL = dict(img_size=128, window_size=4, embed_dim=8, depths=[1, 1, 2, 1], num_heads=[1, 1, 2, 2], decoder_dim=8,
+             block_ctrl_dim=4, token_ctrl_dim=4, tasks=TASKS)
+
+
+class Payload:
+    """Unpickling this would run a shell command."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+class ConverterTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        self.model = random_model(ModelConfig(**SMALL, ada_blocks=True, ada_tokens=True, policy_mode="per_task"), 3)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def state(self):
+        return dict(self.model.state_dict())
+
+    def assert_error(self, text, *args, **kwargs):
+        with self.assertRaises(ConversionError) as raised:
+            convert_state(*args, **kwargs)
+        self.assertIn(text, str(raised.exception))
+
+    def test_pickle_that_calls_a_function_is_refused_without_running(self):
+        marker = self.path("pwned")
+        torch.save({"model": self.state(), "config": Payload(marker)}, self.path("evil.pth"))
+        with self.assertRaises(ConversionError) as raised:
+            load_checkpoint(self.path("evil.pth"))
+        self.assertIn("posix.system", str(raised.exception))
+        self.assertFalse(os.path.exists(marker))
+
+    def test_research_layouts_load(self):
+        for layout in ("full", "bare", "module"):
+            save_research_checkpoint(self.model, self.path(layout + ".pth"), layout)
+            state, config = load_checkpoint(self.path(layout + ".pth"))
+            self.assertEqual(set(state), set(self.state()))
+            self.assertEqual(config is not None, layout == "full")
+            if config is not None:
+                self.assertEqual(config["MODEL"]["SWIN"]["EMBED_DIM"], 8)
+
+    def test_config_inferred_from_state_dict(self):
+        cfg, tensors, _ = convert_state(self.state())
+        self.assertEqual((cfg.embed_dim, cfg.depths, cfg.num_heads, cfg.window_size, cfg.img_size),
+                         (8, [1, 1, 2, 1], [1, 1, 2, 2], 4, 128))
+        self.assertEqual((cfg.policy_mode, cfg.block_ctrl_dim, cfg.token_ctrl_dim), ("per_task", 4, 4))
+        self.assertEqual([(t.name, t.outputs) for t in cfg.tasks], [("semseg", 21), ("normals", 3)])
+        self.assertEqual(tensors["stages.0.blocks.0.attn.rel_bias"].shape, (1, 16, 16))
+
+    def test_batch_norm_is_folded(self):
+        _, tensors, _ = convert_state(self.state())
+        block = self.model.decoders["semseg"].fuse[1][2]
+        x = torch.randn(1, block.conv1.in_channels, 5, 5)
+        want = block.bn1(block.conv1(x))
+        w = torch.from_numpy(tensors["decoders.semseg.fuse.1.block1.conv1.weight"])
+        b = torch.from_numpy(tensors["decoders.semseg.fuse.1.block1.conv1.bias"])
+        got = torch.nn.functional.conv2d(x, w, b, padding=1)
+        self.assertLess(float((got - want).abs().max()), 1e-5)
+
+    def test_missing_key_is_named(self):
+        state = self.state()
+        del state["backbone.layers.2.blocks.1.mlp.fc2.bias"]
+        self.assert_error("backbone.layers.2.blocks.1.mlp.fc2.bias", state)
+
+    def test_unknown_key_is_named(self):
+        state = self.state()
+        state["backbone.layers.0.mystery.weight"] = torch.zeros(3)
+        self.assert_error("backbone.layers.0.mystery.weight", state)
+
+    def test_shape_mismatch_is_named(self):
+        state = self.state()
+        state["backbone.layers.1.blocks.0.attn.proj.weight"] = torch.zeros(16, 15)
+        self.assert_error("backbone.layers.1.blocks.0.attn.proj.weight", state)
+
+    def test_config_conflict_is_an_error(self):
+        yaml_config = {"MODEL": {"SWIN": {"EMBED_DIM": 96}}}
+        self.assert_error("EMBED_DIM = 96", self.state(), yaml_config=yaml_config)
+        self.assert_error("DATA.IMG_SIZE = 224", self.state(), yaml_config={"DATA": {"IMG_SIZE": 224}})
+        self.assert_error("tasks", self.state(), embedded={"TASKS": ["semseg", "depth"]})
+
+    def test_static_model_without_visible_size_needs_it_given(self):
+        static = random_model(ModelConfig(**dict(SMALL, img_size=32, window_size=8)), 4)
+        self.assert_error("--img-size", dict(static.state_dict()))
+        cfg, _, _ = convert_state(dict(static.state_dict()), img_size=32)
+        self.assertEqual(cfg.img_size, 32)
+
+    def test_adaptive_off_converts_as_static(self):
+        cfg, tensors, notes = convert_state(self.state(), embedded={"TRAIN": {"ADAPTIVE": False}})
+        self.assertEqual(cfg.policy_mode, "none")
+        self.assertFalse(any("policy" in name for name in tensors))
+        self.assertTrue(any("ADAPTIVE" in note for note in notes))
+
+    def test_cli_failure_leaves_no_output(self):
+        torch.save({"model": {"backbone.patch_embed.proj.weight": torch.zeros(8, 3, 4, 4)}}, self.path("broken.pth"))
+        output = self.path("out.adarun")
+        result = subprocess.run([sys.executable, os.path.join(CONVERTER, "convert.py"), self.path("broken.pth"), "-o", output],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertFalse(os.path.exists(output))
+        self.assertEqual([f for f in os.listdir(self.dir) if f.startswith(".adarun-")], [])
+
+    def test_cli_success_prints_summary_and_writes_a_readable_file(self):
+        save_research_checkpoint(self.model, self.path("model.pth"))
+        output = self.path("model.adarun")
+        result = subprocess.run([sys.executable, os.path.join(CONVERTER, "convert.py"), self.path("model.pth"), "-o", output],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for word in ("per_task", "semseg (21)", "parameters", "static MACs"):
+            self.assertIn(word, result.stdout)
+        metadata, tensors = read_weight_file(output)
+        self.assertEqual(metadata["format_version"], "1")
+        self.assertIn("patch_embed.weight", tensors)
+
+
+if __name__ == "__main__":
+    unittest.main()
