@@ -63,15 +63,19 @@ class WindowAttention(nn.Module):
         bias = self.relative_position_bias_table[self.relative_position_index.view(-1)].view(n, n, -1)
         return bias.permute(2, 0, 1)
 
-    def forward(self, x, mask):
-        windows, n, c = x.shape
-        qkv = self.qkv(x).reshape(windows, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+    def attend(self, qkv, mask):
+        """qkv [windows, n, 3C] -> the attention output before proj, [windows, n, C]."""
+        windows, n, c3 = qkv.shape
+        c = c3 // 3
+        qkv = qkv.reshape(windows, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0] * self.scale, qkv[1], qkv[2]
         scores = q @ k.transpose(-2, -1) + self.relative_bias()[None]
         if mask is not None:
             scores = scores + mask[:, None]
-        out = scores.softmax(-1) @ v
-        return self.proj(out.transpose(1, 2).reshape(windows, n, c))
+        return (scores.softmax(-1) @ v).transpose(1, 2).reshape(windows, n, c)
+
+    def forward(self, x, mask):
+        return self.proj(self.attend(self.qkv(x), mask))
 
 
 class Block(nn.Module):
@@ -84,16 +88,22 @@ class Block(nn.Module):
         self.mlp = Mlp(dim, hidden)
         self.register_buffer("attn_mask", shifted_window_mask(resolution, window, shift) if shift else None)
 
-    def attention(self, x):
+    def to_windows(self, x):
         r, c = self.resolution, x.shape[-1]
-        y = self.norm1(x).view(1, r, r, c)
+        y = x.view(1, r, r, c)
         if self.shift:
             y = torch.roll(y, (-self.shift, -self.shift), (1, 2))
-        y = self.attn(partition(y, self.window).view(-1, self.window ** 2, c), self.attn_mask)
+        return partition(y, self.window).view(-1, self.window ** 2, c)
+
+    def from_windows(self, y):
+        r, c = self.resolution, y.shape[-1]
         y = unpartition(y.view(-1, self.window, self.window, c), self.window, r, r)
         if self.shift:
             y = torch.roll(y, (self.shift, self.shift), (1, 2))
-        return x + y.view(1, r * r, c)
+        return y.reshape(1, r * r, c)
+
+    def attention(self, x):
+        return x + self.from_windows(self.attn(self.to_windows(self.norm1(x)), self.attn_mask))
 
     def forward(self, x, token_mask=None):
         """token_mask: bool [L] or None. SPEC 2: unselected tokens get x + LN2(x)."""

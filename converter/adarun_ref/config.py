@@ -30,6 +30,17 @@ class ModelConfig:
     decoder_dim: int = 128
     tasks: List[TaskSpec] = field(default_factory=list)
     num_classes: int = 0  # MTL training sets 0: the backbone carries no classification head
+    # MTLoRA (family "mtlora", SPEC 3)
+    family: str = "adamtl"
+    lora_mode: str = "matrix"  # matrix | matrixv2
+    lora_ranks: List[int] = field(default_factory=lambda: [0, 0, 0, 0])      # shared rank per stage
+    lora_task_ranks: dict = field(default_factory=dict)                       # task -> rank per stage
+    lora_shared_scale: List[float] = field(default_factory=lambda: [1.0] * 4)
+    lora_task_scale: dict = field(default_factory=dict)                       # task -> scale per stage
+    lora_layers: tuple = ("qkv", "proj", "fc1", "fc2")                        # which linears carry LoRA
+    lora_downsampler: bool = False                                            # patch merging reduction too
+    decoder_channels: List[int] = field(default_factory=lambda: [18, 36, 72, 144])
+    decoder_downsampler: bool = True
 
     @property
     def adaptive(self):

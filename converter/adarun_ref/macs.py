@@ -65,3 +65,74 @@ def static_model(cfg, task_outputs):
         _, resolution, _, _ = cfg.stage(i)
         total += cfg.depths[i] * (block_attention(cfg, i) + block_mlp(cfg, i, resolution * resolution)) + patch_merging(cfg, i)
     return total + sum(decoder(cfg, n) for n in task_outputs)
+
+
+# MTLoRA. Branch layers (proj, fc1, fc2 of a stage's last block, when they carry task adapters) add
+# per requested task L*(in*r_t + r_t*out); in 'matrix' mode they keep the shared adapter apart,
+# L*(in*r + r*out). Every other adapter is merged into W and costs nothing. Task streams are patch
+# merged too. Decoders: downsampler 1x1 convs and the HRNet head's two 1x1 convs.
+
+def _lora_layer_shapes(cfg, i):
+    dim, hidden = cfg.embed_dim * 2 ** i, cfg.mlp_hidden(i)
+    return {"qkv": (dim, 3 * dim), "proj": (dim, dim), "fc1": (dim, hidden), "fc2": (hidden, dim)}
+
+
+def branch_layers(cfg, i):
+    """The layers of stage i's last block that fork per task (SPEC 3), as the research code builds them."""
+    if cfg.lora_ranks[i] == 0 or "fc2" not in cfg.lora_layers:
+        return []  # without an fc2 branch the research block returns no task streams
+    return [k for k in ("proj", "fc1", "fc2") if k in cfg.lora_layers]
+
+
+def _low_rank(tokens, cin, cout, rank):
+    return tokens * (cin * rank + rank * cout)
+
+
+def mtlora_decoder(cfg, outputs):
+    total = 0
+    r0 = cfg.stage_out(0)[1]
+    if cfg.decoder_downsampler:
+        total += sum(conv(cfg.stage_out(i)[0], cfg.decoder_channels[i], 1, cfg.stage_out(i)[1], cfg.stage_out(i)[1])
+                     for i in range(4))
+    channels = sum(cfg.decoder_channels) if cfg.decoder_downsampler else sum(cfg.stage_out(i)[0] for i in range(4))
+    return total + conv(channels, 4 * channels, 1, r0, r0) + conv(4 * channels, outputs, 1, r0, r0)
+
+
+def mtlora_model(cfg, tasks):
+    """MACs adarun executes for the requested tasks, adapters merged where legal."""
+    outputs = {t.name: t.outputs for t in cfg.tasks}
+    total = patch_embed(cfg)
+    for i in range(4):
+        _, resolution, _, _ = cfg.stage(i)
+        tokens = resolution * resolution
+        total += cfg.depths[i] * (block_attention(cfg, i) + block_mlp(cfg, i, tokens)) + patch_merging(cfg, i)
+        shapes = _lora_layer_shapes(cfg, i)
+        for layer in branch_layers(cfg, i):
+            cin, cout = shapes[layer]
+            if cfg.lora_mode == "matrix":
+                total += _low_rank(tokens, cin, cout, cfg.lora_ranks[i])
+            total += sum(_low_rank(tokens, cin, cout, cfg.lora_task_ranks[t][i]) for t in tasks)
+        if branch_layers(cfg, i):
+            total += len(tasks) * patch_merging(cfg, i)
+    return total + sum(mtlora_decoder(cfg, outputs[t]) for t in tasks)
+
+
+def mtlora_unmerged(cfg):
+    """MACs of the research model as it runs in PyTorch (all tasks): every adapter computed apart."""
+    names = [t.name for t in cfg.tasks]
+    total = mtlora_model(cfg, names)
+    for i in range(4):
+        _, resolution, _, _ = cfg.stage(i)
+        tokens, rank = resolution * resolution, cfg.lora_ranks[i]
+        shapes = _lora_layer_shapes(cfg, i)
+        branches = branch_layers(cfg, i)
+        for layer in cfg.lora_layers:
+            cin, cout = shapes[layer]
+            merged_blocks = cfg.depths[i] - (1 if layer in branches else 0)
+            if cfg.lora_mode == "matrixv2" and layer in branches:
+                merged_blocks += 1  # its shared adapter was merged too
+            total += merged_blocks * _low_rank(tokens, cin, cout, rank)
+        if cfg.lora_downsampler and i < 3:
+            dim = cfg.embed_dim * 2 ** i
+            total += _low_rank(tokens // 4, 4 * dim, 2 * dim, rank)
+    return total

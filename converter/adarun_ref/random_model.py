@@ -4,6 +4,7 @@ import torch
 import torch.nn as nn
 
 from .model import MultiTaskSwin
+from .mtlora import MTLoRASwin
 
 
 def _randomise_parameters(model, generator):
@@ -17,7 +18,7 @@ def _randomise_parameters(model, generator):
                 value = 1.0 + normal(p.shape, 0.2)
             elif leaf == "relative_position_bias_table":
                 value = normal(p.shape, 0.5)
-            elif leaf == "weight" and p.dim() > 1:
+            elif p.dim() > 1:  # weights and LoRA factors
                 value = normal(p.shape, p[0].numel() ** -0.5)
             else:
                 value = normal(p.shape, 0.1)
@@ -74,7 +75,7 @@ def random_model(config, seed, calibration_tasks=None):
     are calibrated for runs of `calibration_tasks` (default all)."""
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    model = MultiTaskSwin(config).eval()
+    model = (MTLoRASwin if config.family == "mtlora" else MultiTaskSwin)(config).eval()
     _randomise_parameters(model, generator)
     _randomise_batch_norms(model, generator)
     if config.adaptive:
