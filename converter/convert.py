@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Convert an AdaMTL / Swin MTL research checkpoint into an adarun weight file.
+"""Convert an AdaMTL, Swin MTL or MTLoRA research checkpoint into an adarun weight file.
 
 usage: /usr/bin/python3 converter/convert.py CHECKPOINT.pth -o MODEL.adarun [--config research.yaml]
        [--img-size N] [--adaptive | --no-adaptive]
@@ -25,9 +25,16 @@ def main():
                           help="apply the policies (TRAIN.ADAPTIVE True); the default when no config is given")
     adaptive.add_argument("--no-adaptive", dest="adaptive", action="store_false",
                           help="ignore the policies, as the research eval path does with TRAIN.ADAPTIVE False")
+    lora = parser.add_argument_group("MTLoRA (what the state_dict cannot show; flags win over the configs)")
+    lora.add_argument("--lora-mode", choices=["matrix", "matrixv2"], help="MODEL.MTLORA.SHARED_MODE")
+    lora.add_argument("--lora-shared-scale", type=float, nargs="+", metavar="S",
+                      help="MODEL.MTLORA.SHARED_SCALE: one value for every stage, or four")
+    lora.add_argument("--lora-task-scale", type=float, nargs="+", metavar="S",
+                      help="per-task scale for every task (MODEL.MTLORA.SCALE_PER_TASK); default: the shared scale")
     args = parser.parse_args()
+    lora_flags = {"mode": args.lora_mode, "shared_scale": args.lora_shared_scale, "task_scale": args.lora_task_scale}
     try:
-        cfg, tensors, notes = convert_file(args.checkpoint, args.output, args.config, args.img_size, args.adaptive)
+        cfg, tensors, notes = convert_file(args.checkpoint, args.output, args.config, args.img_size, args.adaptive, lora_flags)
     except (ConversionError, OSError) as error:
         print(f"convert: {error}", file=sys.stderr)
         return 1

@@ -27,6 +27,14 @@ SMALL = dict(img_size=224, embed_dim=16, depths=[2, 2, 2, 2], num_heads=[1, 2, 2
              block_ctrl_dim=16, token_ctrl_dim=16, tasks=TASKS)
 BOTH = dict(ada_blocks=True, ada_tokens=True)
 
+
+def lora(ranks, task_rank, scale, tasks=TASKS, **kwargs):
+    return dict(family="mtlora", lora_ranks=[ranks] * 4, lora_task_ranks={t.name: [task_rank] * 4 for t in tasks},
+                lora_shared_scale=[scale] * 4, lora_task_scale={t.name: [scale] * 4 for t in tasks}, tasks=tasks, **kwargs)
+
+
+LORA_SMALL = dict(img_size=224, embed_dim=16, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4], window_size=7)
+
 # name: (config, seed, requested tasks or None, gate threshold, checkpoint layout)
 CASES = {
     "static_small": (ModelConfig(**dict(SMALL, tasks=TASKS + [TaskSpec("edge", 1)])), 1, None, 0.0, "full"),
@@ -42,6 +50,20 @@ CASES = {
     "window12_small": (ModelConfig(**dict(SMALL, img_size=384, window_size=12, embed_dim=8), **BOTH, policy_mode="per_task"),
                        9, None, 0.0, "full"),
     "swin_t_224_per_task": (ModelConfig(tasks=TASKS, **BOTH, policy_mode="per_task", decoder_dim=128), 10, None, 0.0, "full"),
+    "mtlora_matrix_small": (ModelConfig(**LORA_SMALL, **lora(8, 2, 4.0)), 20, None, 0.0, "full"),
+    "mtlora_matrixv2_small": (ModelConfig(**LORA_SMALL, **lora(8, 3, 2.0, lora_mode="matrixv2", lora_downsampler=True)),
+                              21, None, 0.0, "bare"),
+    "mtlora_plain_decoder_small": (ModelConfig(**LORA_SMALL, **lora(4, 2, 4.0, lora_downsampler=True, decoder_downsampler=False)),
+                                   22, None, 0.0, "module"),
+    "mtlora_no_proj_small": (ModelConfig(**LORA_SMALL, **lora(8, 2, 4.0, lora_layers=("qkv", "fc1", "fc2"))), 23, None, 0.0, "full"),
+    "mtlora_subset_small": (ModelConfig(**LORA_SMALL, **lora(8, 2, 4.0)), 24, ["sal", "human_parts"], 0.0, "full"),
+    "mtlora_448_small": (ModelConfig(**dict(LORA_SMALL, img_size=448), **lora(8, 2, 4.0)), 25, None, 0.0, "full"),
+    "mtlora_swin_t_448": (ModelConfig(img_size=448, **lora(64, 4, 4.0)), 26, None, 0.0, "full"),
+}
+# What a checkpoint saved without its config needs on the converter's command line.
+CONVERT_FLAGS = {
+    "mtlora_matrixv2_small": {"mode": "matrixv2", "shared_scale": [2.0]},
+    "mtlora_plain_decoder_small": {"mode": "matrix", "shared_scale": [4.0]},
 }
 QUICK = [name for name in CASES if name.endswith("_small")]
 
@@ -65,11 +87,11 @@ def make_case(root, name):
     model = random_model(cfg, seed, tasks)
     checkpoint = os.path.join(directory, "checkpoint.pth")
     save_research_checkpoint(model, checkpoint, layout)
-    convert_file(checkpoint, os.path.join(directory, "model.adarun"))
+    convert_file(checkpoint, os.path.join(directory, "model.adarun"), lora_flags=CONVERT_FLAGS.get(name))
     image = random_image(cfg, seed + 1000)
     np.save(os.path.join(directory, "input.npy"), image[0].numpy().astype(np.float32))
     outputs, stats = model.run(image, tasks, threshold)
-    if threshold == 0.0:
+    if threshold == 0.0 and cfg.family == "adamtl":
         check_gating(name, cfg, stats)
     for task, value in outputs.items():
         np.save(os.path.join(directory, "expected", task + ".npy"), value[0].numpy().astype(np.float32))
@@ -98,8 +120,9 @@ def main():
         start = time.time()
         stats = make_case(args.out, name)
         kept = sum(map(sum, stats["tokens_kept"]))
+        unmerged = f", unmerged PyTorch {stats['macs_unmerged'] / 1e6:.1f}M" if "macs_unmerged" in stats else ""
         print(f"{name}: blocks {stats['blocks']}, tokens kept {kept}, "
-              f"MACs {stats['macs_executed'] / 1e6:.1f}M of {stats['macs_static'] / 1e6:.1f}M ({time.time() - start:.1f} s)")
+              f"MACs {stats['macs_executed'] / 1e6:.1f}M of {stats['macs_static'] / 1e6:.1f}M{unmerged} ({time.time() - start:.1f} s)")
 
 
 if __name__ == "__main__":

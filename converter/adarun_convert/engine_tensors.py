@@ -38,7 +38,7 @@ class StateReader:
                 raise ConversionError(f"unexpected key {key} in the state_dict (not part of this model)")
 
 
-def _fold_batch_norm(reader, conv_key, bn_prefix, cout, weight_shape, conv_bias_key=None):
+def fold_batch_norm(reader, conv_key, bn_prefix, cout, weight_shape, conv_bias_key=None):
     """conv (+bias) then BN  ==  conv with weight * g/sqrt(v+eps) and bias (b - mean) * g/sqrt(v+eps) + beta."""
     weight = reader.take(conv_key, weight_shape)
     bias = reader.take(conv_bias_key, (cout,)) if conv_bias_key else torch.zeros(cout, dtype=torch.float64)
@@ -50,7 +50,7 @@ def _fold_batch_norm(reader, conv_key, bn_prefix, cout, weight_shape, conv_bias_
     return weight * scale.view(-1, 1, 1, 1), (bias - mean) * scale + beta
 
 
-def _relative_bias(reader, key, window, heads):
+def relative_bias(reader, key, window, heads):
     table = reader.take(key, ((2 * window - 1) ** 2, heads))
     n = window * window
     return table[relative_position_index(window).view(-1)].view(n, n, heads).permute(2, 0, 1)
@@ -77,7 +77,7 @@ class Emitter:
         self.copy(f"{name}.bias", f"{key}.bias", (dim,))
 
 
-def _emit_patch_embed(e, cfg):
+def emit_patch_embed(e, cfg):
     c, p = cfg.embed_dim, cfg.patch_size
     e.copy("patch_embed.weight", "backbone.patch_embed.proj.weight", (c, cfg.in_chans, p, p))
     e.copy("patch_embed.bias", "backbone.patch_embed.proj.bias", (c,))
@@ -96,7 +96,7 @@ def _emit_block(e, cfg, i, j):
     e.linear(f"{dst}.attn.qkv", f"{src}.attn.qkv", dim, 3 * dim, bias=cfg.qkv_bias)
     if not cfg.qkv_bias:
         e.put(f"{dst}.attn.qkv.bias", torch.zeros(3 * dim))
-    e.put(f"{dst}.attn.rel_bias", _relative_bias(e.reader, f"{src}.attn.relative_position_bias_table", window, heads))
+    e.put(f"{dst}.attn.rel_bias", relative_bias(e.reader, f"{src}.attn.relative_position_bias_table", window, heads))
     e.linear(f"{dst}.attn.proj", f"{src}.attn.proj", dim, dim)
     e.norm(f"{dst}.norm2", f"{src}.norm2", dim)
     e.linear(f"{dst}.mlp.fc1", f"{src}.mlp.fc1", dim, hidden)
@@ -133,7 +133,7 @@ def _emit_stage(e, cfg, i):
 
 
 def _emit_folded_conv(e, name, conv_key, bn_prefix, cin, cout, k, conv_bias_key=None):
-    weight, bias = _fold_batch_norm(e.reader, conv_key, bn_prefix, cout, (cout, cin, k, k), conv_bias_key)
+    weight, bias = fold_batch_norm(e.reader, conv_key, bn_prefix, cout, (cout, cin, k, k), conv_bias_key)
     e.put(f"{name}.weight", weight)
     e.put(f"{name}.bias", bias)
 
@@ -158,7 +158,7 @@ def _emit_decoder(e, cfg, task):
 def engine_tensors(state_dict, cfg, drop_policies=False):
     """OrderedDict name -> float32 array. drop_policies: the policy weights exist but are unused (static conversion)."""
     e = Emitter(StateReader(state_dict))
-    _emit_patch_embed(e, cfg)
+    emit_patch_embed(e, cfg)
     for i in range(4):
         _emit_stage(e, cfg, i)
     for task in cfg.tasks:

@@ -60,6 +60,15 @@ def _count(state_dict, pattern):
     return max(found) + 1 if found else 0
 
 
+def linear_prefix(sd, prefix):
+    """MTLoRA wraps adapted linears: their full-rank weight lives under `<prefix>.linear`."""
+    return f"{prefix}.linear" if f"{prefix}.linear.weight" in sd else prefix
+
+
+def is_mtlora(sd):
+    return any(".lora_shared_A" in k or ".lora_tasks_A." in k or k.startswith("decoders.decoders.") for k in sd)
+
+
 def _window_of(table_rows, key):
     window = (math.isqrt(table_rows) + 1) // 2
     if (2 * window - 1) ** 2 != table_rows:
@@ -79,12 +88,12 @@ def _backbone_shapes(sd):
         rows, stage_heads = _shape(sd, key)
         heads.append(stage_heads)
         windows.append(_window_of(rows, key))
-        hidden.append(_shape(sd, f"backbone.layers.{i}.blocks.0.mlp.fc1.weight")[0])
+        hidden.append(_shape(sd, linear_prefix(sd, f"backbone.layers.{i}.blocks.0.mlp.fc1") + ".weight")[0])
     if _count(sd, r"backbone\.layers\.(\d+)\.") != 4:
         raise ConversionError("adarun runs four-stage Swin backbones only")
     return dict(embed_dim=embed, in_chans=in_chans, patch_size=patch, depths=depths, num_heads=heads,
                 mlp_ratio=hidden[0] / embed, window_size=windows[0],
-                qkv_bias="backbone.layers.0.blocks.0.attn.qkv.bias" in sd,
+                qkv_bias=linear_prefix(sd, "backbone.layers.0.blocks.0.attn.qkv") + ".bias" in sd,
                 ape="backbone.absolute_pos_embed" in sd,
                 patch_norm="backbone.patch_embed.norm.weight" in sd), windows
 
@@ -144,8 +153,9 @@ def _check_against(config, research, source):
     if research is None:
         return
     checks = [("MODEL.SWIN.EMBED_DIM", config.embed_dim), ("MODEL.SWIN.DEPTHS", config.depths),
-              ("MODEL.SWIN.NUM_HEADS", config.num_heads), ("MODEL.SWIN.WINDOW_SIZE", config.window_size),
-              ("MODEL.SWIN.DECODER_DIM", config.decoder_dim)]
+              ("MODEL.SWIN.NUM_HEADS", config.num_heads), ("MODEL.SWIN.WINDOW_SIZE", config.window_size)]
+    if config.family == "adamtl":
+        checks.append(("MODEL.SWIN.DECODER_DIM", config.decoder_dim))
     if config.adaptive:
         checks += [("TRAIN.POLICY", config.policy_mode)]
         if config.ada_blocks:
@@ -159,17 +169,18 @@ def _check_against(config, research, source):
         raise ConversionError(f"{source} lists tasks {list(tasks)}, but the state_dict has decoders for {[t.name for t in config.tasks]}")
 
 
-def infer_config(sd, embedded=None, yaml_config=None, img_size=None, adaptive=None):
+def infer_config(sd, embedded=None, yaml_config=None, img_size=None, adaptive=None, lora_flags=None):
     """Returns (ModelConfig, notes). `adaptive` False converts an AdaMTL model as static: the research
-    eval path ignores the policies when TRAIN.ADAPTIVE is off."""
+    eval path ignores the policies when TRAIN.ADAPTIVE is off. `lora_flags`: MTLoRA settings from the
+    command line (mode, shared_scale, task_scale), which win over the configs."""
     backbone, windows = _backbone_shapes(sd)
-    ada_blocks, ada_tokens, mode, block_hidden, token_hidden = _policies(sd)
-    tasks = _tasks(sd)
-    decoder_dim = 2 * _shape(sd, f"decoders.{tasks[0].name}.segment.0.weight")[0]
-    config = ModelConfig(**backbone, ada_blocks=ada_blocks, ada_tokens=ada_tokens, policy_mode=mode,
-                         block_ctrl_dim=block_hidden, token_ctrl_dim=token_hidden, decoder_dim=decoder_dim, tasks=tasks)
-    notes = []
     sources = [("the checkpoint's config", embedded), ("--config", yaml_config)]
+    if is_mtlora(sd):
+        from .infer_mtlora import mtlora_fields
+        config, notes = ModelConfig(**backbone, **mtlora_fields(sd, sources, lora_flags or {})), []
+        config.tasks = [TaskSpec(t.name, t.outputs) for t in config.tasks]
+    else:
+        config, notes = _adamtl_config(sd, backbone), []
     for source, research in sources:
         _check_against(config, research, source)
     config.img_size = _resolve_image_size(sd, config, sources, img_size)
@@ -179,6 +190,14 @@ def infer_config(sd, embedded=None, yaml_config=None, img_size=None, adaptive=No
         config.ada_blocks = config.ada_tokens = False
         config.policy_mode = "none"
     return config, notes
+
+
+def _adamtl_config(sd, backbone):
+    ada_blocks, ada_tokens, mode, block_hidden, token_hidden = _policies(sd)
+    tasks = _tasks(sd)
+    decoder_dim = 2 * _shape(sd, f"decoders.{tasks[0].name}.segment.0.weight")[0]
+    return ModelConfig(**backbone, ada_blocks=ada_blocks, ada_tokens=ada_tokens, policy_mode=mode,
+                       block_ctrl_dim=block_hidden, token_ctrl_dim=token_hidden, decoder_dim=decoder_dim, tasks=tasks)
 
 
 def _resolve_image_size(sd, config, sources, flag):

@@ -6,20 +6,34 @@ import tempfile
 
 import numpy as np
 
+from adarun_ref import macs
+
 FORMAT_VERSION = "1"
 ALIGNMENT = 64
 
 
 def config_json(cfg):
     """The `config` metadata entry, as the engine parses it (engine/src/config.cpp)."""
-    return json.dumps({
-        "family": "adamtl", "img_size": cfg.img_size, "in_chans": cfg.in_chans, "patch_size": cfg.patch_size,
+    config = {
+        "family": cfg.family, "img_size": cfg.img_size, "in_chans": cfg.in_chans, "patch_size": cfg.patch_size,
         "embed_dim": cfg.embed_dim, "depths": list(cfg.depths), "num_heads": list(cfg.num_heads),
         "window_size": cfg.window_size, "mlp_hidden": [cfg.mlp_hidden(i) for i in range(4)],
-        "ape": cfg.ape, "patch_norm": cfg.patch_norm, "ada_blocks": cfg.ada_blocks, "ada_tokens": cfg.ada_tokens,
-        "policy_mode": cfg.policy_mode, "block_ctrl_dim": cfg.block_ctrl_dim, "token_ctrl_dim": cfg.token_ctrl_dim,
-        "decoder_dim": cfg.decoder_dim, "tasks": [{"name": t.name, "outputs": t.outputs} for t in cfg.tasks],
-    }, separators=(",", ":"))
+        "ape": cfg.ape, "patch_norm": cfg.patch_norm,
+        "tasks": [{"name": t.name, "outputs": t.outputs} for t in cfg.tasks],
+    }
+    if cfg.family == "mtlora":
+        config["lora"] = {
+            "shared_separate": cfg.lora_mode == "matrix",
+            "shared_ranks": list(cfg.lora_ranks),
+            "task_ranks": {t.name: list(cfg.lora_task_ranks[t.name]) for t in cfg.tasks},
+            "branches": [macs.branch_layers(cfg, i) for i in range(4)],
+        }
+        config["decoder_channels"] = list(cfg.decoder_channels) if cfg.decoder_downsampler else None
+    else:
+        config.update({"ada_blocks": cfg.ada_blocks, "ada_tokens": cfg.ada_tokens, "policy_mode": cfg.policy_mode,
+                       "block_ctrl_dim": cfg.block_ctrl_dim, "token_ctrl_dim": cfg.token_ctrl_dim,
+                       "decoder_dim": cfg.decoder_dim})
+    return json.dumps(config, separators=(",", ":"))
 
 
 def weight_file_bytes(tensors, cfg, source=""):

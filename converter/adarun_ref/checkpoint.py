@@ -29,10 +29,29 @@ def _node(cls, mapping):
     return cls({k: _node(cls, v) if isinstance(v, dict) else v for k, v in mapping.items()})
 
 
+def _mtlora_section(cfg):
+    names = [t.name for t in cfg.tasks]
+    return {"ENABLED": True, "R": list(cfg.lora_ranks), "SHARED_SCALE": list(cfg.lora_shared_scale),
+            "SCALE_PER_TASK": {t: list(cfg.lora_task_scale[t]) for t in names},
+            "R_PER_TASK": dict({t: list(cfg.lora_task_ranks[t]) for t in names}, shared=list(cfg.lora_ranks)),
+            "SHARED_MODE": cfg.lora_mode, "QKV_ENABLED": "qkv" in cfg.lora_layers, "PROJ_ENABLED": "proj" in cfg.lora_layers,
+            "FC1_ENABLED": "fc1" in cfg.lora_layers, "FC2_ENABLED": "fc2" in cfg.lora_layers,
+            "DOWNSAMPLER_ENABLED": cfg.lora_downsampler, "INTERMEDIATE_SPECIALIZATION": False}
+
+
 def research_config(cfg):
     """The parts of the research yacs config that describe the model."""
-    cfg_node = _yacs_module()
-    return _node(cfg_node, {
+    config = _adamtl_config(cfg)
+    if cfg.family == "mtlora":
+        config["MODEL"].update({"MTLORA": _mtlora_section(cfg), "DECODER_HEAD": {t.name: "hrnet" for t in cfg.tasks},
+                                "DECODER_CHANNELS": list(cfg.decoder_channels), "DECODER_DOWNSAMPLER": cfg.decoder_downsampler,
+                                "PER_TASK_DOWNSAMPLER": True})
+        del config["MODEL"]["SWIN"]["DECODER_DIM"]
+    return _node(_yacs_module(), config)
+
+
+def _adamtl_config(cfg):
+    return {
         "DATA": {"IMG_SIZE": cfg.img_size},
         "MODEL": {"TYPE": "ada_swin" if cfg.adaptive else "swin", "NUM_CLASSES": 0,
                   "SWIN": {"PATCH_SIZE": cfg.patch_size, "IN_CHANS": cfg.in_chans, "EMBED_DIM": cfg.embed_dim,
@@ -44,7 +63,7 @@ def research_config(cfg):
                   "BLOCK_CONTROLLER_DIM": cfg.block_ctrl_dim, "TOKEN_CONTROLLER_DIM": cfg.token_ctrl_dim},
         "TASKS": [t.name for t in cfg.tasks],
         "TASKS_CONFIG": {"ALL_TASKS": {"NUM_OUTPUT": {t.name: t.outputs for t in cfg.tasks}}},
-    })
+    }
 
 
 def save_research_checkpoint(model, path, layout="full"):

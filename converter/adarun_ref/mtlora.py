@@ -200,6 +200,10 @@ class MTLoRASwin(nn.Module):
             maps = self.downsampler[name]([stage[name] for stage in stages])
             outputs[name] = F.interpolate(self.decoders.decoders[name](maps), image.shape[2:], mode="bilinear",
                                           align_corners=False)
-        stats = {"tasks": names, "macs_executed": macs.mtlora_model(self.config, names),
-                 "macs_unmerged": macs.mtlora_unmerged(self.config)}
+        cfg = self.config
+        executed = macs.mtlora_model(cfg, names)
+        tokens = [(cfg.img_size // cfg.patch_size // 2 ** i) ** 2 for i in range(4)]
+        stats = {"tasks": names, "macs_executed": executed, "macs_static": executed, "macs_unmerged": macs.mtlora_unmerged(cfg),
+                 "blocks": [[1] * d for d in cfg.depths], "tokens_kept": [[n] * d for n, d in zip(tokens, cfg.depths)],
+                 "token_masks": [[None] * d for d in cfg.depths]}
         return outputs, stats

@@ -7,6 +7,9 @@ from .model import MultiTaskSwin
 from .mtlora import MTLoRASwin
 
 
+LORA_UP_SCALE = 0.05
+
+
 def _randomise_parameters(model, generator):
     """LayerNorm gains near 1, other weights scaled by fan-in, biases and tables small."""
     def normal(shape, std):
@@ -23,6 +26,10 @@ def _randomise_parameters(model, generator):
             else:
                 value = normal(p.shape, 0.1)
             p.data.copy_(value)
+    # Trained adapters perturb W mildly; full-size random ones make the float32 model chaotic.
+    for name, p in model.named_parameters():
+        if "lora_shared_B" in name or "lora_tasks_B" in name:
+            p.data.mul_(LORA_UP_SCALE)
 
 
 def _randomise_batch_norms(model, generator):

@@ -11,7 +11,7 @@ namespace {
 
 void print_model(const Model& model) {
   const ModelConfig& c = model.config();
-  std::printf("family        %s\n", c.family.c_str());
+  std::printf("family        %s\n", c.is_mtlora() ? "mtlora" : "adamtl");
   std::printf("input         %lld x %lld, patch %lld, embed %lld, window %lld%s%s\n", (long long)c.img_size, (long long)c.img_size,
               (long long)c.patch_size, (long long)c.embed_dim, (long long)c.window_size, c.ape ? ", absolute position embedding" : "",
               c.patch_norm ? "" : ", no patch norm");
@@ -21,16 +21,21 @@ void print_model(const Model& model) {
                 (long long)s.depth, (long long)s.heads, (long long)s.resolution, (long long)s.resolution, (long long)s.window,
                 s.shift ? ", shifted odd blocks" : "");
   }
-  std::printf("policies      %s (blocks %s, tokens %s)\n", policy_mode_name(c.policy_mode), c.ada_blocks ? "on" : "off",
-              c.ada_tokens ? "on" : "off");
-  std::printf("decoder dim   %lld\n", (long long)c.decoder_dim);
-  int64_t decoders = 0;
+  if (c.is_mtlora()) {
+    std::printf("adapters      %s shared adapter on forking layers; decoder %s\n", c.lora.shared_separate ? "separate" : "merged",
+                c.decoder_channels.empty() ? "without downsampler" : "with downsampler");
+  } else {
+    std::printf("policies      %s (blocks %s, tokens %s)\n", policy_mode_name(c.policy_mode), c.ada_blocks ? "on" : "off",
+                c.ada_tokens ? "on" : "off");
+    std::printf("decoder dim   %lld\n", (long long)c.decoder_dim);
+  }
+  std::vector<int> all_tasks;
   for (const TaskInfo& task : c.tasks) {
     std::printf("task          %s (%lld outputs)\n", task.name.c_str(), (long long)task.outputs);
-    decoders += macs::decoder(c, task.outputs);
+    all_tasks.push_back(c.task_index(task.name));
   }
   std::printf("parameters    %lld\n", (long long)model.parameter_count());
-  std::printf("static MACs   %.3f G (all tasks)\n", double(macs::static_backbone(c) + decoders) * 1e-9);
+  std::printf("static MACs   %.3f G (all tasks)\n", double(macs::static_model(c, all_tasks)) * 1e-9);
 }
 
 }  // namespace

@@ -3,50 +3,20 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/src/layers.h"
 #include "engine/src/macs.h"
 #include "engine/src/session.h"
 #include "engine/src/workspace.h"
 #include "kernels/ref/activations.h"
 #include "kernels/ref/conv2d.h"
-#include "kernels/ref/layer_norm.h"
-#include "kernels/ref/linear.h"
 #include "kernels/ref/rows.h"
 #include "kernels/ref/window_attention.h"
 
 namespace adarun {
 namespace {
 
-constexpr float kLayerNormEps = 1e-5f;
-
-void linear(const float* x, int64_t rows, const LinearWeights& layer, float* y) {
-  ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
-}
-
-void layer_norm(const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {
-  ref::layer_norm(x, rows, dim, norm.gamma, norm.beta, kLayerNormEps, y);
-}
-
-// CHW [dim, tokens] -> token-major [tokens, dim].
-void transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
-  }
-}
-
-// Writes [x0, x1, x2, x3] of every 2x2 cell (SPEC 1 patch merging order).
-void gather_merge_cells(const float* x, int64_t resolution, int64_t dim, float* merged) {
-  const int64_t half = resolution / 2;
-  const int64_t offsets[4][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};  // (row, col) of x0..x3
-  for (int64_t r = 0; r < half; ++r) {
-    for (int64_t c = 0; c < half; ++c) {
-      float* cell = merged + (r * half + c) * 4 * dim;
-      for (int part = 0; part < 4; ++part) {
-        const int64_t token = (2 * r + offsets[part][0]) * resolution + 2 * c + offsets[part][1];
-        std::memcpy(cell + part * dim, x + token * dim, sizeof(float) * dim);
-      }
-    }
-  }
-}
+using layers::layer_norm;
+using layers::linear;
 
 }  // namespace
 
@@ -58,7 +28,7 @@ void Session::run_backbone(const float* input) {
   const ConvWeights& embed = weights.patch_embed;
   ref::conv2d(input, config.in_chans, config.img_size, config.img_size, embed.weight, embed.bias, embed.out, embed.kernel,
               config.patch_size, 0, w.im2col, w.normed);
-  transpose(w.normed, first.dim, first.tokens, w.x);
+  ref::transpose(w.normed, first.dim, first.tokens, w.x);
   if (weights.patch_norm.gamma) layer_norm(w.x, first.tokens, first.dim, weights.patch_norm, w.x);
   if (weights.absolute_pos_embed) ref::add_inplace(w.x, weights.absolute_pos_embed, first.tokens * first.dim);
   stats_.macs_executed += macs::patch_embed(config);
@@ -87,13 +57,15 @@ void Session::run_stage(int stage_index) {
       if (kept == 0) continue;  // SPEC 2: an empty token set skips the whole block
     }
     stats_.tokens_kept[stage_index][j] = kept;
-    run_block(stage_index, j, mask, kept);
+    if (config.is_mtlora() && j + 1 == stage.depth && config.lora.branches[stage_index].any()) {
+      run_forked_block(stage_index, j);
+    } else {
+      run_block(stage_index, j, mask, kept);
+    }
   }
   float* out = w.stage_out[stage_index];
   if (stage.merges) {
-    gather_merge_cells(w.x, stage.resolution, stage.dim, w.merge);
-    layer_norm(w.merge, stage.out_tokens, 4 * stage.dim, weights.merge_norm, w.merge);
-    linear(w.merge, stage.out_tokens, weights.merge_reduction, out);
+    layers::merge_patches(w.x, stage, weights, w.merge, out);
     stats_.macs_executed += macs::patch_merging(stage);
   } else {
     std::memcpy(out, w.x, sizeof(float) * stage.tokens * stage.dim);
@@ -143,18 +115,24 @@ int64_t Session::token_gate_decisions(int stage_index, uint8_t* mask) {
   return kept;
 }
 
-// x += Attn(LN1(x)); t = LN2(x); t[kept] = MLP(t[kept]); x += t   (SPEC 2, block semantics 3).
-void Session::run_block(int stage_index, int block_index, const uint8_t* mask, int64_t kept) {
+const int32_t* Session::window_order(int stage_index, int block_index) const {
+  const StageGeometry& stage = model_.config().stages[stage_index];
+  const WindowPlan& plan = window_plans_[stage_index];
+  const bool shifted = stage.shift > 0 && block_index % 2 == 1;
+  return shifted ? plan.shifted_order.data() : plan.plain_order.data();
+}
+
+// Attention up to, not including, proj: LN1, window partition, qkv, per-window attention -> w.attention.
+void Session::attend(int stage_index, int block_index) {
   const StageGeometry& stage = model_.config().stages[stage_index];
   const BlockWeights& block = model_.weights().stages[stage_index].blocks[block_index];
   const WindowPlan& plan = window_plans_[stage_index];
   Workspace& w = *workspace_;
   const int64_t tokens = stage.tokens, dim = stage.dim, n = stage.window_tokens;
   const bool shifted = stage.shift > 0 && block_index % 2 == 1;
-  const int32_t* order = shifted ? plan.shifted_order.data() : plan.plain_order.data();
 
   layer_norm(w.x, tokens, dim, block.norm1, w.normed);
-  ref::gather_rows(w.normed, order, tokens, dim, w.windows);
+  ref::gather_rows(w.normed, window_order(stage_index, block_index), tokens, dim, w.windows);
   linear(w.windows, tokens, block.qkv, w.qkv);
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(stage.head_dim)));
   for (int64_t win = 0; win < stage.windows; ++win) {
@@ -162,6 +140,17 @@ void Session::run_block(int stage_index, int block_index, const uint8_t* mask, i
     ref::window_attention(w.qkv + win * n * 3 * dim, n, stage.heads, stage.head_dim, block.rel_bias, window_mask, scale, w.scores,
                           w.attention + win * n * dim);
   }
+}
+
+// x += Attn(LN1(x)); t = LN2(x); t[kept] = MLP(t[kept]); x += t   (SPEC 2, block semantics 3).
+void Session::run_block(int stage_index, int block_index, const uint8_t* mask, int64_t kept) {
+  const StageGeometry& stage = model_.config().stages[stage_index];
+  const BlockWeights& block = model_.weights().stages[stage_index].blocks[block_index];
+  Workspace& w = *workspace_;
+  const int64_t tokens = stage.tokens, dim = stage.dim;
+  const int32_t* order = window_order(stage_index, block_index);
+
+  attend(stage_index, block_index);
   linear(w.attention, tokens, block.proj, w.projected);
   ref::scatter_add_rows(w.projected, order, tokens, dim, w.x);
   stats_.macs_executed += macs::block_attention(stage);

@@ -1,5 +1,6 @@
 #include "engine/src/config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "weights/json.h"
@@ -90,8 +91,7 @@ PolicyMode read_policy_mode(FieldReader& reader) {
   return PolicyMode::kNone;
 }
 
-void read_fields(FieldReader& reader, ModelConfig* config) {
-  config->family = reader.string("family");
+void read_backbone_fields(FieldReader& reader, ModelConfig* config) {
   config->img_size = reader.integer("img_size", 1, 8192);
   config->in_chans = reader.integer("in_chans", 1, 16);
   config->patch_size = reader.integer("patch_size", 1, 64);
@@ -102,13 +102,77 @@ void read_fields(FieldReader& reader, ModelConfig* config) {
   config->window_size = reader.integer("window_size", 1, 64);
   config->ape = reader.boolean("ape");
   config->patch_norm = reader.boolean("patch_norm");
+  read_tasks(reader, config);
+}
+
+void read_adamtl_fields(FieldReader& reader, ModelConfig* config) {
   config->ada_blocks = reader.boolean("ada_blocks");
   config->ada_tokens = reader.boolean("ada_tokens");
   config->policy_mode = read_policy_mode(reader);
   config->block_ctrl_dim = reader.integer("block_ctrl_dim", 0, 4096);
   config->token_ctrl_dim = reader.integer("token_ctrl_dim", 0, 4096);
   config->decoder_dim = reader.integer("decoder_dim", 2, 4096);
-  read_tasks(reader, config);
+}
+
+std::array<int64_t, kStages> stage_ranks(FieldReader& reader, const char* key) {
+  std::array<int64_t, kStages> ranks{};
+  const std::vector<int64_t> values = reader.integers(key, kStages, 0, 4096);
+  std::copy(values.begin(), values.end(), ranks.begin());
+  return ranks;
+}
+
+void read_branches(FieldReader& reader, const JsonValue* branches, LoraConfig* lora) {
+  if (!branches || !branches->is_array() || branches->as_array().size() != kStages) return reader.fail("lora.branches must list 4 stages");
+  for (int i = 0; i < kStages; ++i) {
+    const JsonValue& layers = branches->as_array()[i];
+    if (!layers.is_array()) return reader.fail("lora.branches entries must be lists");
+    for (const JsonValue& layer : layers.as_array()) {
+      const std::string name = layer.is_string() ? layer.as_string() : "";
+      if (name == "proj") lora->branches[i].proj = true;
+      else if (name == "fc1") lora->branches[i].fc1 = true;
+      else if (name == "fc2") lora->branches[i].fc2 = true;
+      else return reader.fail("lora.branches may name proj, fc1 and fc2 only");
+    }
+    if ((lora->branches[i].proj || lora->branches[i].fc1) && !lora->branches[i].fc2) return reader.fail("lora.branches need fc2 to fork");
+  }
+}
+
+void read_mtlora_fields(FieldReader& reader, ModelConfig* config) {
+  const JsonValue* lora = reader.field("lora");
+  if (!lora) return;
+  if (!lora->is_object()) return reader.fail("lora must be an object");
+  FieldReader lora_reader(*lora);
+  config->lora.shared_separate = lora_reader.boolean("shared_separate");
+  config->lora.shared_ranks = stage_ranks(lora_reader, "shared_ranks");
+  read_branches(lora_reader, lora_reader.field("branches"), &config->lora);
+  const JsonValue* task_ranks = lora_reader.field("task_ranks");
+  for (const TaskInfo& task : config->tasks) {
+    if (!task_ranks || !task_ranks->find(task.name)) {
+      lora_reader.fail("lora.task_ranks lacks task " + task.name);
+      break;
+    }
+    FieldReader ranks_reader(*task_ranks);
+    config->lora.task_ranks.push_back(stage_ranks(ranks_reader, task.name.c_str()));
+    if (!ranks_reader.error().empty()) lora_reader.fail(ranks_reader.error());
+  }
+  if (!lora_reader.error().empty()) return reader.fail(lora_reader.error());
+  const JsonValue* channels = reader.field("decoder_channels");
+  if (channels && !channels->is_null()) config->decoder_channels = reader.integers("decoder_channels", kStages, 1, 1 << 16);
+}
+
+void read_fields(FieldReader& reader, ModelConfig* config) {
+  const std::string family = reader.string("family");
+  if (family == "mtlora") {
+    config->family = Family::kMTLoRA;
+  } else if (family != "adamtl" && reader.error().empty()) {
+    return reader.fail("unsupported family '" + family + "'");
+  }
+  read_backbone_fields(reader, config);
+  if (config->is_mtlora()) {
+    read_mtlora_fields(reader, config);
+  } else {
+    read_adamtl_fields(reader, config);
+  }
 }
 
 // SPEC 1: a stage whose resolution fits in one window uses the whole grid as its window, unshifted.
@@ -169,6 +233,13 @@ int ModelConfig::task_index(const std::string& name) const {
   return -1;
 }
 
+std::vector<int64_t> ModelConfig::hrnet_channels() const {
+  if (!decoder_channels.empty()) return decoder_channels;
+  std::vector<int64_t> dims;
+  for (const StageGeometry& stage : stages) dims.push_back(stage.out_dim);
+  return dims;
+}
+
 const char* policy_mode_name(PolicyMode mode) {
   switch (mode) {
     case PolicyMode::kSingle: return "single";
@@ -187,9 +258,10 @@ Status parse_model_config(const std::string& json_text, ModelConfig* config) {
   *config = ModelConfig();
   read_fields(reader, config);
   if (!reader.error().empty()) return Status::error(reader.error());
-  if (config->family != "adamtl") return Status::error("model config: unsupported family '" + config->family + "'");
-  Status status = check_policy_fields(*config);
-  if (!status.is_ok()) return status;
+  if (!config->is_mtlora()) {
+    Status status = check_policy_fields(*config);
+    if (!status.is_ok()) return status;
+  }
   return derive_geometry(config);
 }
 

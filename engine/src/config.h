@@ -15,6 +15,23 @@ constexpr int kStages = 4;
 
 enum class PolicyMode { kNone, kSingle, kPerTask };
 
+enum class Family { kAdaMTL, kMTLoRA };
+
+// The layers of a stage's last block that fork one stream per task (MTLoRA, SPEC 3).
+struct TaskBranches {
+  bool proj = false;
+  bool fc1 = false;
+  bool fc2 = false;  // the research block returns task streams only when fc2 forks
+  bool any() const { return fc2; }
+};
+
+struct LoraConfig {
+  bool shared_separate = false;  // 'matrix' mode: branch layers keep the shared adapter apart
+  std::array<int64_t, 4> shared_ranks{};
+  std::vector<std::array<int64_t, 4>> task_ranks;  // indexed like ModelConfig::tasks
+  std::array<TaskBranches, 4> branches{};
+};
+
 struct TaskInfo {
   std::string name;
   int64_t outputs = 0;
@@ -40,7 +57,7 @@ struct StageGeometry {
 };
 
 struct ModelConfig {
-  std::string family;
+  Family family = Family::kAdaMTL;
   int64_t img_size = 0;
   int64_t in_chans = 0;
   int64_t patch_size = 0;
@@ -56,12 +73,17 @@ struct ModelConfig {
   PolicyMode policy_mode = PolicyMode::kNone;
   int64_t block_ctrl_dim = 0;
   int64_t token_ctrl_dim = 0;
-  int64_t decoder_dim = 0;
+  int64_t decoder_dim = 0;                // AdaMTL decoders
+  LoraConfig lora;                         // MTLoRA
+  std::vector<int64_t> decoder_channels;   // MTLoRA downsampler outputs; empty: no downsampler
   std::vector<TaskInfo> tasks;
 
   std::array<StageGeometry, kStages> stages{};
 
   int64_t patch_resolution() const { return img_size / patch_size; }
+  bool is_mtlora() const { return family == Family::kMTLoRA; }
+  // MTLoRA HRNet input channels per stage: the downsampler's, or the stage dims without one.
+  std::vector<int64_t> hrnet_channels() const;
   // Names of the policies in the file: "all" (single) or one per task.
   std::vector<std::string> policy_names() const;
   int task_index(const std::string& name) const;  // -1 when unknown

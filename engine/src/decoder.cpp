@@ -38,8 +38,38 @@ int64_t basic_block(const BasicBlockWeights& block, const float* x, int64_t size
 
 }  // namespace
 
+// MTLoRA (SPEC 3): each stage output of the task viewed properly ([r, r, dim] -> CHW), through the
+// task's 1x1 downsampler when it has one, bilinear to stage 0's size, concatenated; then the HRNet head.
+void Session::run_hrnet_decoder(int task_index) {
+  const ModelConfig& config = model_.config();
+  const DecoderWeights& decoder = model_.weights().decoders[task_index];
+  Workspace& w = *workspace_;
+  const int64_t r0 = config.stages[0].out_resolution;
+  const std::vector<int64_t> channels = config.hrnet_channels();
+  int64_t macs = 0;
+  float* slice = w.concat;
+  for (int i = 0; i < kStages; ++i) {
+    const StageGeometry& stage = config.stages[i];
+    const int64_t r = stage.out_resolution;
+    ref::transpose(w.task_stage_out[task_index][i], stage.out_tokens, stage.out_dim, w.hrnet_map);
+    const float* map = w.hrnet_map;
+    if (decoder.downsample[i].weight) {
+      macs += conv_same(decoder.downsample[i], w.hrnet_map, r, w.im2col, w.conv_a);
+      map = w.conv_a;
+    }
+    ref::resize_bilinear(map, channels[i], r, r, r0, r0, slice);
+    slice += channels[i] * r0 * r0;
+  }
+  macs += conv_same(decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
+  ref::relu(w.head_hidden, decoder.head1.out * r0 * r0);
+  macs += conv_same(decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
+  ref::resize_bilinear(w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
+  stats_.macs_executed += macs;
+}
+
 void Session::run_decoder(int task_index) {
   const ModelConfig& config = model_.config();
+  if (config.is_mtlora()) return run_hrnet_decoder(task_index);
   const DecoderWeights& decoder = model_.weights().decoders[task_index];
   Workspace& w = *workspace_;
   const int64_t half = config.decoder_dim / 2;

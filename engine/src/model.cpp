@@ -36,8 +36,12 @@ class TensorBinder {
     return linear;
   }
 
-  ConvWeights conv(const std::string& prefix, int64_t in, int64_t out, int64_t kernel) {
-    return {bind(prefix + ".weight", {out, in, kernel, kernel}), bind(prefix + ".bias", {out}), in, out, kernel};
+  ConvWeights conv(const std::string& prefix, int64_t in, int64_t out, int64_t kernel, bool has_bias = true) {
+    return {bind(prefix + ".weight", {out, in, kernel, kernel}), has_bias ? bind(prefix + ".bias", {out}) : nullptr, in, out, kernel};
+  }
+
+  LowRank low_rank(const std::string& prefix, int64_t in, int64_t out, int64_t rank) {
+    return {bind(prefix + ".down", {rank, in}), bind(prefix + ".up", {out, rank}), rank};
   }
 
   // Every tensor in the file must be one the config implies.
@@ -80,6 +84,23 @@ std::vector<PolicyWeights> bind_policies(TensorBinder& binder, const std::string
   return policies;
 }
 
+ForkedLinear bind_fork(TensorBinder& binder, const std::string& prefix, const ModelConfig& config, int stage, int64_t in, int64_t out) {
+  ForkedLinear fork;
+  if (config.lora.shared_separate) fork.shared = binder.low_rank(prefix + ".shared_lora", in, out, config.lora.shared_ranks[stage]);
+  for (size_t t = 0; t < config.tasks.size(); ++t) {
+    fork.tasks.push_back(binder.low_rank(prefix + ".task_lora." + config.tasks[t].name, in, out, config.lora.task_ranks[t][stage]));
+  }
+  return fork;
+}
+
+void bind_forks(TensorBinder& binder, const std::string& prefix, const ModelConfig& config, int stage, BlockWeights* block) {
+  const TaskBranches& branches = config.lora.branches[stage];
+  const StageGeometry& geometry = config.stages[stage];
+  if (branches.proj) block->proj_fork = bind_fork(binder, prefix + ".attn.proj", config, stage, geometry.dim, geometry.dim);
+  if (branches.fc1) block->fc1_fork = bind_fork(binder, prefix + ".mlp.fc1", config, stage, geometry.dim, geometry.mlp_hidden);
+  if (branches.fc2) block->fc2_fork = bind_fork(binder, prefix + ".mlp.fc2", config, stage, geometry.mlp_hidden, geometry.dim);
+}
+
 StageWeights bind_stage(TensorBinder& binder, const ModelConfig& config, int index) {
   const StageGeometry& geometry = config.stages[index];
   const std::string prefix = "stages." + std::to_string(index);
@@ -87,6 +108,7 @@ StageWeights bind_stage(TensorBinder& binder, const ModelConfig& config, int ind
   for (int64_t j = 0; j < geometry.depth; ++j) {
     stage.blocks.push_back(bind_block(binder, prefix + ".blocks." + std::to_string(j), geometry));
   }
+  if (config.is_mtlora()) bind_forks(binder, prefix + ".blocks." + std::to_string(geometry.depth - 1), config, index, &stage.blocks.back());
   if (geometry.merges) {
     stage.merge_norm = binder.norm(prefix + ".merge.norm", 4 * geometry.dim);
     stage.merge_reduction = binder.linear(prefix + ".merge.reduction", 4 * geometry.dim, 2 * geometry.dim, false);
@@ -110,7 +132,25 @@ BasicBlockWeights bind_basic_block(TensorBinder& binder, const std::string& pref
   return block;
 }
 
+// MTLoRA: per-task downsampler (optional) and HRNet head.
+DecoderWeights bind_hrnet_decoder(TensorBinder& binder, const ModelConfig& config, const TaskInfo& task) {
+  const std::string prefix = "decoders." + task.name;
+  DecoderWeights decoder;
+  if (!config.decoder_channels.empty()) {
+    for (int i = 0; i < kStages; ++i) {
+      decoder.downsample[i] = binder.conv(prefix + ".downsample." + std::to_string(i), config.stages[i].out_dim,
+                                          config.decoder_channels[i], 1, false);
+    }
+  }
+  int64_t channels = 0;
+  for (int64_t c : config.hrnet_channels()) channels += c;
+  decoder.head1 = binder.conv(prefix + ".head.conv1", channels, 4 * channels, 1);
+  decoder.head2 = binder.conv(prefix + ".head.conv2", 4 * channels, task.outputs, 1);
+  return decoder;
+}
+
 DecoderWeights bind_decoder(TensorBinder& binder, const ModelConfig& config, const TaskInfo& task) {
+  if (config.is_mtlora()) return bind_hrnet_decoder(binder, config, task);
   const std::string prefix = "decoders." + task.name;
   const int64_t half = config.decoder_dim / 2;
   DecoderWeights decoder;

@@ -32,6 +32,21 @@ struct ConvWeights {
   int64_t kernel = 0;
 };
 
+// y += (x down^T) up^T, the scale folded into `up` by the converter.
+struct LowRank {
+  const float* down = nullptr;  // [rank, in]
+  const float* up = nullptr;    // [out, rank]
+  int64_t rank = 0;
+};
+
+// A layer that forks per task (SPEC 3): the shared stream gets weight/bias (+ shared adapter),
+// each task stream weight/bias applied to the shared input plus its own adapter on its own input.
+struct ForkedLinear {
+  LowRank shared;              // rank 0 unless the model kept it apart ('matrix' mode)
+  std::vector<LowRank> tasks;  // indexed like ModelConfig::tasks; empty: this layer does not fork
+  bool forks() const { return !tasks.empty(); }
+};
+
 struct BlockWeights {
   NormWeights norm1;
   LinearWeights qkv;
@@ -40,6 +55,9 @@ struct BlockWeights {
   NormWeights norm2;
   LinearWeights fc1;
   LinearWeights fc2;
+  ForkedLinear proj_fork;  // MTLoRA, last block of a stage
+  ForkedLinear fc1_fork;
+  ForkedLinear fc2_fork;
 };
 
 // One policy network (SPEC 2): hidden = ReLU(mlp(x)), logits = fc(hidden).
@@ -68,6 +86,7 @@ struct DecoderWeights {
     BasicBlockWeights block2;
   };
   std::array<Fuse, kStages> fuse;
+  std::array<ConvWeights, kStages> downsample;  // MTLoRA: 1x1 convs without bias; weight nullptr when absent
   ConvWeights head1;
   ConvWeights head2;
 };

@@ -59,9 +59,7 @@ void Session::prepare_stats() {
     const size_t mask_size = config.ada_tokens ? static_cast<size_t>(stage.tokens) : 0;
     stats_.token_masks.emplace_back(stage.depth, std::vector<uint8_t>(mask_size, 0));
   }
-  int64_t decoders = 0;
-  for (int t : task_indices_) decoders += macs::decoder(config, config.tasks[t].outputs);
-  stats_.macs_static = macs::static_backbone(config) + decoders;
+  stats_.macs_static = macs::static_model(config, task_indices_);
 }
 
 Status Session::run(const float* input, int64_t count) {

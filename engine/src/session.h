@@ -43,7 +43,12 @@ class Session {
   bool block_gate_decisions(int stage_index, uint8_t* gates);
   int64_t token_gate_decisions(int stage_index, uint8_t* mask);
   void run_block(int stage_index, int block_index, const uint8_t* mask, int64_t kept);
+  void run_forked_block(int stage_index, int block_index);
+  void run_task_stream(int stage_index, const BlockWeights& block, int task_index);
+  void attend(int stage_index, int block_index);
+  const int32_t* window_order(int stage_index, int block_index) const;
   void run_decoder(int task_index);
+  void run_hrnet_decoder(int task_index);
 
   const Model& model_;
   std::vector<WindowPlan> window_plans_;

@@ -33,6 +33,43 @@ BackboneMaxima backbone_maxima(const ModelConfig& config) {
   return m;
 }
 
+bool any_fork(const ModelConfig& config) {
+  for (const TaskBranches& branches : config.lora.branches) {
+    if (branches.any()) return true;
+  }
+  return false;
+}
+
+int64_t max_rank(const ModelConfig& config) {
+  int64_t rank = 0;
+  for (int i = 0; i < kStages; ++i) {
+    rank = std::max(rank, config.lora.shared_ranks[i]);
+    for (const auto& task : config.lora.task_ranks) rank = std::max(rank, task[i]);
+  }
+  return rank;
+}
+
+// Decoder buffers: AdaMTL fuse branches and head, or MTLoRA's HRNet concat and head.
+struct DecoderSizes {
+  int64_t conv = 0, concat = 0, head_hidden = 0, map = 0;
+};
+
+DecoderSizes decoder_sizes(const ModelConfig& config) {
+  const int64_t r0 = config.stages[0].out_resolution;
+  DecoderSizes sizes;
+  if (!config.is_mtlora()) {
+    const int64_t half = config.decoder_dim / 2;
+    return {half * r0 * r0, kStages * half * r0 * r0, half * r0 * r0, 0};
+  }
+  int64_t channels = 0;
+  for (int64_t c : config.hrnet_channels()) channels += c;
+  for (const StageGeometry& stage : config.stages) sizes.map = std::max(sizes.map, stage.out_tokens * stage.out_dim);
+  sizes.conv = sizes.map;
+  sizes.concat = channels * r0 * r0;
+  sizes.head_hidden = 4 * channels * r0 * r0;
+  return sizes;
+}
+
 int64_t im2col_floats(const ModelConfig& config) {
   const int64_t patch = config.patch_size;
   int64_t floats = ref::conv2d_scratch_floats(config.in_chans, config.img_size, config.img_size, patch, patch, 0);
@@ -48,8 +85,9 @@ int64_t im2col_floats(const ModelConfig& config) {
 
 bool create_workspace(const ModelConfig& config, Arena* arena, Workspace* w) {
   const BackboneMaxima m = backbone_maxima(config);
-  const int64_t half = config.decoder_dim / 2;
+  const DecoderSizes d = decoder_sizes(config);
   const int64_t r0 = config.stages[0].out_resolution;
+  const int64_t fork = any_fork(config) ? 1 : 0;  // MTLoRA buffers cost nothing elsewhere
   int64_t max_outputs = 0;
   for (const TaskInfo& task : config.tasks) max_outputs = std::max(max_outputs, task.outputs);
 
@@ -59,12 +97,26 @@ bool create_workspace(const ModelConfig& config, Arena* arena, Workspace* w) {
       {&w->mlp_rows, m.activations},   {&w->mlp_hidden, m.mlp_hidden},  {&w->mlp_out, m.activations},
       {&w->scores, m.scores},          {&w->merge, m.activations},      {&w->policy_hidden, m.policy_hidden},
       {&w->policy_logits, std::max(m.tokens, m.depth)},                 {&w->im2col, im2col_floats(config)},
-      {&w->conv_a, half * r0 * r0},    {&w->conv_b, half * r0 * r0},    {&w->conv_c, half * r0 * r0},
-      {&w->concat, kStages * half * r0 * r0},                           {&w->head_hidden, half * r0 * r0},
+      {&w->conv_a, d.conv},            {&w->conv_b, d.conv},            {&w->conv_c, d.conv},
+      {&w->concat, d.concat},          {&w->head_hidden, d.head_hidden}, {&w->hrnet_map, d.map},
       {&w->head_out, max_outputs * r0 * r0},
+      {&w->shared_attention, fork * m.activations}, {&w->shared_stream, fork * m.activations},
+      {&w->fc1_base, fork * m.mlp_hidden},          {&w->fc2_base, fork * m.activations},
+      {&w->task_attention, fork * m.activations},   {&w->task_stream, fork * m.activations},
+      {&w->task_normed, fork * m.activations},      {&w->task_hidden, fork * m.mlp_hidden},
+      {&w->task_mlp_out, fork * m.activations},     {&w->rank_scratch, fork * m.tokens * max_rank(config)},
+      {&w->low_rank_out, fork * m.mlp_hidden},
   };
   for (int i = 0; i < kStages; ++i) buffers.push_back({&w->stage_out[i], config.stages[i].out_tokens * config.stages[i].out_dim});
   w->outputs.assign(config.tasks.size(), nullptr);
+  w->task_stage_out.assign(config.tasks.size(), {});
+  for (size_t t = 0; t < config.tasks.size(); ++t) {
+    for (int i = 0; i < kStages; ++i) {
+      if (config.lora.branches[i].any()) {
+        buffers.push_back({&w->task_stage_out[t][i], config.stages[i].out_tokens * config.stages[i].out_dim});
+      }
+    }
+  }
   for (size_t t = 0; t < config.tasks.size(); ++t) {
     buffers.push_back({&w->outputs[t], config.tasks[t].outputs * config.img_size * config.img_size});
   }
@@ -73,6 +125,11 @@ bool create_workspace(const ModelConfig& config, Arena* arena, Workspace* w) {
   for (const auto& buffer : buffers) handles.push_back(arena->reserve(buffer.second));
   if (!arena->allocate()) return false;
   for (size_t i = 0; i < buffers.size(); ++i) *buffers[i].first = arena->at(handles[i]);
+  for (auto& stages : w->task_stage_out) {
+    for (int i = 0; i < kStages; ++i) {
+      if (!stages[i]) stages[i] = w->stage_out[i];
+    }
+  }
 
   w->token_mask.assign(m.tokens, 0);
   w->policy_mask.assign(m.tokens, 0);

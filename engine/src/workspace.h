@@ -26,11 +26,25 @@ struct Workspace {
   float* policy_logits = nullptr;
   float* im2col = nullptr;        // convolution scratch (patch embed and decoders)
   std::array<float*, kStages> stage_out{};
+  // MTLoRA forked last blocks (SPEC 3)
+  float* shared_attention = nullptr;  // proj output of the shared stream, window order
+  float* shared_stream = nullptr;     // u = x + Attn, before the MLP
+  float* fc1_base = nullptr;          // W1 LN2(u) + b1, shared by every stream
+  float* fc2_base = nullptr;          // W2 h + b2, likewise
+  float* task_attention = nullptr;
+  float* task_stream = nullptr;
+  float* task_normed = nullptr;
+  float* task_hidden = nullptr;
+  float* task_mlp_out = nullptr;
+  float* rank_scratch = nullptr;      // x down^T
+  float* low_rank_out = nullptr;      // (x down^T) up^T
+  std::vector<std::array<float*, kStages>> task_stage_out;  // per task; the shared output where a stage does not fork
   // Decoders
   float* conv_a = nullptr;
   float* conv_b = nullptr;
   float* conv_c = nullptr;
   float* concat = nullptr;
+  float* hrnet_map = nullptr;     // one stage output as CHW (MTLoRA decoders)
   float* head_hidden = nullptr;
   float* head_out = nullptr;
   std::vector<float*> outputs;    // per task of the model

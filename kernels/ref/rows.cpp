@@ -16,6 +16,12 @@ void scatter_add_rows(const float* src, const int32_t* index, int64_t count, int
   for (int64_t i = 0; i < count; ++i) add_inplace(dst + int64_t{index[i]} * cols, src + i * cols, cols);
 }
 
+void transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
+  }
+}
+
 void add_inplace(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }

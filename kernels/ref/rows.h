@@ -13,6 +13,9 @@ void scatter_rows(const float* src, const int32_t* index, int64_t count, int64_t
 // dst[index[i], :] += src[i, :].
 void scatter_add_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
 
+// dst[cols, rows] = src[rows, cols]^T: token-major maps to CHW and back.
+void transpose(const float* src, int64_t rows, int64_t cols, float* dst);
+
 // y[i] += x[i].
 void add_inplace(float* y, const float* x, int64_t n);
 

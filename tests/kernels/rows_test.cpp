@@ -47,3 +47,15 @@ TEST_CASE("rows: scatter_add touches only the listed rows, and count 0 touches n
     }
   }
 }
+
+TEST_CASE("rows: transpose swaps the axes of odd shapes") {
+  const int64_t rows = 3, cols = 5;
+  const std::vector<float> src = numbered(rows * cols, 1.0f);
+  std::vector<float> dst(src.size()), back(src.size());
+  adarun::ref::transpose(src.data(), rows, cols, dst.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) CHECK(dst[c * rows + r] == src[r * cols + c]);
+  }
+  adarun::ref::transpose(dst.data(), cols, rows, back.data());
+  CHECK(back == src);
+}

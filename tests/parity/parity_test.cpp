@@ -94,3 +94,11 @@ TEST_CASE("parity: very low threshold turns every gate on") { check_case("all_ga
 TEST_CASE("parity: ape, no patch norm, no qkv bias, window 4") { check_case("variants_small"); }
 TEST_CASE("parity: window 12") { check_case("window12_small"); }
 TEST_CASE("parity: Swin-T 224 per_task, full size") { check_case("swin_t_224_per_task"); }
+
+TEST_CASE("parity: MTLoRA matrix") { check_case("mtlora_matrix_small"); }
+TEST_CASE("parity: MTLoRA matrixv2 with downsampler LoRA, bare checkpoint") { check_case("mtlora_matrixv2_small"); }
+TEST_CASE("parity: MTLoRA without decoder downsampler, module. prefixes") { check_case("mtlora_plain_decoder_small"); }
+TEST_CASE("parity: MTLoRA without proj adapters (task streams lose the shortcut)") { check_case("mtlora_no_proj_small"); }
+TEST_CASE("parity: MTLoRA task subset") { check_case("mtlora_subset_small"); }
+TEST_CASE("parity: MTLoRA 448 (shifted last stage)") { check_case("mtlora_448_small"); }
+TEST_CASE("parity: MTLoRA Swin-T 448, r64 shared, r4 per task, full size") { check_case("mtlora_swin_t_448"); }

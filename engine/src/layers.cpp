@@ -1,0 +1,53 @@
+#include "engine/src/layers.h"
+
+#include <cstring>
+
+#include "kernels/ref/layer_norm.h"
+#include "kernels/ref/linear.h"
+#include "kernels/ref/rows.h"
+
+namespace adarun::layers {
+namespace {
+
+constexpr float kLayerNormEps = 1e-5f;
+
+// Writes [x0, x1, x2, x3] of every 2x2 cell: (even, even), (odd, even), (even, odd), (odd, odd).
+void gather_merge_cells(const float* x, int64_t resolution, int64_t dim, float* cells) {
+  const int64_t half = resolution / 2;
+  const int64_t offsets[4][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};
+  for (int64_t r = 0; r < half; ++r) {
+    for (int64_t c = 0; c < half; ++c) {
+      float* cell = cells + (r * half + c) * 4 * dim;
+      for (int part = 0; part < 4; ++part) {
+        const int64_t token = (2 * r + offsets[part][0]) * resolution + 2 * c + offsets[part][1];
+        std::memcpy(cell + part * dim, x + token * dim, sizeof(float) * dim);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void linear(const float* x, int64_t rows, const LinearWeights& layer, float* y) {
+  ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
+}
+
+void layer_norm(const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {
+  ref::layer_norm(x, rows, dim, norm.gamma, norm.beta, kLayerNormEps, y);
+}
+
+void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out, float* rank_scratch,
+                  float* out_scratch, float* y) {
+  if (adapter.rank == 0) return;
+  ref::linear(x, rows, in, adapter.down, nullptr, adapter.rank, rank_scratch);
+  ref::linear(rank_scratch, rows, adapter.rank, adapter.up, nullptr, out, out_scratch);
+  ref::add_inplace(y, out_scratch, rows * out);
+}
+
+void merge_patches(const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells, float* out) {
+  gather_merge_cells(x, stage.resolution, stage.dim, cells);
+  layer_norm(cells, stage.out_tokens, 4 * stage.dim, weights.merge_norm, cells);
+  linear(cells, stage.out_tokens, weights.merge_reduction, out);
+}
+
+}  // namespace adarun::layers
