@@ -145,5 +145,49 @@ class ConverterTest(unittest.TestCase):
         self.assertIn("patch_embed.weight", tensors)
 
 
+class MTLoRAConverterTest(unittest.TestCase):
+    def setUp(self):
+        names = [t.name for t in TASKS]
+        self.cfg = ModelConfig(**SMALL, family="mtlora", lora_ranks=[4] * 4, lora_task_ranks={t: [2] * 4 for t in names},
+                               lora_shared_scale=[4.0] * 4, lora_task_scale={t: [4.0] * 4 for t in names})
+        self.state = dict(random_model(self.cfg, 5).state_dict())
+
+    def test_scales_are_required(self):
+        with self.assertRaises(ConversionError) as raised:
+            convert_state(self.state)
+        self.assertIn("no LoRA scales", str(raised.exception))
+
+    def test_mode_is_required_when_layers_fork(self):
+        with self.assertRaises(ConversionError) as raised:
+            convert_state(self.state, lora_flags={"shared_scale": [4.0]})
+        self.assertIn("--lora-mode", str(raised.exception))
+
+    def test_scales_and_mode_from_a_research_yaml(self):
+        research = {"MODEL": {"MTLORA": {"SHARED_SCALE": [4.0], "SHARED_MODE": "matrixv2"}}}
+        cfg, tensors, _ = convert_state(self.state, yaml_config=research)
+        self.assertEqual((cfg.lora_mode, cfg.lora_shared_scale), ("matrixv2", [4.0] * 4))
+        self.assertNotIn("stages.0.blocks.0.mlp.fc2.shared_lora.down", tensors)  # merged in matrixv2
+        self.assertIn("stages.0.blocks.0.mlp.fc2.task_lora.normals.up", tensors)
+
+    def test_flags_win_over_the_config(self):
+        research = {"MODEL": {"MTLORA": {"SHARED_SCALE": [1.0], "SHARED_MODE": "matrixv2"}}}
+        cfg, tensors, _ = convert_state(self.state, yaml_config=research, lora_flags={"mode": "matrix", "shared_scale": [4.0]})
+        self.assertEqual((cfg.lora_mode, cfg.lora_shared_scale), ("matrix", [4.0] * 4))
+        self.assertIn("stages.0.blocks.0.mlp.fc2.shared_lora.down", tensors)
+
+    def test_unsupported_head_in_the_state_dict(self):
+        state = {k: v for k, v in self.state.items() if not k.startswith("decoders.decoders.normals.")}
+        state["decoders.decoders.normals.aspp.0.weight"] = torch.zeros(4, 4, 1, 1)
+        with self.assertRaises(ConversionError) as raised:
+            convert_state(state, lora_flags={"mode": "matrix", "shared_scale": [4.0]})
+        self.assertIn("normals uses a decoder head adarun does not support", str(raised.exception))
+
+    def test_unsupported_head_in_the_config(self):
+        research = {"MODEL": {"DECODER_HEAD": {"semseg": "segformer"}, "MTLORA": {"SHARED_SCALE": [4.0]}}}
+        with self.assertRaises(ConversionError) as raised:
+            convert_state(self.state, yaml_config=research)
+        self.assertIn("'segformer' decoder head", str(raised.exception))
+
+
 if __name__ == "__main__":
     unittest.main()
