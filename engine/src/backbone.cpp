@@ -74,22 +74,29 @@ void Session::run_stage(int stage_index) {
   if (stage.merges) std::memcpy(w.x, out, sizeof(float) * stage.out_tokens * stage.out_dim);
 }
 
+// ORs the decisions of the active policies on the current x: hidden = ReLU(mlp(x)) [tokens, h],
+// logits = fc(hidden viewed as fc_rows rows), decision k on iff logit k > threshold.
+void Session::or_policy_decisions(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows,
+                                  int64_t decisions, uint8_t* out) {
+  Workspace& w = *workspace_;
+  std::fill(out, out + decisions, 0);
+  for (int p : policy_indices_) {
+    const PolicyWeights& policy = policies[p];
+    linear(w.x, stage.tokens, policy.mlp, w.policy_hidden);
+    ref::relu(w.policy_hidden, stage.tokens * policy.mlp.out);
+    linear(w.policy_hidden, fc_rows, policy.fc, w.policy_logits);
+    for (int64_t k = 0; k < decisions; ++k) out[k] |= w.policy_logits[k] > gate_threshold_;
+  }
+}
+
 // Evaluates the block policies of a stage on its input; false when the model has none.
 bool Session::block_gate_decisions(int stage_index, uint8_t* gates) {
   const ModelConfig& config = model_.config();
   if (!config.ada_blocks) return false;
   const StageGeometry& stage = config.stages[stage_index];
-  const StageWeights& weights = model_.weights().stages[stage_index];
-  Workspace& w = *workspace_;
-  std::fill(gates, gates + stage.depth, 0);
-  for (int p : policy_indices_) {
-    const PolicyWeights& policy = weights.block_policies[p];
-    linear(w.x, stage.tokens, policy.mlp, w.policy_hidden);
-    ref::relu(w.policy_hidden, stage.tokens * policy.mlp.out);
-    linear(w.policy_hidden, 1, policy.fc, w.policy_logits);  // the hidden map flattened token-major
-    for (int64_t j = 0; j < stage.depth; ++j) gates[j] |= w.policy_logits[j] > gate_threshold_;
-    stats_.macs_executed += macs::block_policy(config, stage);
-  }
+  // One fc row: the block policy reads the hidden map flattened token-major.
+  or_policy_decisions(model_.weights().stages[stage_index].block_policies, stage, 1, stage.depth, gates);
+  stats_.macs_executed += int64_t(policy_indices_.size()) * macs::block_policy(config, stage);
   return true;
 }
 
@@ -97,17 +104,9 @@ bool Session::block_gate_decisions(int stage_index, uint8_t* gates) {
 int64_t Session::token_gate_decisions(int stage_index, uint8_t* mask) {
   const ModelConfig& config = model_.config();
   const StageGeometry& stage = config.stages[stage_index];
-  const StageWeights& weights = model_.weights().stages[stage_index];
   Workspace& w = *workspace_;
-  std::fill(mask, mask + stage.tokens, 0);
-  for (int p : policy_indices_) {
-    const PolicyWeights& policy = weights.token_policies[p];
-    linear(w.x, stage.tokens, policy.mlp, w.policy_hidden);
-    ref::relu(w.policy_hidden, stage.tokens * policy.mlp.out);
-    linear(w.policy_hidden, stage.tokens, policy.fc, w.policy_logits);
-    for (int64_t t = 0; t < stage.tokens; ++t) mask[t] |= w.policy_logits[t] > gate_threshold_;
-    stats_.macs_executed += macs::token_policy(config, stage);
-  }
+  or_policy_decisions(model_.weights().stages[stage_index].token_policies, stage, stage.tokens, stage.tokens, mask);
+  stats_.macs_executed += int64_t(policy_indices_.size()) * macs::token_policy(config, stage);
   int64_t kept = 0;
   for (int64_t t = 0; t < stage.tokens; ++t) {
     if (mask[t]) w.kept_index[kept++] = static_cast<int32_t>(t);

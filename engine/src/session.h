@@ -40,6 +40,8 @@ class Session {
   void prepare_stats();
   void run_backbone(const float* input);
   void run_stage(int stage_index);
+  void or_policy_decisions(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows,
+                           int64_t decisions, uint8_t* out);
   bool block_gate_decisions(int stage_index, uint8_t* gates);
   int64_t token_gate_decisions(int stage_index, uint8_t* mask);
   void run_block(int stage_index, int block_index, const uint8_t* mask, int64_t kept);
