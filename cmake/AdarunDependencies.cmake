@@ -12,3 +12,10 @@ target_link_libraries(adarun_stb INTERFACE ${STB_LIBRARY})
 if(ADARUN_BUILD_TESTS)
   find_package(doctest REQUIRED)
 endif()
+
+# pthreadpool: XNNPACK's thread pool, shared by our kernels.
+find_path(PTHREADPOOL_INCLUDE_DIR pthreadpool.h REQUIRED)
+find_library(PTHREADPOOL_LIBRARY pthreadpool REQUIRED)
+add_library(adarun_pthreadpool INTERFACE)
+target_include_directories(adarun_pthreadpool SYSTEM INTERFACE ${PTHREADPOOL_INCLUDE_DIR})
+target_link_libraries(adarun_pthreadpool INTERFACE ${PTHREADPOOL_LIBRARY} Threads::Threads)

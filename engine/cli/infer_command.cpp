@@ -74,6 +74,8 @@ Status run_infer(const std::vector<std::string>& args) {
   status = session->set_tasks(options.tasks);
   if (!status.is_ok()) return status;
   session->set_gate_threshold(options.gate_threshold);
+  status = session->set_threads(options.threads);
+  if (!status.is_ok()) return status;
   std::vector<float> input;
   status = load_input_file(options.input, model->config().img_size, &input);
   if (!status.is_ok()) return status;

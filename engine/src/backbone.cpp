@@ -65,7 +65,7 @@ void Session::run_stage(int stage_index) {
   }
   float* out = w.stage_out[stage_index];
   if (stage.merges) {
-    layers::merge_patches(w.x, stage, weights, w.merge, out);
+    layers::merge_patches(compute_, w.x, stage, weights, w.merge, out);
     stats_.macs_executed += macs::patch_merging(stage);
   } else {
     std::memcpy(out, w.x, sizeof(float) * stage.tokens * stage.dim);
@@ -82,9 +82,9 @@ void Session::or_policy_decisions(const std::vector<PolicyWeights>& policies, co
   std::fill(out, out + decisions, 0);
   for (int p : policy_indices_) {
     const PolicyWeights& policy = policies[p];
-    linear(w.x, stage.tokens, policy.mlp, w.policy_hidden);
+    linear(compute_, w.x, stage.tokens, policy.mlp, w.policy_hidden);
     ref::relu(w.policy_hidden, stage.tokens * policy.mlp.out);
-    linear(w.policy_hidden, fc_rows, policy.fc, w.policy_logits);
+    linear(compute_, w.policy_hidden, fc_rows, policy.fc, w.policy_logits);
     for (int64_t k = 0; k < decisions; ++k) out[k] |= w.policy_logits[k] > gate_threshold_;
   }
 }
@@ -132,7 +132,7 @@ void Session::attend(int stage_index, int block_index) {
 
   layer_norm(w.x, tokens, dim, block.norm1, w.normed);
   ref::gather_rows(w.normed, window_order(stage_index, block_index), tokens, dim, w.windows);
-  linear(w.windows, tokens, block.qkv, w.qkv);
+  linear(compute_, w.windows, tokens, block.qkv, w.qkv);
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(stage.head_dim)));
   for (int64_t win = 0; win < stage.windows; ++win) {
     const float* window_mask = shifted ? plan.shifted_mask.data() + win * n * n : nullptr;
@@ -150,22 +150,22 @@ void Session::run_block(int stage_index, int block_index, const uint8_t* mask, i
   const int32_t* order = window_order(stage_index, block_index);
 
   attend(stage_index, block_index);
-  linear(w.attention, tokens, block.proj, w.projected);
+  linear(compute_, w.attention, tokens, block.proj, w.projected);
   ref::scatter_add_rows(w.projected, order, tokens, dim, w.x);
   stats_.macs_executed += macs::block_attention(stage);
 
   layer_norm(w.x, tokens, dim, block.norm2, w.normed);
   if (mask) {
     ref::gather_rows(w.normed, w.kept_index.data(), kept, dim, w.mlp_rows);
-    linear(w.mlp_rows, kept, block.fc1, w.mlp_hidden);
+    linear(compute_, w.mlp_rows, kept, block.fc1, w.mlp_hidden);
     ref::gelu(w.mlp_hidden, kept * stage.mlp_hidden);
-    linear(w.mlp_hidden, kept, block.fc2, w.mlp_out);
+    linear(compute_, w.mlp_hidden, kept, block.fc2, w.mlp_out);
     ref::scatter_rows(w.mlp_out, w.kept_index.data(), kept, dim, w.normed);
     ref::add_inplace(w.x, w.normed, tokens * dim);  // unselected rows add LN2(x) itself, as trained
   } else {
-    linear(w.normed, tokens, block.fc1, w.mlp_hidden);
+    linear(compute_, w.normed, tokens, block.fc1, w.mlp_hidden);
     ref::gelu(w.mlp_hidden, tokens * stage.mlp_hidden);
-    linear(w.mlp_hidden, tokens, block.fc2, w.mlp_out);
+    linear(compute_, w.mlp_hidden, tokens, block.fc2, w.mlp_out);
     ref::add_inplace(w.x, w.mlp_out, tokens * dim);
   }
   stats_.macs_executed += macs::block_mlp(stage, kept);

@@ -28,18 +28,18 @@ void Session::run_forked_block(int stage_index, int block_index) {
   const int64_t tokens = stage.tokens, dim = stage.dim, hidden = stage.mlp_hidden;
 
   attend(stage_index, block_index);
-  linear(w.attention, tokens, block.proj, w.projected);  // P0
+  linear(compute_, w.attention, tokens, block.proj, w.projected);  // P0
   std::memcpy(w.shared_attention, w.projected, sizeof(float) * tokens * dim);
   add_low_rank(w.attention, tokens, dim, block.proj_fork.shared, dim, w.rank_scratch, w.low_rank_out, w.shared_attention);
   std::memcpy(w.shared_stream, w.x, sizeof(float) * tokens * dim);
   ref::scatter_add_rows(w.shared_attention, window_order(stage_index, block_index), tokens, dim, w.shared_stream);
 
   layer_norm(w.shared_stream, tokens, dim, block.norm2, w.normed);
-  linear(w.normed, tokens, block.fc1, w.fc1_base);  // F1
+  linear(compute_, w.normed, tokens, block.fc1, w.fc1_base);  // F1
   std::memcpy(w.mlp_hidden, w.fc1_base, sizeof(float) * tokens * hidden);
   add_low_rank(w.normed, tokens, dim, block.fc1_fork.shared, hidden, w.rank_scratch, w.low_rank_out, w.mlp_hidden);
   ref::gelu(w.mlp_hidden, tokens * hidden);
-  linear(w.mlp_hidden, tokens, block.fc2, w.fc2_base);  // F2
+  linear(compute_, w.mlp_hidden, tokens, block.fc2, w.fc2_base);  // F2
   std::memcpy(w.mlp_out, w.fc2_base, sizeof(float) * tokens * dim);
   add_low_rank(w.mlp_hidden, tokens, hidden, block.fc2_fork.shared, dim, w.rank_scratch, w.low_rank_out, w.mlp_out);
 
@@ -83,7 +83,7 @@ void Session::run_task_stream(int stage_index, const BlockWeights& block, int t)
 
   float* out = w.task_stage_out[t][stage_index];
   if (stage.merges) {
-    layers::merge_patches(w.task_stream, stage, model_.weights().stages[stage_index], w.merge, out);
+    layers::merge_patches(compute_, w.task_stream, stage, model_.weights().stages[stage_index], w.merge, out);
   } else {
     std::memcpy(out, w.task_stream, sizeof(float) * tokens * dim);
   }

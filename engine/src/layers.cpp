@@ -28,7 +28,18 @@ void gather_merge_cells(const float* x, int64_t resolution, int64_t dim, float* 
 
 }  // namespace
 
-void linear(const float* x, int64_t rows, const LinearWeights& layer, float* y) {
+void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y) {
+  if (layer.packed && compute.isa != Isa::kReference) {
+    GemmArgs args;
+    args.a = x;
+    args.lda = layer.in;
+    args.packed = layer.packed;
+    args.bias = layer.bias;
+    args.c = y;
+    args.ldc = layer.out;
+    args.m = rows, args.n = layer.out, args.k = layer.in;
+    return gemm(compute.isa, args, compute.pool);
+  }
   ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
 }
 
@@ -44,10 +55,11 @@ void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapt
   ref::add_inplace(y, out_scratch, rows * out);
 }
 
-void merge_patches(const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells, float* out) {
+void merge_patches(const Compute& compute, const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells,
+                   float* out) {
   gather_merge_cells(x, stage.resolution, stage.dim, cells);
   layer_norm(cells, stage.out_tokens, 4 * stage.dim, weights.merge_norm, cells);
-  linear(cells, stage.out_tokens, weights.merge_reduction, out);
+  linear(compute, cells, stage.out_tokens, weights.merge_reduction, out);
 }
 
 }  // namespace adarun::layers

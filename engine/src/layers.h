@@ -7,12 +7,20 @@
 
 namespace adarun::layers {
 
-void linear(const float* x, int64_t rows, const LinearWeights& layer, float* y);
+// Where and how a frame computes: the model's packed ISA and the session's thread pool.
+struct Compute {
+  Isa isa = Isa::kReference;
+  pthreadpool_t pool = nullptr;
+};
+
+// y = x W^T + b: the packed GEMM when the layer was packed, the reference otherwise.
+void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y);
 void layer_norm(const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y);
 // y[rows, out] += (x down^T) up^T; no-op for rank 0. rank_scratch: rows*rank, out_scratch: rows*out.
 void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out, float* rank_scratch,
                   float* out_scratch, float* y);
 // SPEC 1 patch merging of a stage's [tokens, dim] map into [tokens/4, 2 dim]; `cells` holds [tokens/4, 4 dim].
-void merge_patches(const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells, float* out);
+void merge_patches(const Compute& compute, const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells,
+                   float* out);
 
 }  // namespace adarun::layers

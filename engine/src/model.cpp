@@ -1,5 +1,6 @@
 #include "engine/src/model.h"
 
+#include <algorithm>
 #include <set>
 
 #include "weights/weight_file.h"
@@ -179,9 +180,44 @@ ModelWeights bind_model(TensorBinder& binder, const ModelConfig& config) {
   return weights;
 }
 
+// The linears worth packing: wide outputs, many rows per call. Thin ones (policy fc, adapters) stay on
+// the reference path.
+std::vector<LinearWeights*> packable_linears(ModelWeights& weights) {
+  std::vector<LinearWeights*> linears;
+  for (StageWeights& stage : weights.stages) {
+    for (BlockWeights& block : stage.blocks) {
+      for (LinearWeights* layer : {&block.qkv, &block.proj, &block.fc1, &block.fc2}) linears.push_back(layer);
+    }
+    if (stage.merge_reduction.weight) linears.push_back(&stage.merge_reduction);
+    for (auto* policies : {&stage.block_policies, &stage.token_policies}) {
+      for (PolicyWeights& policy : *policies) linears.push_back(&policy.mlp);
+    }
+  }
+  return linears;
+}
+
 }  // namespace
 
 Model::~Model() = default;
+
+// Packs every packable linear into one aligned buffer for the active ISA; false when memory is short.
+bool Model::pack_weights() {
+  isa_ = active_isa();
+  if (isa_ == Isa::kReference) return true;
+  const std::vector<LinearWeights*> linears = packable_linears(weights_);
+  constexpr int64_t kAlign = 16;  // floats: 64 bytes
+  int64_t total = 0;
+  for (const LinearWeights* layer : linears) total += (packed_weight_floats(isa_, layer->out, layer->in) + kAlign - 1) / kAlign * kAlign;
+  packed_.reset(static_cast<float*>(std::aligned_alloc(64, size_t(std::max<int64_t>(total, kAlign)) * sizeof(float))));
+  if (!packed_) return false;
+  float* cursor = packed_.get();
+  for (LinearWeights* layer : linears) {
+    adarun::pack_weights(isa_, layer->weight, layer->out, layer->in, cursor);
+    layer->packed = cursor;
+    cursor += (packed_weight_floats(isa_, layer->out, layer->in) + kAlign - 1) / kAlign * kAlign;
+  }
+  return true;
+}
 
 Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr<Model>* model) {
   const std::string* config_text = file->metadata("config");
@@ -193,6 +229,7 @@ Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr
   loaded->weights_ = bind_model(binder, loaded->config_);
   if (!binder.error().empty()) return Status::error(binder.error());
   for (const TensorView& tensor : file->tensors()) loaded->parameter_count_ += tensor.numel;
+  if (!loaded->pack_weights()) return Status::error("out of memory packing the weights");
   loaded->file_ = std::move(file);
   *model = std::move(loaded);
   return Status::ok();

@@ -1,12 +1,14 @@
 #pragma once
 // A loaded model: the validated weight file, its config, and typed views of every tensor.
 #include <array>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/src/config.h"
 #include "engine/src/status.h"
+#include "kernels/gemm.h"
 
 namespace adarun {
 
@@ -22,6 +24,7 @@ struct LinearWeights {
   const float* bias = nullptr;    // [out] or nullptr
   int64_t in = 0;
   int64_t out = 0;
+  const float* packed = nullptr;  // weight packed for Model::isa(), or nullptr: the reference path
 };
 
 struct ConvWeights {
@@ -108,15 +111,23 @@ class Model {
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
   int64_t parameter_count() const { return parameter_count_; }
+  // The instruction set the weights were packed for (kernels/gemm.h).
+  Isa isa() const { return isa_; }
 
  private:
   Model() = default;
   static Status from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr<Model>* model);
+  bool pack_weights();
 
   std::unique_ptr<WeightFile> file_;
   ModelConfig config_;
   ModelWeights weights_;
   int64_t parameter_count_ = 0;
+  Isa isa_ = Isa::kReference;
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> packed_;
 };
 
 }  // namespace adarun

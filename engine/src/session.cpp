@@ -7,7 +7,17 @@
 
 namespace adarun {
 
-Session::Session(const Model& model) : model_(model), workspace_(std::make_unique<Workspace>()) {}
+Session::Session(const Model& model) : model_(model), workspace_(std::make_unique<Workspace>()) { compute_.isa = model.isa(); }
+
+Status Session::set_threads(int threads) {
+  if (threads < 1 || threads > 1024) return Status::error("threads must be between 1 and 1024, got " + std::to_string(threads));
+  if (threads == threads_) return Status::ok();
+  pool_.reset(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr);
+  if (threads > 1 && !pool_) return Status::error("cannot start " + std::to_string(threads) + " threads");
+  threads_ = threads;
+  compute_.pool = pool_.get();
+  return Status::ok();
+}
 Session::~Session() = default;
 
 Status Session::create(const Model& model, std::unique_ptr<Session>* session) {

@@ -7,6 +7,7 @@
 
 #include "engine/src/arena.h"
 #include "engine/src/frame_stats.h"
+#include "engine/src/layers.h"
 #include "engine/src/model.h"
 #include "engine/src/status.h"
 #include "engine/src/window_plan.h"
@@ -22,6 +23,9 @@ class Session {
 
   // Which tasks the next frames compute; empty means all. Unknown names are an error.
   Status set_tasks(const std::vector<std::string>& names);
+  // Threads for the next frames (the calling thread counts as one); 1 runs on the calling thread only.
+  Status set_threads(int threads);
+  int threads() const { return threads_; }
   // A gate is on iff its logit > threshold (0: the trained decision).
   void set_gate_threshold(float threshold) { gate_threshold_ = threshold; }
   float gate_threshold() const { return gate_threshold_; }
@@ -57,6 +61,9 @@ class Session {
   std::vector<int> task_indices_;
   std::vector<int> policy_indices_;  // the policies OR-ed for the current tasks
   float gate_threshold_ = 0.0f;
+  int threads_ = 1;
+  std::unique_ptr<pthreadpool, void (*)(pthreadpool_t)> pool_{nullptr, pthreadpool_destroy};
+  layers::Compute compute_;
   Arena arena_;
   std::unique_ptr<Workspace> workspace_;
   FrameStats stats_;

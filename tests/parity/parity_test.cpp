@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "engine/src/session.h"
 #include "tests/parity/golden_case.h"
@@ -71,6 +72,8 @@ void check_case(const std::string& name) {
   std::unique_ptr<adarun::Session> session;
   REQUIRE(adarun::Session::create(*model, &session).is_ok());
   REQUIRE(session->set_tasks(golden.tasks).is_ok());
+  const char* threads = std::getenv("ADARUN_TEST_THREADS");
+  REQUIRE(session->set_threads(threads ? std::atoi(threads) : 1).is_ok());
   session->set_gate_threshold(golden.threshold);
   adarun::NpyArray input;
   REQUIRE(adarun::read_npy(golden.directory + "/input.npy", &input).is_ok());

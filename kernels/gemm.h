@@ -1,0 +1,37 @@
+#pragma once
+// C[m, n] (+)= A[m, k] W[n, k]^T + bias, with W packed once at load for the CPU's vector width.
+// The reference twin is ref::linear; every ISA here is checked against it (tests/kernels/gemm_test.cpp).
+#include <pthreadpool.h>
+
+#include <cstdint>
+
+namespace adarun {
+
+enum class Isa { kReference, kAvx2, kAvx512 };
+
+// The best the CPU runs, unless ADARUN_ISA (ref, avx2, avx512) asks for less.
+Isa active_isa();
+const char* isa_name(Isa isa);
+bool isa_supported(Isa isa);
+
+// Columns per packed panel; 0 for the reference (unpacked) path.
+int gemm_panel_width(Isa isa);
+int64_t packed_weight_floats(Isa isa, int64_t n, int64_t k);
+// packed: panels of `panel width` output columns, each k rows of that many floats, zero padded.
+void pack_weights(Isa isa, const float* w, int64_t n, int64_t k, float* packed);
+
+struct GemmArgs {
+  const float* a = nullptr;  // [m, k], leading dimension lda
+  int64_t lda = 0;
+  const float* packed = nullptr;
+  const float* bias = nullptr;  // [n] or nullptr
+  float* c = nullptr;           // [m, n], leading dimension ldc
+  int64_t ldc = 0;
+  int64_t m = 0, n = 0, k = 0;
+  bool accumulate = false;  // C += instead of C =
+};
+
+// Runs on `pool` (nullptr: the calling thread). isa must not be kReference.
+void gemm(Isa isa, const GemmArgs& args, pthreadpool_t pool);
+
+}  // namespace adarun

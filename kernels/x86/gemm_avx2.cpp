@@ -1,0 +1,60 @@
+// AVX2 + FMA GEMM tile: 6 rows x 16 columns of accumulators (12 ymm), one broadcast per row and k.
+#include <immintrin.h>
+
+#include "kernels/x86/gemm_tiles.h"
+#include "kernels/x86/pack.h"
+
+namespace adarun::avx2 {
+namespace {
+
+__m256i lane_mask(int64_t valid) {
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid < 0 ? 0 : valid > 8 ? 8 : valid)), lanes);
+}
+
+template <int R>
+void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias) {
+  __m256 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int64_t kk = 0; kk < g.k; ++kk) {
+    const __m256 b0 = _mm256_load_ps(b + kk * kPanel);
+    const __m256 b1 = _mm256_load_ps(b + kk * kPanel + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + r * g.lda + kk);
+      acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+  const __m256i masks[2] = {lane_mask(cols), lane_mask(cols - 8)};
+  for (int h = 0; h < 2; ++h) {
+    const __m256 bias_v = bias ? _mm256_maskload_ps(bias + 8 * h, masks[h]) : _mm256_setzero_ps();
+    for (int r = 0; r < R; ++r) {
+      float* out = c + r * g.ldc + 8 * h;
+      __m256 v = _mm256_add_ps(acc[r][h], bias_v);
+      if (g.accumulate) v = _mm256_add_ps(v, _mm256_maskload_ps(out, masks[h]));
+      _mm256_maskstore_ps(out, masks[h], v);
+    }
+  }
+}
+
+using MicroTile = void (*)(const GemmArgs&, const float*, const float*, float*, int64_t, const float*);
+constexpr MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
+                                         micro_tile<4>, micro_tile<5>, micro_tile<6>};
+
+}  // namespace
+
+void pack(const float* w, int64_t n, int64_t k, float* packed) { x86::pack_panels(w, n, k, kPanel, packed); }
+
+void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) {
+  const int64_t col = panel * kPanel;
+  const int64_t cols = g.n - col < kPanel ? g.n - col : kPanel;
+  const float* b = g.packed + panel * g.k * kPanel;
+  const float* bias = g.bias ? g.bias + col : nullptr;
+  for (int64_t r = row; r < row + rows; r += kRows) {
+    const int64_t count = row + rows - r < kRows ? row + rows - r : kRows;
+    kTiles[count](g, g.a + r * g.lda, b, g.c + r * g.ldc + col, cols, bias);
+  }
+}
+
+}  // namespace adarun::avx2
