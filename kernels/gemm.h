@@ -24,12 +24,19 @@ struct GemmArgs {
   const float* a = nullptr;  // [m, k], leading dimension lda
   int64_t lda = 0;
   const float* packed = nullptr;
-  const float* bias = nullptr;  // [n] or nullptr
+  const float* bias = nullptr;      // [n] or nullptr: added to every row
+  const float* row_bias = nullptr;  // [m] or nullptr: added to every column (convolutions in CHW)
   float* c = nullptr;           // [m, n], leading dimension ldc
   int64_t ldc = 0;
   int64_t m = 0, n = 0, k = 0;
   bool accumulate = false;  // C += instead of C =
 };
+
+// A convolution's input laid out as the packed right operand: columns are output pixels, rows the
+// (channel, ky, kx) taps, zero outside the image. gemm(W [cout, cin k k], this) is then the CHW output.
+// Needs packed_weight_floats(isa, oh * ow, cin * k * k) floats.
+void pack_conv_input(Isa isa, const float* x, int64_t cin, int64_t h, int64_t w, int64_t k, int64_t stride, int64_t pad,
+                     float* packed);
 
 // Runs on `pool` (nullptr: the calling thread). isa must not be kReference.
 void gemm(Isa isa, const GemmArgs& args, pthreadpool_t pool);

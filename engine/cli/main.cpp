@@ -10,7 +10,8 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  adarun infer --model M --input IN --out DIR [--tasks a,b] [--threads N] [--gate-threshold T]\n"
-    "  adarun info --model M\n";
+    "  adarun info --model M\n"
+    "  adarun bench --model M [--tasks a,b] [--threads N] [--iters K] [--warmup W] [--gate-threshold T] [--json yes]\n";
 
 }  // namespace
 
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   try {
     if (args[0] == "infer") status = adarun::cli::run_infer(rest);
     if (args[0] == "info") status = adarun::cli::run_info(rest);
+    if (args[0] == "bench") status = adarun::cli::run_bench(rest);
   } catch (const std::exception& e) {
     status = adarun::Status::error(std::string("internal error: ") + e.what());
   }

@@ -1,6 +1,7 @@
 // The scheduler's decoder half (SPEC 2): one decoder per requested task over the four stage outputs.
 #include <algorithm>
 
+#include "engine/src/layers.h"
 #include "engine/src/macs.h"
 #include "engine/src/session.h"
 #include "engine/src/workspace.h"
@@ -12,22 +13,36 @@
 namespace adarun {
 namespace {
 
-// Same-size convolution (3x3 pad 1 or 1x1) of a CHW map; returns its MACs.
-int64_t conv_same(const ConvWeights& conv, const float* x, int64_t size, float* scratch, float* y) {
+// Same-size convolution (3x3 pad 1 or 1x1) of a CHW map; returns its MACs. On the fast path the input
+// is laid out as the GEMM's packed operand and the weights are the left one, so C comes out CHW.
+int64_t conv_same(const layers::Compute& compute, const ConvWeights& conv, const float* x, int64_t size, float* scratch, float* y) {
   const int64_t pad = conv.kernel / 2;
-  ref::conv2d(x, conv.in, size, size, conv.weight, conv.bias, conv.out, conv.kernel, 1, pad, scratch, y);
+  if (compute.isa == Isa::kReference) {
+    ref::conv2d(x, conv.in, size, size, conv.weight, conv.bias, conv.out, conv.kernel, 1, pad, scratch, y);
+  } else {
+    pack_conv_input(compute.isa, x, conv.in, size, size, conv.kernel, 1, pad, scratch);
+    GemmArgs args;
+    args.a = conv.weight;
+    args.lda = conv.in * conv.kernel * conv.kernel;
+    args.packed = scratch;
+    args.row_bias = conv.bias;
+    args.c = y;
+    args.ldc = size * size;
+    args.m = conv.out, args.n = size * size, args.k = args.lda;
+    gemm(compute.isa, args, compute.pool);
+  }
   return macs::conv(conv.in, conv.out, conv.kernel, size, size);
 }
 
 // relu(conv2(relu(conv1(x))) + shortcut(x)) into `out`, using `a` and `b` as scratch; `out` may equal `x`
 // only for an identity shortcut.
-int64_t basic_block(const BasicBlockWeights& block, const float* x, int64_t size, Workspace& w, float* out) {
-  int64_t macs = conv_same(block.conv1, x, size, w.im2col, w.conv_a);
+int64_t basic_block(const layers::Compute& compute, const BasicBlockWeights& block, const float* x, int64_t size, Workspace& w, float* out) {
+  int64_t macs = conv_same(compute, block.conv1, x, size, w.im2col, w.conv_a);
   ref::relu(w.conv_a, block.conv1.out * size * size);
-  macs += conv_same(block.conv2, w.conv_a, size, w.im2col, w.conv_b);
+  macs += conv_same(compute, block.conv2, w.conv_a, size, w.im2col, w.conv_b);
   const int64_t count = block.conv2.out * size * size;
   if (block.shortcut.weight) {
-    macs += conv_same(block.shortcut, x, size, w.im2col, out);
+    macs += conv_same(compute, block.shortcut, x, size, w.im2col, out);
   } else if (out != x) {
     std::copy(x, x + count, out);
   }
@@ -54,15 +69,15 @@ void Session::run_hrnet_decoder(int task_index) {
     ref::transpose(w.task_stage_out[task_index][i], stage.out_tokens, stage.out_dim, w.hrnet_map);
     const float* map = w.hrnet_map;
     if (decoder.downsample[i].weight) {
-      macs += conv_same(decoder.downsample[i], w.hrnet_map, r, w.im2col, w.conv_a);
+      macs += conv_same(compute_, decoder.downsample[i], w.hrnet_map, r, w.im2col, w.conv_a);
       map = w.conv_a;
     }
     ref::resize_bilinear(map, channels[i], r, r, r0, r0, slice);
     slice += channels[i] * r0 * r0;
   }
-  macs += conv_same(decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
+  macs += conv_same(compute_, decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
   ref::relu(w.head_hidden, decoder.head1.out * r0 * r0);
-  macs += conv_same(decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
+  macs += conv_same(compute_, decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
   ref::resize_bilinear(w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
   stats_.macs_executed += macs;
 }
@@ -78,13 +93,13 @@ void Session::run_decoder(int task_index) {
   for (int i = 0; i < kStages; ++i) {
     // The token-major stage output is read as CHW [dim, r, r] with no transpose, as the research code's view does.
     const int64_t r = config.stages[i].out_resolution;
-    macs += basic_block(decoder.fuse[i].block1, w.stage_out[i], r, w, w.conv_c);
-    macs += basic_block(decoder.fuse[i].block2, w.conv_c, r, w, w.conv_c);
+    macs += basic_block(compute_, decoder.fuse[i].block1, w.stage_out[i], r, w, w.conv_c);
+    macs += basic_block(compute_, decoder.fuse[i].block2, w.conv_c, r, w, w.conv_c);
     ref::resize_nearest(w.conv_c, half, r, r, r0, r0, w.concat + i * half * r0 * r0);
   }
-  macs += conv_same(decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
+  macs += conv_same(compute_, decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
   ref::relu(w.head_hidden, half * r0 * r0);
-  macs += conv_same(decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
+  macs += conv_same(compute_, decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
   ref::resize_bilinear(w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
   stats_.macs_executed += macs;
 }

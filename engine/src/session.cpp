@@ -23,7 +23,7 @@ Session::~Session() = default;
 Status Session::create(const Model& model, std::unique_ptr<Session>* session) {
   std::unique_ptr<Session> created(new Session(model));
   for (const StageGeometry& stage : model.config().stages) created->window_plans_.push_back(make_window_plan(stage));
-  if (!create_workspace(model.config(), &created->arena_, created->workspace_.get())) {
+  if (!create_workspace(model.config(), model.isa(), &created->arena_, created->workspace_.get())) {
     return Status::error("out of memory allocating a session arena of " + std::to_string(created->arena_.floats() * 4) + " bytes");
   }
   Status status = created->set_tasks({});

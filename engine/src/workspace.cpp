@@ -70,20 +70,36 @@ DecoderSizes decoder_sizes(const ModelConfig& config) {
   return sizes;
 }
 
-int64_t im2col_floats(const ModelConfig& config) {
+// Convolution scratch: the reference's im2col, or the GEMM's packed input on the fast paths.
+int64_t conv_scratch_floats(Isa isa, int64_t cin, int64_t size, int64_t k) {
+  const int64_t im2col = ref::conv2d_scratch_floats(cin, size, size, k, 1, k / 2);
+  return isa == Isa::kReference ? im2col : std::max(im2col, packed_weight_floats(isa, size * size, cin * k * k));
+}
+
+int64_t im2col_floats(const ModelConfig& config, Isa isa) {
   const int64_t patch = config.patch_size;
   int64_t floats = ref::conv2d_scratch_floats(config.in_chans, config.img_size, config.img_size, patch, patch, 0);
   const int64_t half = config.decoder_dim / 2;
+  const std::vector<int64_t> hrnet = config.hrnet_channels();
+  int64_t hrnet_total = 0;
+  for (int64_t c : hrnet) hrnet_total += c;
+  const int64_t r0 = config.stages[0].out_resolution;
   for (const StageGeometry& stage : config.stages) {
     const int64_t r = stage.out_resolution;
-    floats = std::max(floats, ref::conv2d_scratch_floats(std::max(stage.out_dim, half), r, r, 3, 1, 1));
+    if (config.is_mtlora()) {
+      floats = std::max(floats, conv_scratch_floats(isa, stage.out_dim, r, 1));
+    } else {
+      floats = std::max(floats, conv_scratch_floats(isa, std::max(stage.out_dim, half), r, 3));
+    }
   }
+  if (config.is_mtlora()) floats = std::max(floats, conv_scratch_floats(isa, 4 * hrnet_total, r0, 1));
+  if (!config.is_mtlora()) floats = std::max(floats, conv_scratch_floats(isa, kStages * half, r0, 1));
   return floats;
 }
 
 }  // namespace
 
-bool create_workspace(const ModelConfig& config, Arena* arena, Workspace* w) {
+bool create_workspace(const ModelConfig& config, Isa isa, Arena* arena, Workspace* w) {
   const BackboneMaxima m = backbone_maxima(config);
   const DecoderSizes d = decoder_sizes(config);
   const int64_t r0 = config.stages[0].out_resolution;
@@ -96,7 +112,7 @@ bool create_workspace(const ModelConfig& config, Arena* arena, Workspace* w) {
       {&w->qkv, m.qkv},                {&w->attention, m.activations},  {&w->projected, m.activations},
       {&w->mlp_rows, m.activations},   {&w->mlp_hidden, m.mlp_hidden},  {&w->mlp_out, m.activations},
       {&w->scores, m.scores},          {&w->merge, m.activations},      {&w->policy_hidden, m.policy_hidden},
-      {&w->policy_logits, std::max(m.tokens, m.depth)},                 {&w->im2col, im2col_floats(config)},
+      {&w->policy_logits, std::max(m.tokens, m.depth)},                 {&w->im2col, im2col_floats(config, isa)},
       {&w->conv_a, d.conv},            {&w->conv_b, d.conv},            {&w->conv_c, d.conv},
       {&w->concat, d.concat},          {&w->head_hidden, d.head_hidden}, {&w->hrnet_map, d.map},
       {&w->head_out, max_outputs * r0 * r0},

@@ -6,6 +6,7 @@
 
 #include "engine/src/arena.h"
 #include "engine/src/config.h"
+#include "kernels/gemm.h"
 
 namespace adarun {
 
@@ -56,6 +57,6 @@ struct Workspace {
 };
 
 // Sizes every buffer for `config`, allocates them in `arena` at once and points `workspace` at them.
-bool create_workspace(const ModelConfig& config, Arena* arena, Workspace* workspace);
+bool create_workspace(const ModelConfig& config, Isa isa, Arena* arena, Workspace* workspace);
 
 }  // namespace adarun

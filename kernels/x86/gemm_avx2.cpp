@@ -13,7 +13,7 @@ __m256i lane_mask(int64_t valid) {
 }
 
 template <int R>
-void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias) {
+void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
   __m256 acc[R][2];
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   for (int64_t kk = 0; kk < g.k; ++kk) {
@@ -32,13 +32,14 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
     for (int r = 0; r < R; ++r) {
       float* out = c + r * g.ldc + 8 * h;
       __m256 v = _mm256_add_ps(acc[r][h], bias_v);
+      if (row_bias) v = _mm256_add_ps(v, _mm256_set1_ps(row_bias[r]));
       if (g.accumulate) v = _mm256_add_ps(v, _mm256_maskload_ps(out, masks[h]));
       _mm256_maskstore_ps(out, masks[h], v);
     }
   }
 }
 
-using MicroTile = void (*)(const GemmArgs&, const float*, const float*, float*, int64_t, const float*);
+using MicroTile = void (*)(const GemmArgs&, const float*, const float*, float*, int64_t, const float*, const float*);
 constexpr MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
                                          micro_tile<4>, micro_tile<5>, micro_tile<6>};
 
@@ -53,7 +54,7 @@ void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) {
   const float* bias = g.bias ? g.bias + col : nullptr;
   for (int64_t r = row; r < row + rows; r += kRows) {
     const int64_t count = row + rows - r < kRows ? row + rows - r : kRows;
-    kTiles[count](g, g.a + r * g.lda, b, g.c + r * g.ldc + col, cols, bias);
+    kTiles[count](g, g.a + r * g.lda, b, g.c + r * g.ldc + col, cols, bias, g.row_bias ? g.row_bias + r : nullptr);
   }
 }
 

@@ -14,7 +14,7 @@ __mmask16 lane_mask(int64_t valid) {
 }
 
 template <int R>
-void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias) {
+void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
   __m512 acc[R][2];
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (int64_t kk = 0; kk < g.k; ++kk) {
@@ -33,13 +33,14 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
     for (int r = 0; r < R; ++r) {
       float* out = c + r * g.ldc + 16 * h;
       __m512 v = _mm512_add_ps(acc[r][h], bias_v);
+      if (row_bias) v = _mm512_add_ps(v, _mm512_set1_ps(row_bias[r]));
       if (g.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(masks[h], out));
       _mm512_mask_storeu_ps(out, masks[h], v);
     }
   }
 }
 
-using MicroTile = void (*)(const GemmArgs&, const float*, const float*, float*, int64_t, const float*);
+using MicroTile = void (*)(const GemmArgs&, const float*, const float*, float*, int64_t, const float*, const float*);
 constexpr MicroTile kTiles[kRows + 1] = {nullptr,        micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
                                          micro_tile<5>, micro_tile<6>, micro_tile<7>, micro_tile<8>};
 
@@ -54,7 +55,7 @@ void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) {
   const float* bias = g.bias ? g.bias + col : nullptr;
   for (int64_t r = row; r < row + rows; r += kRows) {
     const int64_t count = row + rows - r < kRows ? row + rows - r : kRows;
-    kTiles[count](g, g.a + r * g.lda, b, g.c + r * g.ldc + col, cols, bias);
+    kTiles[count](g, g.a + r * g.lda, b, g.c + r * g.ldc + col, cols, bias, g.row_bias ? g.row_bias + r : nullptr);
   }
 }
 

@@ -1,0 +1,90 @@
+// `adarun bench`: repeated frames on one session; median and p90 latency, GMAC/s.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <tuple>
+
+#include "engine/cli/arguments.h"
+#include "engine/cli/commands.h"
+#include "engine/src/session.h"
+
+namespace adarun::cli {
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  std::vector<std::string> tasks;
+  int threads = 1, iterations = 20, warmup = 3;
+  float gate_threshold = 0.0f;
+  bool json = false;
+};
+
+Status parse_options(const std::vector<std::string>& args, BenchOptions* o) {
+  Arguments arguments;
+  Status status = arguments.parse(args, {"model", "tasks", "threads", "iters", "warmup", "gate-threshold", "json"});
+  if (!status.is_ok()) return status;
+  if (!arguments.has("model")) return Status::error("bench needs --model");
+  o->model = arguments.get("model");
+  o->tasks = split_commas(arguments.get("tasks"));
+  o->json = arguments.get("json", "no") == "yes";
+  for (auto [name, target, low, high] : {std::tuple<const char*, int*, int, int>{"threads", &o->threads, 1, 256},
+                                         {"iters", &o->iterations, 1, 100000}, {"warmup", &o->warmup, 0, 10000}}) {
+    status = arguments.get_int(name, *target, low, high, target);
+    if (!status.is_ok()) return status;
+  }
+  return arguments.get_float("gate-threshold", 0.0f, &o->gate_threshold);
+}
+
+// A fixed pseudo-random normalised frame: the same work on every run.
+std::vector<float> bench_input(const ModelConfig& config) {
+  std::mt19937 generator(7);
+  std::normal_distribution<float> normal;
+  std::vector<float> input(static_cast<size_t>(config.in_chans * config.img_size * config.img_size));
+  for (float& v : input) v = normal(generator);
+  return input;
+}
+
+double percentile(std::vector<double> values, double q) {
+  std::sort(values.begin(), values.end());
+  return values[static_cast<size_t>(q * double(values.size() - 1) + 0.5)];
+}
+
+}  // namespace
+
+Status run_bench(const std::vector<std::string>& args) {
+  BenchOptions o;
+  Status status = parse_options(args, &o);
+  if (!status.is_ok()) return status;
+  std::unique_ptr<Model> model;
+  status = Model::load_file(o.model, &model);
+  if (!status.is_ok()) return Status::error(o.model + ": " + status.message());
+  std::unique_ptr<Session> session;
+  if (!(status = Session::create(*model, &session)).is_ok()) return status;
+  if (!(status = session->set_tasks(o.tasks)).is_ok()) return status;
+  if (!(status = session->set_threads(o.threads)).is_ok()) return status;
+  session->set_gate_threshold(o.gate_threshold);
+  const std::vector<float> input = bench_input(model->config());
+  std::vector<double> times;
+  for (int i = 0; i < o.warmup + o.iterations; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    if (!(status = session->run(input.data(), int64_t(input.size()))).is_ok()) return status;
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (i >= o.warmup) times.push_back(ms);
+  }
+  const double median = percentile(times, 0.5), p90 = percentile(times, 0.9);
+  const double gmacs = double(session->stats().macs_executed) * 1e-9;
+  const double gflops = 2.0 * gmacs / (median * 1e-3);
+  if (o.json) {
+    std::printf("{\"model\": \"%s\", \"isa\": \"%s\", \"threads\": %d, \"iters\": %d, \"median_ms\": %.3f, \"p90_ms\": %.3f, "
+                "\"gmacs\": %.4f, \"macs_static_g\": %.4f, \"gflops_per_s\": %.2f}\n",
+                o.model.c_str(), isa_name(model->isa()), o.threads, o.iterations, median, p90, gmacs,
+                double(session->stats().macs_static) * 1e-9, gflops);
+  } else {
+    std::printf("%s: %s, %d thread(s), %d frames after %d warm-up: median %.1f ms, p90 %.1f ms, %.3f GMACs, %.1f GFLOP/s\n",
+                o.model.c_str(), isa_name(model->isa()), o.threads, o.iterations, o.warmup, median, p90, gmacs, gflops);
+  }
+  return Status::ok();
+}
+
+}  // namespace adarun::cli

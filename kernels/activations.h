@@ -1,0 +1,17 @@
+#pragma once
+// Element-wise kernels dispatched by ISA; the reference twins are in kernels/ref/activations.h.
+#include <cstdint>
+
+#include "kernels/gemm.h"
+
+namespace adarun {
+
+void gelu(Isa isa, float* x, int64_t n);
+void softmax_rows(Isa isa, float* x, int64_t rows, int64_t cols);
+
+namespace avx512 {
+void gelu(float* x, int64_t n);
+void softmax_rows(float* x, int64_t rows, int64_t cols);
+}  // namespace avx512
+
+}  // namespace adarun
