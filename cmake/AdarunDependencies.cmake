@@ -12,6 +12,7 @@ target_link_libraries(adarun_stb INTERFACE ${STB_LIBRARY})
 if(ADARUN_BUILD_TESTS)
   find_package(doctest REQUIRED)
 endif()
+find_package(benchmark QUIET)  # kernel benches are built when Google Benchmark is installed
 
 # pthreadpool: XNNPACK's thread pool, shared by our kernels.
 find_path(PTHREADPOOL_INCLUDE_DIR pthreadpool.h REQUIRED)

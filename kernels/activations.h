@@ -12,6 +12,8 @@ void softmax_rows(Isa isa, float* x, int64_t rows, int64_t cols);
 namespace avx512 {
 void gelu(float* x, int64_t n);
 void softmax_rows(float* x, int64_t rows, int64_t cols);
+// Rows `stride` floats apart, `cols` of them used.
+void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride);
 }  // namespace avx512
 
 }  // namespace adarun

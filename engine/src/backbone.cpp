@@ -11,7 +11,7 @@
 #include "kernels/ref/activations.h"
 #include "kernels/ref/conv2d.h"
 #include "kernels/ref/rows.h"
-#include "kernels/ref/window_attention.h"
+#include "kernels/attention.h"
 
 namespace adarun {
 namespace {
@@ -134,12 +134,14 @@ void Session::attend(int stage_index, int block_index) {
   layer_norm(w.x, tokens, dim, block.norm1, w.normed);
   ref::gather_rows(w.normed, window_order(stage_index, block_index), tokens, dim, w.windows);
   linear(compute_, w.windows, tokens, block.qkv, w.qkv);
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(stage.head_dim)));
-  for (int64_t win = 0; win < stage.windows; ++win) {
-    const float* window_mask = shifted ? plan.shifted_mask.data() + win * n * n : nullptr;
-    ref::window_attention(w.qkv + win * n * 3 * dim, n, stage.heads, stage.head_dim, block.rel_bias, window_mask, scale, w.scores,
-                          w.attention + win * n * dim);
-  }
+  WindowAttentionArgs args;
+  args.qkv = w.qkv;
+  args.rel_bias = block.rel_bias;
+  args.masks = shifted ? plan.shifted_mask.data() : nullptr;
+  args.out = w.attention;
+  args.windows = stage.windows, args.n = n, args.heads = stage.heads, args.head_dim = stage.head_dim;
+  args.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(stage.head_dim)));
+  window_attention(compute_.isa, args, w.scores, std::min(threads_, kMaxAttentionChunks), compute_.pool);
 }
 
 // x += Attn(LN1(x)); t = LN2(x); t[kept] = MLP(t[kept]); x += t   (SPEC 2, block semantics 3).

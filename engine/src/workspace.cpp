@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "kernels/attention.h"
 #include "kernels/ref/conv2d.h"
 
 namespace adarun {
@@ -25,7 +26,7 @@ BackboneMaxima backbone_maxima(const ModelConfig& config) {
     m.activations = std::max(m.activations, stage.tokens * stage.dim);
     m.qkv = std::max(m.qkv, stage.tokens * 3 * stage.dim);
     m.mlp_hidden = std::max(m.mlp_hidden, stage.tokens * stage.mlp_hidden);
-    m.scores = std::max(m.scores, stage.window_tokens * stage.window_tokens);
+    m.scores = std::max(m.scores, kMaxAttentionChunks * window_attention_scratch_floats(stage.window_tokens, stage.head_dim));
     m.policy_hidden = std::max(m.policy_hidden, stage.tokens * hidden);
     m.tokens = std::max(m.tokens, stage.tokens);
     m.depth = std::max(m.depth, stage.depth);

@@ -10,6 +10,9 @@
 
 namespace adarun {
 
+// Attention scratch is sized for this many concurrent chunks; more threads share them.
+constexpr int kMaxAttentionChunks = 64;
+
 struct Workspace {
   // Backbone
   float* x = nullptr;             // the residual stream [tokens, dim]

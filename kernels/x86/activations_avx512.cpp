@@ -52,9 +52,11 @@ void gelu(float* x, int64_t n) {
   }
 }
 
-void softmax_rows(float* x, int64_t rows, int64_t cols) {
+void softmax_rows(float* x, int64_t rows, int64_t cols) { softmax_rows_strided(x, rows, cols, cols); }
+
+void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride) {
   for (int64_t r = 0; r < rows; ++r) {
-    float* row = x + r * cols;
+    float* row = x + r * stride;
     __m512 max = _mm512_set1_ps(-INFINITY);
     for (int64_t i = 0; i < cols; i += 16) {
       max = _mm512_max_ps(max, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask(cols - i), row + i));

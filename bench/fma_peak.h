@@ -1,0 +1,9 @@
+#pragma once
+#include "kernels/gemm.h"
+
+namespace adarun::bench {
+
+// Measured fp32 FMA throughput of one core in GFLOP/s (2 flops per FMA lane) for avx512 or avx2.
+double fma_peak_gflops(Isa isa, double seconds = 0.3);
+
+}  // namespace adarun::bench

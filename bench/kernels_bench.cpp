@@ -1,0 +1,83 @@
+// Kernel benchmarks on the Swin-T 224 shapes: the reference, AVX2 and AVX-512 GEMMs side by side,
+// plus the FMA peak they are measured against.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "bench/fma_peak.h"
+#include "kernels/gemm.h"
+#include "kernels/ref/linear.h"
+
+namespace {
+
+struct Shape {
+  const char* name;
+  int64_t m, n, k;
+};
+
+// Swin-T 224 linears: stage 0 qkv, fc1, fc2; stage 2 qkv, fc1, fc2; a merging reduction.
+const Shape kShapes[] = {{"s0_qkv", 3136, 288, 96},  {"s0_fc1", 3136, 384, 96},   {"s0_fc2", 3136, 96, 384},
+                         {"s2_qkv", 196, 1152, 384}, {"s2_fc1", 196, 1536, 384},  {"s2_fc2", 196, 384, 1536},
+                         {"s1_merge", 196, 384, 768}};
+
+std::vector<float> random_floats(int64_t n) {
+  std::mt19937 generator(1);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = normal(generator);
+  return v;
+}
+
+void report(benchmark::State& state, const Shape& s) {
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(s.m * s.n * s.k), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+
+void gemm_reference(benchmark::State& state, Shape s) {
+  const auto a = random_floats(s.m * s.k), w = random_floats(s.n * s.k), bias = random_floats(s.n);
+  std::vector<float> c(static_cast<size_t>(s.m * s.n));
+  for (auto _ : state) adarun::ref::linear(a.data(), s.m, s.k, w.data(), bias.data(), s.n, c.data());
+  report(state, s);
+}
+
+void gemm_packed(benchmark::State& state, Shape s, adarun::Isa isa) {
+  if (!adarun::isa_supported(isa)) return state.SkipWithError("ISA not supported here");
+  const auto a = random_floats(s.m * s.k), w = random_floats(s.n * s.k), bias = random_floats(s.n);
+  float* packed = static_cast<float*>(std::aligned_alloc(64, size_t(adarun::packed_weight_floats(isa, s.n, s.k) + 16) * 4));
+  adarun::pack_weights(isa, w.data(), s.n, s.k, packed);
+  std::vector<float> c(static_cast<size_t>(s.m * s.n));
+  adarun::GemmArgs args;
+  args.a = a.data(), args.lda = s.k, args.packed = packed, args.bias = bias.data();
+  args.c = c.data(), args.ldc = s.n, args.m = s.m, args.n = s.n, args.k = s.k;
+  for (auto _ : state) adarun::gemm(isa, args, nullptr);
+  report(state, s);
+  std::free(packed);
+}
+
+void fma_peak(benchmark::State& state, adarun::Isa isa) {
+  if (!adarun::isa_supported(isa)) return state.SkipWithError("ISA not supported here");
+  double gflops = 0;
+  for (auto _ : state) gflops = adarun::bench::fma_peak_gflops(isa, 0.2);
+  state.counters["GFLOP/s"] = gflops;
+}
+
+void register_benchmarks() {
+  benchmark::RegisterBenchmark("fma_peak/avx512", fma_peak, adarun::Isa::kAvx512)->Iterations(3);
+  benchmark::RegisterBenchmark("fma_peak/avx2", fma_peak, adarun::Isa::kAvx2)->Iterations(3);
+  for (const Shape& s : kShapes) {
+    benchmark::RegisterBenchmark((std::string("gemm/ref/") + s.name).c_str(), gemm_reference, s);
+    benchmark::RegisterBenchmark((std::string("gemm/avx2/") + s.name).c_str(), gemm_packed, s, adarun::Isa::kAvx2);
+    benchmark::RegisterBenchmark((std::string("gemm/avx512/") + s.name).c_str(), gemm_packed, s, adarun::Isa::kAvx512);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_benchmarks();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}
