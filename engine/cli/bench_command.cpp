@@ -17,12 +17,13 @@ struct BenchOptions {
   std::vector<std::string> tasks;
   int threads = 1, iterations = 20, warmup = 3;
   float gate_threshold = 0.0f;
+  float budget = 0.0f;
   bool json = false;
 };
 
 Status parse_options(const std::vector<std::string>& args, BenchOptions* o) {
   Arguments arguments;
-  Status status = arguments.parse(args, {"model", "tasks", "threads", "iters", "warmup", "gate-threshold", "json"});
+  Status status = arguments.parse(args, {"model", "tasks", "threads", "iters", "warmup", "gate-threshold", "budget", "json"});
   if (!status.is_ok()) return status;
   if (!arguments.has("model")) return Status::error("bench needs --model");
   o->model = arguments.get("model");
@@ -33,6 +34,8 @@ Status parse_options(const std::vector<std::string>& args, BenchOptions* o) {
     status = arguments.get_int(name, *target, low, high, target);
     if (!status.is_ok()) return status;
   }
+  status = arguments.get_float("budget", 0.0f, &o->budget);
+  if (!status.is_ok()) return status;
   return arguments.get_float("gate-threshold", 0.0f, &o->gate_threshold);
 }
 
@@ -64,6 +67,7 @@ Status run_bench(const std::vector<std::string>& args) {
   if (!(status = session->set_tasks(o.tasks)).is_ok()) return status;
   if (!(status = session->set_threads(o.threads)).is_ok()) return status;
   session->set_gate_threshold(o.gate_threshold);
+  if (!(status = session->set_budget(o.budget)).is_ok()) return status;
   const std::vector<float> input = bench_input(model->config());
   std::vector<double> times;
   for (int i = 0; i < o.warmup + o.iterations; ++i) {

@@ -18,11 +18,12 @@ struct InferOptions {
   std::vector<std::string> tasks;
   int threads = 1;
   float gate_threshold = 0.0f;
+  float budget = 0.0f;
 };
 
 Status parse_options(const std::vector<std::string>& args, InferOptions* options) {
   Arguments arguments;
-  Status status = arguments.parse(args, {"model", "input", "out", "tasks", "threads", "gate-threshold"});
+  Status status = arguments.parse(args, {"model", "input", "out", "tasks", "threads", "gate-threshold", "budget"});
   if (!status.is_ok()) return status;
   for (const char* required : {"model", "input", "out"}) {
     if (!arguments.has(required)) return Status::error(std::string("infer needs --") + required);
@@ -33,6 +34,8 @@ Status parse_options(const std::vector<std::string>& args, InferOptions* options
   options->tasks = split_commas(arguments.get("tasks"));
   if (arguments.has("tasks") && options->tasks.empty()) return Status::error("--tasks needs at least one task name");
   status = arguments.get_int("threads", 1, 1, 256, &options->threads);
+  if (!status.is_ok()) return status;
+  status = arguments.get_float("budget", 0.0f, &options->budget);
   if (!status.is_ok()) return status;
   return arguments.get_float("gate-threshold", 0.0f, &options->gate_threshold);
 }
@@ -46,7 +49,7 @@ OutputFiles collect_outputs(const Session& session) {
     files.add(task.name + ".npy", npy_bytes(session.output(t), {task.outputs, size, size}));
     files.add(task.name + ".png", png_bytes(task_picture(task.name, session.output(t), task.outputs, size), size, size));
   }
-  files.add("stats.json", stats_json(session.stats(), session.gate_threshold()));
+  files.add("stats.json", stats_json(session.stats(), session.gate_threshold(), session.budget()));
   return files;
 }
 
@@ -75,6 +78,8 @@ Status run_infer(const std::vector<std::string>& args) {
   if (!status.is_ok()) return status;
   session->set_gate_threshold(options.gate_threshold);
   status = session->set_threads(options.threads);
+  if (!status.is_ok()) return status;
+  status = session->set_budget(options.budget);
   if (!status.is_ok()) return status;
   std::vector<float> input;
   status = load_input_file(options.input, model->config().img_size, &input);

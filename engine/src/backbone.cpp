@@ -1,6 +1,9 @@
 // The scheduler's backbone half: patch embedding, stages, gates, blocks, patch merging.
 // Gated-off work is never dispatched: a skipped block costs neither a copy nor a kernel call.
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numeric>
 #include <cstring>
 
 #include "engine/src/layers.h"
@@ -75,19 +78,32 @@ void Session::run_stage(int stage_index) {
   if (stage.merges) std::memcpy(w.x, out, sizeof(float) * stage.out_tokens * stage.out_dim);
 }
 
-// ORs the decisions of the active policies on the current x: hidden = ReLU(mlp(x)) [tokens, h],
-// logits = fc(hidden viewed as fc_rows rows), decision k on iff logit k > threshold.
-void Session::or_policy_decisions(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows,
-                                  int64_t decisions, uint8_t* out) {
+// Decides gates from the active policies on the current x: hidden = ReLU(mlp(x)) [tokens, h],
+// logits = fc(hidden viewed as fc_rows rows); a gate's logit is the max over the policies (so
+// "logit > T" is the OR of the policies' decisions). With a budget f, the ceil(f * decisions)
+// highest logits are on instead.
+void Session::decide_gates(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows,
+                           int64_t decisions, uint8_t* out) {
   Workspace& w = *workspace_;
-  std::fill(out, out + decisions, 0);
+  float* logits = w.gate_logits;
+  std::fill(logits, logits + decisions, -std::numeric_limits<float>::infinity());
   for (int p : policy_indices_) {
     const PolicyWeights& policy = policies[p];
     linear(compute_, w.x, stage.tokens, policy.mlp, w.policy_hidden);
     ref::relu(w.policy_hidden, stage.tokens * policy.mlp.out);
     linear(compute_, w.policy_hidden, fc_rows, policy.fc, w.policy_logits);
-    for (int64_t k = 0; k < decisions; ++k) out[k] |= w.policy_logits[k] > gate_threshold_;
+    for (int64_t k = 0; k < decisions; ++k) logits[k] = std::max(logits[k], w.policy_logits[k]);
   }
+  if (budget_ <= 0.0f) {
+    for (int64_t k = 0; k < decisions; ++k) out[k] = logits[k] > gate_threshold_;
+    return;
+  }
+  const int64_t keep = std::min(decisions, static_cast<int64_t>(std::ceil(double(budget_) * double(decisions))));
+  int32_t* order = w.gate_order.data();
+  std::iota(order, order + decisions, 0);
+  std::nth_element(order, order + keep, order + decisions, [logits](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  std::fill(out, out + decisions, 0);
+  for (int64_t k = 0; k < keep; ++k) out[order[k]] = 1;
 }
 
 // Evaluates the block policies of a stage on its input; false when the model has none.
@@ -96,7 +112,7 @@ bool Session::block_gate_decisions(int stage_index, uint8_t* gates) {
   if (!config.ada_blocks) return false;
   const StageGeometry& stage = config.stages[stage_index];
   // One fc row: the block policy reads the hidden map flattened token-major.
-  or_policy_decisions(model_.weights().stages[stage_index].block_policies, stage, 1, stage.depth, gates);
+  decide_gates(model_.weights().stages[stage_index].block_policies, stage, 1, stage.depth, gates);
   stats_.macs_executed += int64_t(policy_indices_.size()) * macs::block_policy(config, stage);
   return true;
 }
@@ -106,7 +122,7 @@ int64_t Session::token_gate_decisions(int stage_index, uint8_t* mask) {
   const ModelConfig& config = model_.config();
   const StageGeometry& stage = config.stages[stage_index];
   Workspace& w = *workspace_;
-  or_policy_decisions(model_.weights().stages[stage_index].token_policies, stage, stage.tokens, stage.tokens, mask);
+  decide_gates(model_.weights().stages[stage_index].token_policies, stage, stage.tokens, stage.tokens, mask);
   stats_.macs_executed += int64_t(policy_indices_.size()) * macs::token_policy(config, stage);
   int64_t kept = 0;
   for (int64_t t = 0; t < stage.tokens; ++t) {

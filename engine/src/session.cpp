@@ -9,6 +9,12 @@ namespace adarun {
 
 Session::Session(const Model& model) : model_(model), workspace_(std::make_unique<Workspace>()) { compute_.isa = model.isa(); }
 
+Status Session::set_budget(float fraction) {
+  if (!(fraction >= 0.0f && fraction <= 1.0f)) return Status::error("budget must be in (0, 1], or 0 for none");
+  budget_ = fraction;
+  return Status::ok();
+}
+
 Status Session::set_threads(int threads) {
   if (threads < 1 || threads > 1024) return Status::error("threads must be between 1 and 1024, got " + std::to_string(threads));
   if (threads == threads_) return Status::ok();

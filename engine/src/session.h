@@ -29,6 +29,11 @@ class Session {
   // A gate is on iff its logit > threshold (0: the trained decision).
   void set_gate_threshold(float threshold) { gate_threshold_ = threshold; }
   float gate_threshold() const { return gate_threshold_; }
+  // A run-time compute budget f in (0, 1]: each block keeps the ceil(f L) tokens with the highest
+  // policy logit (max over the requested tasks) and each stage the ceil(f depth) best blocks,
+  // instead of thresholding. 0 turns the budget off (the default).
+  Status set_budget(float fraction);
+  float budget() const { return budget_; }
 
   // input: [in_chans, img_size, img_size] float, normalised (SPEC 1).
   Status run(const float* input, int64_t count);
@@ -44,8 +49,8 @@ class Session {
   void prepare_stats();
   void run_backbone(const float* input);
   void run_stage(int stage_index);
-  void or_policy_decisions(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows,
-                           int64_t decisions, uint8_t* out);
+  void decide_gates(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows, int64_t decisions,
+                    uint8_t* out);
   bool block_gate_decisions(int stage_index, uint8_t* gates);
   int64_t token_gate_decisions(int stage_index, uint8_t* mask);
   void run_block(int stage_index, int block_index, const uint8_t* mask, int64_t kept);
@@ -61,6 +66,7 @@ class Session {
   std::vector<int> task_indices_;
   std::vector<int> policy_indices_;  // the policies OR-ed for the current tasks
   float gate_threshold_ = 0.0f;
+  float budget_ = 0.0f;
   int threads_ = 1;
   std::unique_ptr<pthreadpool, void (*)(pthreadpool_t)> pool_{nullptr, pthreadpool_destroy};
   layers::Compute compute_;

@@ -20,11 +20,12 @@ std::string nested_list(const std::vector<std::vector<T>>& lists) {
 
 }  // namespace
 
-std::string stats_json(const FrameStats& stats, float gate_threshold) {
+std::string stats_json(const FrameStats& stats, float gate_threshold, float budget) {
   std::ostringstream out;
   out << "{\n  \"tasks\": [";
   for (size_t i = 0; i < stats.tasks.size(); ++i) out << (i ? ", " : "") << json_quote(stats.tasks[i]);
   out << "],\n  \"gate_threshold\": " << gate_threshold;
+  out << ",\n  \"budget\": " << budget;
   out << ",\n  \"macs_executed\": " << stats.macs_executed;
   out << ",\n  \"macs_static\": " << stats.macs_static;
   out << ",\n  \"blocks\": " << nested_list(stats.blocks);

@@ -6,6 +6,7 @@
 
 namespace adarun {
 
-std::string stats_json(const FrameStats& stats, float gate_threshold);
+// budget 0: none.
+std::string stats_json(const FrameStats& stats, float gate_threshold, float budget);
 
 }  // namespace adarun

@@ -113,7 +113,7 @@ bool create_workspace(const ModelConfig& config, Isa isa, Arena* arena, Workspac
       {&w->qkv, m.qkv},                {&w->attention, m.activations},  {&w->projected, m.activations},
       {&w->mlp_rows, m.activations},   {&w->mlp_hidden, m.mlp_hidden},  {&w->mlp_out, m.activations},
       {&w->scores, m.scores},          {&w->merge, m.activations},      {&w->policy_hidden, m.policy_hidden},
-      {&w->policy_logits, std::max(m.tokens, m.depth)},                 {&w->im2col, im2col_floats(config, isa)},
+      {&w->policy_logits, std::max(m.tokens, m.depth)}, {&w->gate_logits, std::max(m.tokens, m.depth)},                 {&w->im2col, im2col_floats(config, isa)},
       {&w->conv_a, d.conv},            {&w->conv_b, d.conv},            {&w->conv_c, d.conv},
       {&w->concat, d.concat},          {&w->head_hidden, d.head_hidden}, {&w->hrnet_map, d.map},
       {&w->head_out, max_outputs * r0 * r0},
@@ -152,6 +152,7 @@ bool create_workspace(const ModelConfig& config, Isa isa, Arena* arena, Workspac
   w->policy_mask.assign(m.tokens, 0);
   w->kept_index.assign(m.tokens, 0);
   w->block_gates.assign(m.depth, 0);
+  w->gate_order.assign(std::max(m.tokens, m.depth), 0);
   return true;
 }
 

@@ -57,6 +57,8 @@ struct Workspace {
   std::vector<uint8_t> policy_mask;
   std::vector<int32_t> kept_index;
   std::vector<uint8_t> block_gates;
+  std::vector<int32_t> gate_order;  // for budgeted top-k
+  float* gate_logits = nullptr;     // max over the active policies
 };
 
 // Sizes every buffer for `config`, allocates them in `arena` at once and points `workspace` at them.

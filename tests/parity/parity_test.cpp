@@ -105,3 +105,32 @@ TEST_CASE("parity: MTLoRA without proj adapters (task streams lose the shortcut)
 TEST_CASE("parity: MTLoRA task subset") { check_case("mtlora_subset_small"); }
 TEST_CASE("parity: MTLoRA 448 (shifted last stage)") { check_case("mtlora_448_small"); }
 TEST_CASE("parity: MTLoRA Swin-T 448, r64 shared, r4 per task, full size") { check_case("mtlora_swin_t_448"); }
+
+TEST_CASE("budget: each executed block keeps ceil(f L) tokens and each stage ceil(f depth) blocks") {
+  GoldenCase golden;
+  REQUIRE(adarun::testing::load_golden_case("per_task_small", &golden).is_ok());
+  std::unique_ptr<adarun::Model> model;
+  REQUIRE(adarun::Model::load_file(golden.directory + "/model.adarun", &model).is_ok());
+  std::unique_ptr<adarun::Session> session;
+  REQUIRE(adarun::Session::create(*model, &session).is_ok());
+  adarun::NpyArray input;
+  REQUIRE(adarun::read_npy(golden.directory + "/input.npy", &input).is_ok());
+  CHECK_FALSE(session->set_budget(1.5f).is_ok());
+  int64_t previous_macs = 0;
+  for (float f : {1.0f, 0.75f, 0.5f, 0.25f}) {
+    REQUIRE(session->set_budget(f).is_ok());
+    REQUIRE(session->run(input.values.data(), static_cast<int64_t>(input.values.size())).is_ok());
+    const adarun::FrameStats& stats = session->stats();
+    for (int i = 0; i < adarun::kStages; ++i) {
+      const adarun::StageGeometry& stage = model->config().stages[i];
+      int64_t blocks_on = 0;
+      for (int64_t j = 0; j < stage.depth; ++j) {
+        blocks_on += stats.blocks[i][j];
+        if (stats.blocks[i][j]) CHECK(stats.tokens_kept[i][j] == int64_t(std::ceil(double(f) * double(stage.tokens))));
+      }
+      CHECK(blocks_on == int64_t(std::ceil(double(f) * double(stage.depth))));
+    }
+    if (previous_macs) CHECK(stats.macs_executed < previous_macs);
+    previous_macs = stats.macs_executed;
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/python3
+"""Does latency track compute when the policies skip work? For each budget f the policies keep the
+ceil(f L) best tokens of every block and ceil(f depth) best blocks of every stage; prints the
+latency fraction against the MAC fraction (both relative to f = 1), measured in one run.
+
+usage: /usr/bin/python3 bench/gating_sweep.py MODEL.adarun [--fractions 1,0.75,0.5,0.25] [--threads 1] [--iters 10]
+"""
+import argparse
+import json
+import os
+import subprocess
+
+
+def bench(binary, model, fraction, threads, iters):
+    result = subprocess.run([binary, "bench", "--model", model, "--budget", str(fraction), "--threads", str(threads),
+                             "--iters", str(iters), "--json", "yes"], capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model")
+    parser.add_argument("--fractions", default="1,0.75,0.5,0.25")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--iters", type=int, default=10)
+    parser.add_argument("--adarun", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "engine", "adarun"))
+    args = parser.parse_args()
+    runs = [(float(f), bench(args.adarun, args.model, float(f), args.threads, args.iters)) for f in args.fractions.split(",")]
+    base = runs[0][1]
+    print(f"{'f':>5} {'median ms':>10} {'GMACs':>7} {'latency frac':>13} {'MAC frac':>9} {'excess':>7}")
+    for fraction, run in runs:
+        latency, work = run["median_ms"] / base["median_ms"], run["gmacs"] / base["gmacs"]
+        print(f"{fraction:>5.2f} {run['median_ms']:>10.1f} {run['gmacs']:>7.3f} {latency:>13.3f} {work:>9.3f} {latency - work:>+7.3f}")
+
+
+if __name__ == "__main__":
+    main()
