@@ -1,6 +1,9 @@
 // Kernel benchmarks on the Swin-T 224 shapes: the reference, AVX2 and AVX-512 GEMMs side by side,
 // plus the FMA peak they are measured against.
 #include <benchmark/benchmark.h>
+#include <xnnpack.h>
+
+#include <cmath>
 
 #include <cstdlib>
 #include <random>
@@ -56,6 +59,22 @@ void gemm_packed(benchmark::State& state, Shape s, adarun::Isa isa) {
   std::free(packed);
 }
 
+// XNNPACK's fully-connected operator on the same shape: its weights are packed at creation too.
+void gemm_xnnpack(benchmark::State& state, Shape s) {
+  if (xnn_initialize(nullptr) != xnn_status_success) return state.SkipWithError("xnn_initialize failed");
+  const auto a = random_floats(s.m * s.k), w = random_floats(s.n * s.k), bias = random_floats(s.n);
+  std::vector<float> c(static_cast<size_t>(s.m * s.n));
+  xnn_operator_t op = nullptr;
+  if (xnn_create_fully_connected_nc_f32(size_t(s.k), size_t(s.n), size_t(s.k), size_t(s.n), w.data(), bias.data(), -INFINITY,
+                                        INFINITY, 0, &op) != xnn_status_success ||
+      xnn_setup_fully_connected_nc_f32(op, size_t(s.m), a.data(), c.data(), nullptr) != xnn_status_success) {
+    return state.SkipWithError("XNNPACK fully connected setup failed");
+  }
+  for (auto _ : state) xnn_run_operator(op, nullptr);
+  xnn_delete_operator(op);
+  report(state, s);
+}
+
 void fma_peak(benchmark::State& state, adarun::Isa isa) {
   if (!adarun::isa_supported(isa)) return state.SkipWithError("ISA not supported here");
   double gflops = 0;
@@ -70,6 +89,7 @@ void register_benchmarks() {
     benchmark::RegisterBenchmark((std::string("gemm/ref/") + s.name).c_str(), gemm_reference, s);
     benchmark::RegisterBenchmark((std::string("gemm/avx2/") + s.name).c_str(), gemm_packed, s, adarun::Isa::kAvx2);
     benchmark::RegisterBenchmark((std::string("gemm/avx512/") + s.name).c_str(), gemm_packed, s, adarun::Isa::kAvx512);
+    benchmark::RegisterBenchmark((std::string("gemm/xnnpack/") + s.name).c_str(), gemm_xnnpack, s);
   }
 }
 

@@ -20,3 +20,10 @@ find_library(PTHREADPOOL_LIBRARY pthreadpool REQUIRED)
 add_library(adarun_pthreadpool INTERFACE)
 target_include_directories(adarun_pthreadpool SYSTEM INTERFACE ${PTHREADPOOL_INCLUDE_DIR})
 target_link_libraries(adarun_pthreadpool INTERFACE ${PTHREADPOOL_LIBRARY} Threads::Threads)
+
+# XNNPACK: a comparison backend for the kernel benches.
+find_path(XNNPACK_INCLUDE_DIR xnnpack.h REQUIRED)
+find_library(XNNPACK_LIBRARY XNNPACK REQUIRED)
+add_library(adarun_xnnpack INTERFACE)
+target_include_directories(adarun_xnnpack SYSTEM INTERFACE ${XNNPACK_INCLUDE_DIR})
+target_link_libraries(adarun_xnnpack INTERFACE ${XNNPACK_LIBRARY} adarun_pthreadpool)

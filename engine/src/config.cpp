@@ -200,7 +200,9 @@ Status derive_geometry(ModelConfig* config) {
     stage.out_resolution = stage.merges ? resolution / 2 : resolution;
     stage.out_tokens = stage.out_resolution * stage.out_resolution;
     resolution = stage.out_resolution;
+    config->hrnet_channels_.push_back(stage.out_dim);
   }
+  if (!config->decoder_channels.empty()) config->hrnet_channels_ = config->decoder_channels;
   return Status::ok();
 }
 
@@ -231,13 +233,6 @@ int ModelConfig::task_index(const std::string& name) const {
     if (tasks[i].name == name) return static_cast<int>(i);
   }
   return -1;
-}
-
-std::vector<int64_t> ModelConfig::hrnet_channels() const {
-  if (!decoder_channels.empty()) return decoder_channels;
-  std::vector<int64_t> dims;
-  for (const StageGeometry& stage : stages) dims.push_back(stage.out_dim);
-  return dims;
 }
 
 const char* policy_mode_name(PolicyMode mode) {

@@ -83,7 +83,8 @@ struct ModelConfig {
   int64_t patch_resolution() const { return img_size / patch_size; }
   bool is_mtlora() const { return family == Family::kMTLoRA; }
   // MTLoRA HRNet input channels per stage: the downsampler's, or the stage dims without one.
-  std::vector<int64_t> hrnet_channels() const;
+  const std::vector<int64_t>& hrnet_channels() const { return hrnet_channels_; }
+  std::vector<int64_t> hrnet_channels_;  // derived once, with the stage geometry
   // Names of the policies in the file: "all" (single) or one per task.
   std::vector<std::string> policy_names() const;
   int task_index(const std::string& name) const;  // -1 when unknown

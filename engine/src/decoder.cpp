@@ -60,7 +60,7 @@ void Session::run_hrnet_decoder(int task_index) {
   const DecoderWeights& decoder = model_.weights().decoders[task_index];
   Workspace& w = *workspace_;
   const int64_t r0 = config.stages[0].out_resolution;
-  const std::vector<int64_t> channels = config.hrnet_channels();
+  const std::vector<int64_t>& channels = config.hrnet_channels();
   int64_t macs = 0;
   float* slice = w.concat;
   for (int i = 0; i < kStages; ++i) {

@@ -81,7 +81,7 @@ int64_t separate_shared_adapters(const ModelConfig& config, int stage_index) {
 int64_t hrnet_decoder(const ModelConfig& config, int64_t task_outputs) {
   const int64_t r0 = config.stages[0].out_resolution;
   int64_t total = 0, channels = 0;
-  const std::vector<int64_t> hrnet = config.hrnet_channels();
+  const std::vector<int64_t>& hrnet = config.hrnet_channels();
   for (int i = 0; i < kStages; ++i) {
     const StageGeometry& stage = config.stages[i];
     if (!config.decoder_channels.empty()) total += conv(stage.out_dim, hrnet[i], 1, stage.out_resolution, stage.out_resolution);

@@ -81,7 +81,7 @@ int64_t im2col_floats(const ModelConfig& config, Isa isa) {
   const int64_t patch = config.patch_size;
   int64_t floats = ref::conv2d_scratch_floats(config.in_chans, config.img_size, config.img_size, patch, patch, 0);
   const int64_t half = config.decoder_dim / 2;
-  const std::vector<int64_t> hrnet = config.hrnet_channels();
+  const std::vector<int64_t>& hrnet = config.hrnet_channels();
   int64_t hrnet_total = 0;
   for (int64_t c : hrnet) hrnet_total += c;
   const int64_t r0 = config.stages[0].out_resolution;

@@ -1,0 +1,51 @@
+// A frame allocates nothing: every buffer is planned and allocated when the session is created.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "engine/src/npy.h"
+#include "engine/src/session.h"
+#include "tests/parity/golden_case.h"
+
+namespace {
+std::atomic<int64_t> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST_CASE("session: no heap allocation per frame after the first, gated or not, on 1 and 3 threads") {
+  for (const char* name : {"per_task_small", "mtlora_matrix_small"}) {
+    adarun::testing::GoldenCase golden;
+    REQUIRE(adarun::testing::load_golden_case(name, &golden).is_ok());
+    std::unique_ptr<adarun::Model> model;
+    REQUIRE(adarun::Model::load_file(golden.directory + "/model.adarun", &model).is_ok());
+    adarun::NpyArray input;
+    REQUIRE(adarun::read_npy(golden.directory + "/input.npy", &input).is_ok());
+    for (int threads : {1, 3}) {
+      std::unique_ptr<adarun::Session> session;
+      REQUIRE(adarun::Session::create(*model, &session).is_ok());
+      REQUIRE(session->set_threads(threads).is_ok());
+      REQUIRE(session->run(input.values.data(), int64_t(input.values.size())).is_ok());
+      // No test macros between the two counts: doctest allocates for its own bookkeeping.
+      bool frames_ok = true;
+      const int64_t before = g_allocations.load();
+      for (int frame = 0; frame < 3; ++frame) {
+        session->set_gate_threshold(frame == 1 ? -1e9f : 0.0f);
+        frames_ok &= session->run(input.values.data(), int64_t(input.values.size())).is_ok();
+      }
+      const int64_t after = g_allocations.load();
+      CAPTURE(name);
+      CAPTURE(threads);
+      CHECK(frames_ok);
+      CHECK(after == before);
+    }
+  }
+}
