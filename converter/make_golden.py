@@ -4,7 +4,7 @@
 For each case: a seeded random model saved as a research-format checkpoint, converted to a weight
 file with the converter, a random normalised input, and the reference's outputs, gates and MACs.
 
-usage: /usr/bin/python3 converter/make_golden.py --out DIR (--all | --quick | --cases a,b)
+usage: /usr/bin/python3 converter/make_golden.py --out DIR (--all | --quick | --cases a,b) [--keep-checkpoints]
 """
 import argparse
 import json
@@ -80,7 +80,7 @@ def check_gating(name, cfg, stats):
             raise SystemExit(f"{name}: executed blocks keep {fraction:.0%} of their tokens; pick another seed")
 
 
-def make_case(root, name):
+def make_case(root, name, keep_checkpoint=False):
     cfg, seed, tasks, threshold, layout = CASES[name]
     directory = os.path.join(root, name)
     os.makedirs(os.path.join(directory, "expected"), exist_ok=True)
@@ -99,7 +99,8 @@ def make_case(root, name):
     stats["max_abs_ref"] = max(float(v.abs().max()) for v in outputs.values())
     with open(os.path.join(directory, "case.json"), "w") as f:
         json.dump(stats, f)
-    os.remove(checkpoint)  # large, and rebuilt on demand
+    if not keep_checkpoint:
+        os.remove(checkpoint)  # large, and rebuilt on demand
     return stats
 
 
@@ -110,6 +111,7 @@ def main():
     which.add_argument("--all", action="store_true")
     which.add_argument("--quick", action="store_true", help="the small cases only")
     which.add_argument("--cases", help="comma-separated case names: " + ", ".join(CASES))
+    parser.add_argument("--keep-checkpoints", action="store_true", help="keep each case's research-format checkpoint.pth")
     args = parser.parse_args()
     names = list(CASES) if args.all else QUICK if args.quick else args.cases.split(",")
     unknown = [n for n in names if n not in CASES]
@@ -118,7 +120,7 @@ def main():
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     for name in names:
         start = time.time()
-        stats = make_case(args.out, name)
+        stats = make_case(args.out, name, args.keep_checkpoints)
         kept = sum(map(sum, stats["tokens_kept"]))
         unmerged = f", unmerged PyTorch {stats['macs_unmerged'] / 1e6:.1f}M" if "macs_unmerged" in stats else ""
         print(f"{name}: blocks {stats['blocks']}, tokens kept {kept}, "
