@@ -8,10 +8,8 @@ usage: /usr/bin/python3 bench/compare_pytorch.py CHECKPOINT.pth MODEL.adarun [--
        [--gate-threshold T] [--adarun build/engine/adarun]
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -19,6 +17,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "converter"))
 
+from adarun_bench import DEFAULT_BINARY, adarun_bench  # noqa: E402
 from adarun_convert.infer_config import infer_config  # noqa: E402
 from adarun_convert.safe_load import load_checkpoint  # noqa: E402
 from adarun_ref.model import MultiTaskSwin  # noqa: E402
@@ -46,12 +45,6 @@ def torch_median_ms(model, cfg, threads, iters, threshold):
     return statistics.median(times)
 
 
-def adarun_bench(binary, model_path, threads, iters, threshold):
-    result = subprocess.run([binary, "bench", "--model", model_path, "--threads", str(threads), "--iters", str(iters),
-                             "--gate-threshold", repr(threshold), "--json", "yes"], capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint")
@@ -59,14 +52,14 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--gate-threshold", type=float, default=-1e9, help="default: every gate on")
-    parser.add_argument("--adarun", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "engine", "adarun"))
+    parser.add_argument("--adarun", default=DEFAULT_BINARY)
     args = parser.parse_args()
     model, cfg = reference_model(args.checkpoint)
     print(f"torch {torch.__version__}, {torch.__config__.parallel_info().splitlines()[0]}")
     print(f"{'threads':>7} {'pytorch ms':>11} {'adarun ms':>10} {'speed-up':>9} {'adarun GFLOP/s':>15} {'isa':>7}")
     for threads in [int(t) for t in args.threads.split(",")]:
         torch_ms = torch_median_ms(model, cfg, threads, args.iters, args.gate_threshold)
-        ours = adarun_bench(args.adarun, args.model, threads, args.iters, args.gate_threshold)
+        ours = adarun_bench(args.adarun, args.model, threads, args.iters, threshold=args.gate_threshold)
         print(f"{threads:>7} {torch_ms:>11.1f} {ours['median_ms']:>10.1f} {torch_ms / ours['median_ms']:>8.2f}x "
               f"{ours['gflops_per_s']:>15.1f} {ours['isa']:>7}")
 

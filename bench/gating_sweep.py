@@ -6,15 +6,8 @@ latency fraction against the MAC fraction (both relative to f = 1), measured in 
 usage: /usr/bin/python3 bench/gating_sweep.py MODEL.adarun [--fractions 1,0.75,0.5,0.25] [--threads 1] [--iters 10]
 """
 import argparse
-import json
-import os
-import subprocess
 
-
-def bench(binary, model, fraction, threads, iters):
-    result = subprocess.run([binary, "bench", "--model", model, "--budget", str(fraction), "--threads", str(threads),
-                             "--iters", str(iters), "--json", "yes"], capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
+from adarun_bench import DEFAULT_BINARY, adarun_bench
 
 
 def main():
@@ -23,9 +16,10 @@ def main():
     parser.add_argument("--fractions", default="1,0.75,0.5,0.25")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--iters", type=int, default=10)
-    parser.add_argument("--adarun", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "engine", "adarun"))
+    parser.add_argument("--adarun", default=DEFAULT_BINARY)
     args = parser.parse_args()
-    runs = [(float(f), bench(args.adarun, args.model, float(f), args.threads, args.iters)) for f in args.fractions.split(",")]
+    runs = [(float(f), adarun_bench(args.adarun, args.model, args.threads, args.iters, budget=float(f)))
+            for f in args.fractions.split(",")]
     base = runs[0][1]
     print(f"{'f':>5} {'median ms':>10} {'GMACs':>7} {'latency frac':>13} {'MAC frac':>9} {'excess':>7}")
     for fraction, run in runs:

@@ -2,7 +2,7 @@
 #include <immintrin.h>
 
 #include "kernels/x86/gemm_tiles.h"
-#include "kernels/x86/pack.h"
+#include "kernels/x86/tile_common.h"
 
 namespace adarun::avx2 {
 namespace {
@@ -39,23 +39,13 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
   }
 }
 
-using MicroTile = void (*)(const GemmArgs&, const float*, const float*, float*, int64_t, const float*, const float*);
-constexpr MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
+constexpr x86::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
                                          micro_tile<4>, micro_tile<5>, micro_tile<6>};
 
 }  // namespace
 
 void pack(const float* w, int64_t n, int64_t k, float* packed) { x86::pack_panels(w, n, k, kPanel, packed); }
 
-void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) {
-  const int64_t col = panel * kPanel;
-  const int64_t cols = g.n - col < kPanel ? g.n - col : kPanel;
-  const float* b = g.packed + panel * g.k * kPanel;
-  const float* bias = g.bias ? g.bias + col : nullptr;
-  for (int64_t r = row; r < row + rows; r += kRows) {
-    const int64_t count = row + rows - r < kRows ? row + rows - r : kRows;
-    kTiles[count](g, g.a + r * g.lda, b, g.c + r * g.ldc + col, cols, bias, g.row_bias ? g.row_bias + r : nullptr);
-  }
-}
+void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) { x86::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles); }
 
 }  // namespace adarun::avx2
