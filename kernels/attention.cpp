@@ -19,9 +19,13 @@ void run_window(const AttentionTask& task, int64_t w, float* scratch) {
   const WindowAttentionArgs& a = *task.args;
   const int64_t dim = a.heads * a.head_dim;
   const float* mask = a.masks ? a.masks + w * a.n * a.n : nullptr;
+#ifdef ADARUN_X86_KERNELS
   if (task.isa == Isa::kAvx512) {
     for (int64_t h = 0; h < a.heads; ++h) avx512::attention_head(a, w, h, scratch);
-  } else {
+    return;
+  }
+#endif
+  {
     ref::window_attention(a.qkv + w * a.n * 3 * dim, a.n, a.heads, a.head_dim, a.rel_bias, mask, a.scale, scratch,
                           a.out + w * a.n * dim);
   }

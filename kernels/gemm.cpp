@@ -4,11 +4,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#ifdef ADARUN_X86_KERNELS
 #include "kernels/x86/gemm_tiles.h"
+#endif
 
 namespace adarun {
 namespace {
 
+#ifdef ADARUN_X86_KERNELS
 // Rows per task: enough for a panel of W to be reused from cache across many rows.
 constexpr int64_t kRowsPerTask = 96;
 
@@ -23,6 +26,7 @@ void run_task(void* context, size_t panel, size_t row_block) {
   const int64_t rows = task.args->m - row < kRowsPerTask ? task.args->m - row : kRowsPerTask;
   task.tile(*task.args, row, rows, static_cast<int64_t>(panel));
 }
+#endif
 
 Isa requested_isa() {
   const char* name = std::getenv("ADARUN_ISA");
@@ -35,11 +39,11 @@ Isa requested_isa() {
 }  // namespace
 
 bool isa_supported(Isa isa) {
-  switch (isa) {
-    case Isa::kAvx512: return __builtin_cpu_supports("avx512f");
-    case Isa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case Isa::kReference: return true;
-  }
+  if (isa == Isa::kReference) return true;
+#ifdef ADARUN_X86_KERNELS
+  if (isa == Isa::kAvx512) return __builtin_cpu_supports("avx512f");
+  if (isa == Isa::kAvx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
   return false;
 }
 
@@ -62,11 +66,11 @@ const char* isa_name(Isa isa) {
 }
 
 int gemm_panel_width(Isa isa) {
-  switch (isa) {
-    case Isa::kAvx512: return avx512::kPanel;
-    case Isa::kAvx2: return avx2::kPanel;
-    case Isa::kReference: return 0;
-  }
+#ifdef ADARUN_X86_KERNELS
+  if (isa == Isa::kAvx512) return avx512::kPanel;
+  if (isa == Isa::kAvx2) return avx2::kPanel;
+#endif
+  (void)isa;
   return 0;
 }
 
@@ -76,8 +80,11 @@ int64_t packed_weight_floats(Isa isa, int64_t n, int64_t k) {
 }
 
 void pack_weights(Isa isa, const float* w, int64_t n, int64_t k, float* packed) {
+#ifdef ADARUN_X86_KERNELS
   if (isa == Isa::kAvx512) avx512::pack(w, n, k, packed);
   if (isa == Isa::kAvx2) avx2::pack(w, n, k, packed);
+#endif
+  (void)isa, (void)w, (void)n, (void)k, (void)packed;
 }
 
 namespace {
@@ -137,11 +144,15 @@ void pack_conv_input(Isa isa, const float* x, int64_t cin, int64_t h, int64_t w,
 }
 
 void gemm(Isa isa, const GemmArgs& args, pthreadpool_t pool) {
+#ifdef ADARUN_X86_KERNELS
   if (args.m == 0 || args.n == 0) return;
   const GemmTask task{&args, isa == Isa::kAvx512 ? avx512::tile : avx2::tile};
   const size_t panels = static_cast<size_t>((args.n + gemm_panel_width(isa) - 1) / gemm_panel_width(isa));
   const size_t row_blocks = static_cast<size_t>((args.m + kRowsPerTask - 1) / kRowsPerTask);
   pthreadpool_parallelize_2d(pool, run_task, const_cast<GemmTask*>(&task), panels, row_blocks, 0);
+#else
+  (void)isa, (void)args, (void)pool;  // no packed path on this architecture: active_isa() is kReference
+#endif
 }
 
 }  // namespace adarun
