@@ -58,15 +58,19 @@ void resize_nearest(const float* x, int64_t channels, int64_t h, int64_t w, int6
 }
 
 void resize_bilinear(const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
-  for (int64_t oy = 0; oy < oh; ++oy) {
-    const LinearTap ty = linear_tap(oy, h, oh);
-    for (int64_t ox = 0; ox < ow; ++ox) {
-      const LinearTap tx = linear_tap(ox, w, ow);
-      for (int64_t c = 0; c < channels; ++c) {
-        const float* plane = x + c * h * w;
-        const float top = tx.w0 * plane[ty.i0 * w + tx.i0] + tx.w1 * plane[ty.i0 * w + tx.i1];
-        const float bottom = tx.w0 * plane[ty.i1 * w + tx.i0] + tx.w1 * plane[ty.i1 * w + tx.i1];
-        y[(c * oh + oy) * ow + ox] = ty.w0 * top + ty.w1 * bottom;
+  // Plane by plane, row by row: reads and writes stay sequential.
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* plane = x + c * h * w;
+    float* out = y + c * oh * ow;
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      const LinearTap ty = linear_tap(oy, h, oh);
+      const float* top = plane + ty.i0 * w;
+      const float* bottom = plane + ty.i1 * w;
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        const LinearTap tx = linear_tap(ox, w, ow);
+        const float upper = tx.w0 * top[tx.i0] + tx.w1 * top[tx.i1];
+        const float lower = tx.w0 * bottom[tx.i0] + tx.w1 * bottom[tx.i1];
+        out[oy * ow + ox] = ty.w0 * upper + ty.w1 * lower;
       }
     }
   }
