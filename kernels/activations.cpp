@@ -1,6 +1,7 @@
 #include "kernels/activations.h"
 
 #include "kernels/ref/activations.h"
+#include "kernels/ref/layer_norm.h"
 
 namespace adarun {
 
@@ -9,6 +10,14 @@ void gelu([[maybe_unused]] Isa isa, float* x, int64_t n) {
   if (isa == Isa::kAvx512) return avx512::gelu(x, n);
 #endif
   ref::gelu(x, n);
+}
+
+void layer_norm([[maybe_unused]] Isa isa, const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps,
+                float* y) {
+#ifdef ADARUN_X86_KERNELS
+  if (isa == Isa::kAvx512) return avx512::layer_norm(x, rows, dim, gamma, beta, eps, y);
+#endif
+  ref::layer_norm(x, rows, dim, gamma, beta, eps, y);
 }
 
 void softmax_rows([[maybe_unused]] Isa isa, float* x, int64_t rows, int64_t cols) {

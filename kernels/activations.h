@@ -7,10 +7,13 @@
 namespace adarun {
 
 void gelu(Isa isa, float* x, int64_t n);
+// Row-wise LayerNorm as ref::layer_norm; y may equal x.
+void layer_norm(Isa isa, const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);
 void softmax_rows(Isa isa, float* x, int64_t rows, int64_t cols);
 
 namespace avx512 {
 void gelu(float* x, int64_t n);
+void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);
 void softmax_rows(float* x, int64_t rows, int64_t cols);
 // Rows `stride` floats apart, `cols` of them used.
 void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride);

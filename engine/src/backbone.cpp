@@ -33,7 +33,7 @@ void Session::run_backbone(const float* input) {
   ref::conv2d(input, config.in_chans, config.img_size, config.img_size, embed.weight, embed.bias, embed.out, embed.kernel,
               config.patch_size, 0, w.im2col, w.normed);
   ref::transpose(w.normed, first.dim, first.tokens, w.x);
-  if (weights.patch_norm.gamma) layer_norm(w.x, first.tokens, first.dim, weights.patch_norm, w.x);
+  if (weights.patch_norm.gamma) layer_norm(compute_, w.x, first.tokens, first.dim, weights.patch_norm, w.x);
   if (weights.absolute_pos_embed) ref::add_inplace(w.x, weights.absolute_pos_embed, first.tokens * first.dim);
   stats_.macs_executed += macs::patch_embed(config);
   for (int i = 0; i < kStages; ++i) run_stage(i);
@@ -147,7 +147,7 @@ void Session::attend(int stage_index, int block_index) {
   const int64_t tokens = stage.tokens, dim = stage.dim, n = stage.window_tokens;
   const bool shifted = stage.shift > 0 && block_index % 2 == 1;
 
-  layer_norm(w.x, tokens, dim, block.norm1, w.normed);
+  layer_norm(compute_, w.x, tokens, dim, block.norm1, w.normed);
   ref::gather_rows(w.normed, window_order(stage_index, block_index), tokens, dim, w.windows);
   linear(compute_, w.windows, tokens, block.qkv, w.qkv);
   WindowAttentionArgs args;
@@ -173,7 +173,7 @@ void Session::run_block(int stage_index, int block_index, const uint8_t* mask, i
   ref::scatter_add_rows(w.projected, order, tokens, dim, w.x);
   stats_.macs_executed += macs::block_attention(stage);
 
-  layer_norm(w.x, tokens, dim, block.norm2, w.normed);
+  layer_norm(compute_, w.x, tokens, dim, block.norm2, w.normed);
   if (mask) {
     ref::gather_rows(w.normed, w.kept_index.data(), kept, dim, w.mlp_rows);
     linear(compute_, w.mlp_rows, kept, block.fc1, w.mlp_hidden);

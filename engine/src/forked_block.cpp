@@ -35,7 +35,7 @@ void Session::run_forked_block(int stage_index, int block_index) {
   std::memcpy(w.shared_stream, w.x, sizeof(float) * tokens * dim);
   ref::scatter_add_rows(w.shared_attention, window_order(stage_index, block_index), tokens, dim, w.shared_stream);
 
-  layer_norm(w.shared_stream, tokens, dim, block.norm2, w.normed);
+  layer_norm(compute_, w.shared_stream, tokens, dim, block.norm2, w.normed);
   linear(compute_, w.normed, tokens, block.fc1, w.fc1_base);  // F1
   std::memcpy(w.mlp_hidden, w.fc1_base, sizeof(float) * tokens * hidden);
   add_low_rank(w.normed, tokens, dim, block.fc1_fork.shared, hidden, w.rank_scratch, w.low_rank_out, w.mlp_hidden);
@@ -66,7 +66,7 @@ void Session::run_task_stream(int stage_index, const BlockWeights& block, int t)
     add_low_rank(w.attention, tokens, dim, block.proj_fork.tasks[t], dim, w.rank_scratch, w.low_rank_out, w.task_attention);
     std::memcpy(w.task_stream, w.x, sizeof(float) * tokens * dim);
     ref::scatter_add_rows(w.task_attention, window_order(stage_index, block_index), tokens, dim, w.task_stream);
-    layer_norm(w.task_stream, tokens, dim, block.norm2, w.task_normed);
+    layer_norm(compute_, w.task_stream, tokens, dim, block.norm2, w.task_normed);
     mlp_input = w.task_normed;
   } else {
     std::memset(w.task_stream, 0, sizeof(float) * tokens * dim);

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "kernels/ref/layer_norm.h"
+#include "kernels/activations.h"
 #include "kernels/ref/linear.h"
 #include "kernels/ref/rows.h"
 
@@ -43,8 +43,8 @@ void linear(const Compute& compute, const float* x, int64_t rows, const LinearWe
   ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
 }
 
-void layer_norm(const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {
-  ref::layer_norm(x, rows, dim, norm.gamma, norm.beta, kLayerNormEps, y);
+void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {
+  adarun::layer_norm(compute.isa, x, rows, dim, norm.gamma, norm.beta, kLayerNormEps, y);
 }
 
 void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out, float* rank_scratch,
@@ -58,7 +58,7 @@ void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapt
 void merge_patches(const Compute& compute, const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells,
                    float* out) {
   gather_merge_cells(x, stage.resolution, stage.dim, cells);
-  layer_norm(cells, stage.out_tokens, 4 * stage.dim, weights.merge_norm, cells);
+  layer_norm(compute, cells, stage.out_tokens, 4 * stage.dim, weights.merge_norm, cells);
   linear(compute, cells, stage.out_tokens, weights.merge_reduction, out);
 }
 

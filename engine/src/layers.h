@@ -15,7 +15,7 @@ struct Compute {
 
 // y = x W^T + b: the packed GEMM when the layer was packed, the reference otherwise.
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y);
-void layer_norm(const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y);
+void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y);
 // y[rows, out] += (x down^T) up^T; no-op for rank 0. rank_scratch: rows*rank, out_scratch: rows*out.
 void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out, float* rank_scratch,
                   float* out_scratch, float* y);

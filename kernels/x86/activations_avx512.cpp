@@ -52,6 +52,31 @@ void gelu(float* x, int64_t n) {
   }
 }
 
+// Two passes (mean, then centred squares) like the reference, in float lanes.
+void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * dim;
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t i = 0; i < dim; i += 16) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(tail_mask(dim - i), row + i));
+    const float mean = _mm512_reduce_add_ps(sum) / float(dim);
+    const __m512 mean_v = _mm512_set1_ps(mean);
+    __m512 squares = _mm512_setzero_ps();
+    for (int64_t i = 0; i < dim; i += 16) {
+      const __mmask16 mask = tail_mask(dim - i);
+      const __m512 centred = _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, row + i), mean_v);
+      squares = _mm512_fmadd_ps(centred, centred, squares);
+    }
+    const __m512 inv_std = _mm512_set1_ps(1.0f / std::sqrt(_mm512_reduce_add_ps(squares) / float(dim) + eps));
+    float* out = y + r * dim;
+    for (int64_t i = 0; i < dim; i += 16) {
+      const __mmask16 mask = tail_mask(dim - i);
+      const __m512 normed = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, row + i), mean_v), inv_std);
+      const __m512 v = _mm512_fmadd_ps(normed, _mm512_maskz_loadu_ps(mask, gamma + i), _mm512_maskz_loadu_ps(mask, beta + i));
+      _mm512_mask_storeu_ps(out + i, mask, v);
+    }
+  }
+}
+
 void softmax_rows(float* x, int64_t rows, int64_t cols) { softmax_rows_strided(x, rows, cols, cols); }
 
 void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride) {

@@ -2,6 +2,7 @@
 
 #include "kernels/activations.h"
 #include "kernels/ref/activations.h"
+#include "kernels/ref/layer_norm.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;
@@ -36,6 +37,26 @@ TEST_CASE("fast gelu and softmax match their reference twins on every supported 
       adarun::softmax_rows(isa, fast.data(), rows, cols);
       adarun::ref::softmax_rows(expected.data(), rows, cols);
       CHECK(max_abs_diff(fast, expected) < 1e-6);
+    }
+  }
+}
+
+
+TEST_CASE("fast layer_norm matches its reference twin, in place too, on large-mean rows") {
+  for (adarun::Isa isa : {adarun::Isa::kAvx2, adarun::Isa::kAvx512}) {
+    if (!adarun::isa_supported(isa)) continue;
+    for (auto [rows, dim] : {std::pair<int64_t, int64_t>{1, 96}, {5, 17}, {3, 3072}, {2, 1}}) {
+      auto x = random_values(rows * dim, 61, 2.0f);
+      for (float& v : x) v += 20.0f;
+      const auto gamma = random_values(dim, 62), beta = random_values(dim, 63);
+      std::vector<float> fast(x.size()), expected(x.size());
+      adarun::layer_norm(isa, x.data(), rows, dim, gamma.data(), beta.data(), 1e-5f, fast.data());
+      adarun::ref::layer_norm(x.data(), rows, dim, gamma.data(), beta.data(), 1e-5f, expected.data());
+      CAPTURE(adarun::isa_name(isa));
+      CAPTURE(dim);
+      CHECK(max_abs_diff(fast, expected) < 2e-5);
+      adarun::layer_norm(isa, x.data(), rows, dim, gamma.data(), beta.data(), 1e-5f, x.data());
+      CHECK(x == fast);
     }
   }
 }
