@@ -3,40 +3,29 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
-#include <tuple>
 
 #include "engine/cli/arguments.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/session_options.h"
 #include "engine/src/session.h"
 
 namespace adarun::cli {
 namespace {
 
 struct BenchOptions {
-  std::string model;
-  std::vector<std::string> tasks;
-  int threads = 1, iterations = 20, warmup = 3;
-  float gate_threshold = 0.0f;
-  float budget = 0.0f;
+  SessionOptions session;
+  int iterations = 20, warmup = 3;
   bool json = false;
 };
 
 Status parse_options(const std::vector<std::string>& args, BenchOptions* o) {
   Arguments arguments;
-  Status status = arguments.parse(args, {"model", "tasks", "threads", "iters", "warmup", "gate-threshold", "budget", "json"});
+  Status status = arguments.parse(args, with_session_option_names({"iters", "warmup", "json"}));
   if (!status.is_ok()) return status;
-  if (!arguments.has("model")) return Status::error("bench needs --model");
-  o->model = arguments.get("model");
-  o->tasks = split_commas(arguments.get("tasks"));
+  if (!(status = read_session_options(arguments, &o->session)).is_ok()) return Status::error("bench " + status.message());
   o->json = arguments.get("json", "no") == "yes";
-  for (auto [name, target, low, high] : {std::tuple<const char*, int*, int, int>{"threads", &o->threads, 1, 256},
-                                         {"iters", &o->iterations, 1, 100000}, {"warmup", &o->warmup, 0, 10000}}) {
-    status = arguments.get_int(name, *target, low, high, target);
-    if (!status.is_ok()) return status;
-  }
-  status = arguments.get_float("budget", 0.0f, &o->budget);
-  if (!status.is_ok()) return status;
-  return arguments.get_float("gate-threshold", 0.0f, &o->gate_threshold);
+  if (!(status = arguments.get_int("iters", o->iterations, 1, 100000, &o->iterations)).is_ok()) return status;
+  return arguments.get_int("warmup", o->warmup, 0, 10000, &o->warmup);
 }
 
 // A fixed pseudo-random normalised frame: the same work on every run.
@@ -60,14 +49,8 @@ Status run_bench(const std::vector<std::string>& args) {
   Status status = parse_options(args, &o);
   if (!status.is_ok()) return status;
   std::unique_ptr<Model> model;
-  status = Model::load_file(o.model, &model);
-  if (!status.is_ok()) return Status::error(o.model + ": " + status.message());
   std::unique_ptr<Session> session;
-  if (!(status = Session::create(*model, &session)).is_ok()) return status;
-  if (!(status = session->set_tasks(o.tasks)).is_ok()) return status;
-  if (!(status = session->set_threads(o.threads)).is_ok()) return status;
-  session->set_gate_threshold(o.gate_threshold);
-  if (!(status = session->set_budget(o.budget)).is_ok()) return status;
+  if (!(status = open_session(o.session, &model, &session)).is_ok()) return status;
   const std::vector<float> input = bench_input(model->config());
   std::vector<double> times;
   for (int i = 0; i < o.warmup + o.iterations; ++i) {
@@ -82,11 +65,11 @@ Status run_bench(const std::vector<std::string>& args) {
   if (o.json) {
     std::printf("{\"model\": \"%s\", \"isa\": \"%s\", \"threads\": %d, \"iters\": %d, \"median_ms\": %.3f, \"p90_ms\": %.3f, "
                 "\"gmacs\": %.4f, \"macs_static_g\": %.4f, \"gflops_per_s\": %.2f}\n",
-                o.model.c_str(), isa_name(model->isa()), o.threads, o.iterations, median, p90, gmacs,
+                o.session.model.c_str(), isa_name(model->isa()), o.session.threads, o.iterations, median, p90, gmacs,
                 double(session->stats().macs_static) * 1e-9, gflops);
   } else {
     std::printf("%s: %s, %d thread(s), %d frames after %d warm-up: median %.1f ms, p90 %.1f ms, %.3f GMACs, %.1f GFLOP/s\n",
-                o.model.c_str(), isa_name(model->isa()), o.threads, o.iterations, o.warmup, median, p90, gmacs, gflops);
+                o.session.model.c_str(), isa_name(model->isa()), o.session.threads, o.iterations, o.warmup, median, p90, gmacs, gflops);
   }
   return Status::ok();
 }

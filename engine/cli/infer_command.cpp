@@ -3,6 +3,7 @@
 
 #include "engine/cli/arguments.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/session_options.h"
 #include "engine/src/image_input.h"
 #include "engine/src/npy.h"
 #include "engine/src/output_files.h"
@@ -14,30 +15,21 @@ namespace adarun::cli {
 namespace {
 
 struct InferOptions {
-  std::string model, input, out;
-  std::vector<std::string> tasks;
-  int threads = 1;
-  float gate_threshold = 0.0f;
-  float budget = 0.0f;
+  SessionOptions session;
+  std::string input, out;
 };
 
 Status parse_options(const std::vector<std::string>& args, InferOptions* options) {
   Arguments arguments;
-  Status status = arguments.parse(args, {"model", "input", "out", "tasks", "threads", "gate-threshold", "budget"});
+  Status status = arguments.parse(args, with_session_option_names({"input", "out"}));
   if (!status.is_ok()) return status;
-  for (const char* required : {"model", "input", "out"}) {
+  for (const char* required : {"input", "out"}) {
     if (!arguments.has(required)) return Status::error(std::string("infer needs --") + required);
   }
-  options->model = arguments.get("model");
   options->input = arguments.get("input");
   options->out = arguments.get("out");
-  options->tasks = split_commas(arguments.get("tasks"));
-  if (arguments.has("tasks") && options->tasks.empty()) return Status::error("--tasks needs at least one task name");
-  status = arguments.get_int("threads", 1, 1, 256, &options->threads);
-  if (!status.is_ok()) return status;
-  status = arguments.get_float("budget", 0.0f, &options->budget);
-  if (!status.is_ok()) return status;
-  return arguments.get_float("gate-threshold", 0.0f, &options->gate_threshold);
+  status = read_session_options(arguments, &options->session);
+  return status.is_ok() ? status : Status::error("infer " + status.message());
 }
 
 OutputFiles collect_outputs(const Session& session) {
@@ -69,17 +61,8 @@ Status run_infer(const std::vector<std::string>& args) {
   Status status = parse_options(args, &options);
   if (!status.is_ok()) return status;
   std::unique_ptr<Model> model;
-  status = Model::load_file(options.model, &model);
-  if (!status.is_ok()) return Status::error(options.model + ": " + status.message());
   std::unique_ptr<Session> session;
-  status = Session::create(*model, &session);
-  if (!status.is_ok()) return status;
-  status = session->set_tasks(options.tasks);
-  if (!status.is_ok()) return status;
-  session->set_gate_threshold(options.gate_threshold);
-  status = session->set_threads(options.threads);
-  if (!status.is_ok()) return status;
-  status = session->set_budget(options.budget);
+  status = open_session(options.session, &model, &session);
   if (!status.is_ok()) return status;
   std::vector<float> input;
   status = load_input_file(options.input, model->config().img_size, &input);
