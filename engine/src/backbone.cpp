@@ -177,13 +177,13 @@ void Session::run_block(int stage_index, int block_index, const uint8_t* mask, i
   if (mask) {
     ref::gather_rows(w.normed, w.kept_index.data(), kept, dim, w.mlp_rows);
     linear(compute_, w.mlp_rows, kept, block.fc1, w.mlp_hidden);
-    gelu(compute_.isa, w.mlp_hidden, kept * stage.mlp_hidden);
+    layers::gelu(compute_, w.mlp_hidden, kept * stage.mlp_hidden);
     linear(compute_, w.mlp_hidden, kept, block.fc2, w.mlp_out);
     ref::scatter_rows(w.mlp_out, w.kept_index.data(), kept, dim, w.normed);
     ref::add_inplace(w.x, w.normed, tokens * dim);  // unselected rows add LN2(x) itself, as trained
   } else {
     linear(compute_, w.normed, tokens, block.fc1, w.mlp_hidden);
-    gelu(compute_.isa, w.mlp_hidden, tokens * stage.mlp_hidden);
+    layers::gelu(compute_, w.mlp_hidden, tokens * stage.mlp_hidden);
     linear(compute_, w.mlp_hidden, tokens, block.fc2, w.mlp_out);
     ref::add_inplace(w.x, w.mlp_out, tokens * dim);
   }

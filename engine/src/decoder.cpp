@@ -51,6 +51,13 @@ int64_t basic_block(const layers::Compute& compute, const BasicBlockWeights& blo
   return macs;
 }
 
+// The final bilinear upsampling of a task's logits, channels spread over the threads.
+void resize_to_input(const layers::Compute& compute, const float* logits, int64_t channels, int64_t from, int64_t to, float* out) {
+  layers::parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
+    ref::resize_bilinear(logits + begin * from * from, end - begin, from, from, to, to, out + begin * to * to);
+  });
+}
+
 }  // namespace
 
 // MTLoRA (SPEC 3): each stage output of the task viewed properly ([r, r, dim] -> CHW), through the
@@ -78,7 +85,7 @@ void Session::run_hrnet_decoder(int task_index) {
   macs += conv_same(compute_, decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
   ref::relu(w.head_hidden, decoder.head1.out * r0 * r0);
   macs += conv_same(compute_, decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
-  ref::resize_bilinear(w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
+  resize_to_input(compute_, w.head_out, decoder.head2.out, r0, config.img_size, w.outputs[task_index]);
   stats_.macs_executed += macs;
 }
 
@@ -100,7 +107,7 @@ void Session::run_decoder(int task_index) {
   macs += conv_same(compute_, decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
   ref::relu(w.head_hidden, half * r0 * r0);
   macs += conv_same(compute_, decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
-  ref::resize_bilinear(w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
+  resize_to_input(compute_, w.head_out, decoder.head2.out, r0, config.img_size, w.outputs[task_index]);
   stats_.macs_executed += macs;
 }
 

@@ -39,7 +39,7 @@ void Session::run_forked_block(int stage_index, int block_index) {
   linear(compute_, w.normed, tokens, block.fc1, w.fc1_base);  // F1
   std::memcpy(w.mlp_hidden, w.fc1_base, sizeof(float) * tokens * hidden);
   add_low_rank(w.normed, tokens, dim, block.fc1_fork.shared, hidden, w.rank_scratch, w.low_rank_out, w.mlp_hidden);
-  gelu(compute_.isa, w.mlp_hidden, tokens * hidden);
+  layers::gelu(compute_, w.mlp_hidden, tokens * hidden);
   linear(compute_, w.mlp_hidden, tokens, block.fc2, w.fc2_base);  // F2
   std::memcpy(w.mlp_out, w.fc2_base, sizeof(float) * tokens * dim);
   add_low_rank(w.mlp_hidden, tokens, hidden, block.fc2_fork.shared, dim, w.rank_scratch, w.low_rank_out, w.mlp_out);
@@ -75,7 +75,7 @@ void Session::run_task_stream(int stage_index, const BlockWeights& block, int t)
   if (block.fc1_fork.forks()) {
     std::memcpy(w.task_hidden, w.fc1_base, sizeof(float) * tokens * hidden);
     add_low_rank(mlp_input, tokens, dim, block.fc1_fork.tasks[t], hidden, w.rank_scratch, w.low_rank_out, w.task_hidden);
-    gelu(compute_.isa, w.task_hidden, tokens * hidden);
+    layers::gelu(compute_, w.task_hidden, tokens * hidden);
     fc2_input = w.task_hidden;
   }
   std::memcpy(w.task_mlp_out, w.fc2_base, sizeof(float) * tokens * dim);

@@ -44,7 +44,13 @@ void linear(const Compute& compute, const float* x, int64_t rows, const LinearWe
 }
 
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {
-  adarun::layer_norm(compute.isa, x, rows, dim, norm.gamma, norm.beta, kLayerNormEps, y);
+  parallel_chunks(compute, rows, [&](int64_t begin, int64_t end) {
+    adarun::layer_norm(compute.isa, x + begin * dim, end - begin, dim, norm.gamma, norm.beta, kLayerNormEps, y + begin * dim);
+  });
+}
+
+void gelu(const Compute& compute, float* x, int64_t n) {
+  parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { adarun::gelu(compute.isa, x + begin, end - begin); });
 }
 
 void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out, float* rank_scratch,

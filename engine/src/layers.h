@@ -1,5 +1,6 @@
 #pragma once
 // Model layers over the kernels: weights structs in, plain buffers out.
+#include <algorithm>
 #include <cstdint>
 
 #include "engine/src/config.h"
@@ -11,7 +12,27 @@ namespace adarun::layers {
 struct Compute {
   Isa isa = Isa::kReference;
   pthreadpool_t pool = nullptr;
+  int threads = 1;
 };
+
+// Splits [0, count) into one contiguous chunk per thread and runs fn(begin, end) on each.
+template <typename Fn>
+void parallel_chunks(const Compute& compute, int64_t count, const Fn& fn) {
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(compute.threads, count));
+  struct Task {
+    const Fn* fn;
+    int64_t count, chunks;
+  } task{&fn, count, chunks};
+  auto run = [](void* context, size_t chunk) {
+    const Task& t = *static_cast<const Task*>(context);
+    const int64_t c = static_cast<int64_t>(chunk);
+    (*t.fn)(c * t.count / t.chunks, (c + 1) * t.count / t.chunks);
+  };
+  pthreadpool_parallelize_1d(compute.pool, run, &task, static_cast<size_t>(chunks), 0);
+}
+
+// GELU on n floats, across the threads.
+void gelu(const Compute& compute, float* x, int64_t n);
 
 // y = x W^T + b: the packed GEMM when the layer was packed, the reference otherwise.
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y);

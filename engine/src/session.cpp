@@ -22,6 +22,7 @@ Status Session::set_threads(int threads) {
   if (threads > 1 && !pool_) return Status::error("cannot start " + std::to_string(threads) + " threads");
   threads_ = threads;
   compute_.pool = pool_.get();
+  compute_.threads = threads;
   return Status::ok();
 }
 Session::~Session() = default;
