@@ -58,8 +58,9 @@ def main():
     print(f"torch {torch.__version__}, {torch.__config__.parallel_info().splitlines()[0]}")
     print(f"{'threads':>7} {'pytorch ms':>11} {'adarun ms':>10} {'speed-up':>9} {'adarun GFLOP/s':>15} {'isa':>7}")
     for threads in [int(t) for t in args.threads.split(",")]:
-        torch_ms = torch_median_ms(model, cfg, threads, args.iters, args.gate_threshold)
         ours = adarun_bench(args.adarun, args.model, threads, args.iters, threshold=args.gate_threshold)
+        torch_ms = torch_median_ms(model, cfg, threads, args.iters, args.gate_threshold)
+        time.sleep(2)  # OpenBLAS workers spin after a call: let them idle before the next adarun run
         print(f"{threads:>7} {torch_ms:>11.1f} {ours['median_ms']:>10.1f} {torch_ms / ours['median_ms']:>8.2f}x "
               f"{ours['gflops_per_s']:>15.1f} {ours['isa']:>7}")
 

@@ -11,7 +11,7 @@ class JsonValue {
  public:
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   using Array = std::vector<JsonValue>;
-  using Object = std::vector<std::pair<std::string, JsonValue>>;  // insertion order kept
+  using Object = std::vector<std::pair<std::string, JsonValue>>;  // insertion order kept, duplicate keys too
 
   Kind kind() const { return kind_; }
   bool is_null() const { return kind_ == Kind::kNull; }
@@ -21,13 +21,13 @@ class JsonValue {
   bool is_array() const { return kind_ == Kind::kArray; }
   bool is_object() const { return kind_ == Kind::kObject; }
 
-  // Accessors return an empty/zero value of the asked kind when the value is of another kind.
+  // Each accessor returns false / 0 / an empty value when the value is of another kind.
   bool as_bool() const { return boolean_; }
   double as_number() const { return number_; }
   const std::string& as_string() const { return string_; }
   const Array& as_array() const { return array_; }
   const Object& as_object() const { return object_; }
-  // Member `key` of an object; nullptr when absent or not an object.
+  // The first member named `key`; nullptr when absent or when this is not an object.
   const JsonValue* find(std::string_view key) const;
 
   static JsonValue make_bool(bool value);
@@ -45,10 +45,12 @@ class JsonValue {
   Object object_;
 };
 
-// Parses a whole document (surrounding whitespace allowed); false and a message with the byte offset on error.
+// Parses one whole document: RFC 8259 exactly (UTF-8 checked, finite numbers only), containers nested at
+// most 64 deep, whitespace around it allowed. On failure *out is untouched and *error (when not null) is
+// one line naming the problem and its byte offset in `text`.
 bool parse_json(std::string_view text, JsonValue* out, std::string* error);
 
-// `s` as a quoted, escaped JSON string.
+// `s` (UTF-8) as a quoted JSON string, with quotes, backslashes and control characters escaped.
 std::string json_quote(std::string_view s);
 
 }  // namespace adarun
