@@ -88,9 +88,8 @@ class Parser {
     return false;
   }
   bool at_end() const { return pos_ >= text_.size(); }
-  char peek() const { return at_end() ? '\0' : text_[pos_]; }
   bool consume(char c) {
-    if (peek() != c || at_end()) return false;
+    if (at_end() || text_[pos_] != c) return false;
     ++pos_;
     return true;
   }
@@ -133,7 +132,7 @@ class Parser {
       do {
         skip_space();
         std::string key;
-        if (peek() != '"') return fail("expected a string key");
+        if (at_end() || text_[pos_] != '"') return fail("expected a string key");
         if (!parse_string(&key)) return false;
         skip_space();
         if (!consume(':')) return fail("expected ':'");

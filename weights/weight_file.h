@@ -1,7 +1,8 @@
 #pragma once
-// The adarun weight file (FORMAT.md): mmapped read-only, every header field checked before use.
+// The adarun weight file (FORMAT.md): every header field is checked before any tensor is handed out.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,6 +11,9 @@
 
 namespace adarun {
 
+class JsonValue;
+
+// One F32 tensor, pointing into the file's bytes (valid as long as its WeightFile lives).
 struct TensorView {
   std::string name;
   std::vector<int64_t> shape;
@@ -19,29 +23,36 @@ struct TensorView {
 
 class WeightFile {
  public:
-  // nullptr and a one-line *error when the file cannot be read or breaks FORMAT.md.
+  // Maps the file read-only (MAP_PRIVATE) and validates it; nullptr and a one-line *error on failure.
   static std::unique_ptr<WeightFile> open(const std::string& path, std::string* error);
-  // Copies the caller's bytes into an aligned buffer of its own, then validates them.
+  // Copies the caller's bytes into a 64-byte aligned buffer of its own (the caller may free theirs),
+  // then validates them; nullptr and a one-line *error on failure.
   static std::unique_ptr<WeightFile> from_memory(const void* data, size_t size, std::string* error);
   ~WeightFile();
   WeightFile(const WeightFile&) = delete;
   WeightFile& operator=(const WeightFile&) = delete;
 
+  // A `__metadata__` value, or nullptr when the key is absent.
   const std::string* metadata(std::string_view key) const;
+  // nullptr when the file holds no tensor of that name.
   const TensorView* find(std::string_view name) const;
+  // In header order.
   const std::vector<TensorView>& tensors() const { return tensors_; }
   size_t file_size() const { return size_; }
 
  private:
   WeightFile() = default;
-  bool parse(std::string* error);
+  bool map(int fd, const std::string& path, std::string* error);
+  bool validate(std::string* error);
+  bool read_header(std::string* error);
+  bool read_tensors(const JsonValue& header, uint64_t data_start, std::string* error);
 
   const uint8_t* bytes_ = nullptr;
   size_t size_ = 0;
   bool mapped_ = false;  // munmap when true, free otherwise
   std::map<std::string, std::string, std::less<>> metadata_;
   std::vector<TensorView> tensors_;
-  std::map<std::string, size_t, std::less<>> index_;
+  std::map<std::string, size_t, std::less<>> index_;  // name -> position in tensors_
 };
 
 }  // namespace adarun

@@ -1,132 +1,303 @@
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
-#include "tests/weights/weight_file_builder.h"
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/weights/make_weight_file.h"
 #include "weights/weight_file.h"
 
 using adarun::WeightFile;
-using adarun::testing::TempFile;
-using adarun::testing::WeightFileBuilder;
+using adarun::testing::make_weight_file;
+using adarun::testing::TempDirectory;
+using adarun::testing::TestTensor;
+using adarun::testing::WeightFileOptions;
 
 namespace {
 
-WeightFileBuilder valid_builder() {
-  WeightFileBuilder b;
-  b.tensors.push_back({"a", {2, 3}, {1, 2, 3, 4, 5, 6}});
-  b.tensors.push_back({"b", {5}, {-1, -2, -3, -4, -5}});
-  b.config = "{\"x\":1}";
-  return b;
+const std::string kConfig = R"({"family":"adamtl","depths":[2,2,6,2]})";
+
+// Data section layout: z.weight [0, 24), a.bias [64, 84), empty [128, 128), scalar [128, 132); 192 bytes with padding.
+std::vector<TestTensor> valid_tensors() {
+  return {{"z.weight", {2, 3}, {1.5f, -2.0f, 3.25f, 0.0f, -0.0f, 1e-30f}},
+          {"a.bias", {5}, {-1, -2, -3, -4, -5}},
+          {"empty", {0, 4}, {}},
+          {"scalar", {}, {42}}};
 }
 
-// Loads from a file and from memory; both must fail with a message containing `word`.
-void check_rejected(const std::string& bytes, const std::string& word) {
-  std::string error;
-  TempFile file(bytes);
-  CHECK(WeightFile::open(file.path(), &error) == nullptr);
-  CHECK_MESSAGE(error.find(word) != std::string::npos, error);
-  error.clear();
-  CHECK(WeightFile::from_memory(bytes.data(), bytes.size(), &error) == nullptr);
-  CHECK_MESSAGE(error.find(word) != std::string::npos, error);
+std::string valid_file() { return make_weight_file(valid_tensors(), kConfig); }
+
+uint64_t header_length(const std::string& file) {
+  uint64_t length = 0;
+  for (size_t i = 0; i < 8; ++i) length |= uint64_t{static_cast<unsigned char>(file[i])} << (8 * i);
+  return length;
+}
+
+void check_contents(const WeightFile& file, size_t file_size) {
+  CHECK(file.file_size() == file_size);
+  CHECK(*file.metadata("format") == "adarun");
+  CHECK(*file.metadata("format_version") == "1");
+  CHECK(*file.metadata("config") == kConfig);
+  CHECK(*file.metadata("source") == "test");
+  CHECK(file.metadata("missing") == nullptr);
+  const std::vector<TestTensor> expected = valid_tensors();
+  REQUIRE(file.tensors().size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const adarun::TensorView& tensor = file.tensors()[i];  // header order, not sorted
+    CAPTURE(expected[i].name);
+    CHECK(tensor.name == expected[i].name);
+    CHECK(file.find(expected[i].name) == &tensor);
+    CHECK(tensor.shape == expected[i].shape);
+    REQUIRE(tensor.numel == static_cast<int64_t>(expected[i].values.size()));
+    CHECK(reinterpret_cast<uintptr_t>(tensor.data) % alignof(float) == 0);
+    CHECK(std::vector<float>(tensor.data, tensor.data + tensor.numel) == expected[i].values);
+  }
+  CHECK(file.find("missing") == nullptr);
+  CHECK(file.find("z") == nullptr);
+}
+
+// Both loaders must refuse `bytes` with a one-line message containing every one of `words`.
+void check_rejected(const std::string& bytes, std::initializer_list<std::string> words) {
+  TempDirectory directory;
+  std::string file_error, memory_error;
+  CHECK(WeightFile::open(directory.write("bad.adarun", bytes), &file_error) == nullptr);
+  CHECK(WeightFile::from_memory(bytes.data(), bytes.size(), &memory_error) == nullptr);
+  for (const std::string& error : {file_error, memory_error}) {
+    CHECK_MESSAGE(error.find('\n') == std::string::npos, error);
+    for (const std::string& word : words) CHECK_MESSAGE(error.find(word) != std::string::npos, "want '", word, "' in: ", error);
+  }
+}
+
+std::string with_tensor(size_t index, const TestTensor& replacement) {
+  std::vector<TestTensor> tensors = valid_tensors();
+  tensors[index] = replacement;
+  return make_weight_file(tensors, kConfig);
+}
+
+TestTensor z_with_shape(const std::string& shape_json) {
+  TestTensor z = valid_tensors()[0];
+  z.shape_json = shape_json;
+  return z;
+}
+
+TestTensor z_with_entry(const std::string& entry_json) {
+  TestTensor z = valid_tensors()[0];
+  z.entry_json = entry_json;
+  return z;
+}
+
+TestTensor a_with_offsets(int64_t begin, int64_t end) {
+  TestTensor a = valid_tensors()[1];
+  a.data_offsets = {begin, end};
+  return a;
+}
+
+std::string with_metadata(const std::string& metadata_json) {
+  WeightFileOptions options;
+  options.metadata_json = metadata_json;
+  return make_weight_file(valid_tensors(), kConfig, options);
+}
+
+std::string with_header_length(uint64_t length) {
+  WeightFileOptions options;
+  options.header_length = length;
+  return make_weight_file(valid_tensors(), kConfig, options);
+}
+
+std::string with_header(const std::string& header) {
+  WeightFileOptions options;
+  options.header = header;
+  return make_weight_file(valid_tensors(), kConfig, options);
 }
 
 }  // namespace
 
-TEST_CASE("weight file: a valid file reads back its tensors and metadata, from disk and from memory") {
-  const std::string bytes = valid_builder().bytes();
-  TempFile file(bytes);
+TEST_CASE("weight file: a valid file reads back from disk and from memory") {
+  const std::string bytes = valid_file();
+  TempDirectory directory;
   std::string error;
-  std::unique_ptr<WeightFile> loaded_files[] = {WeightFile::open(file.path(), &error),
-                                               WeightFile::from_memory(bytes.data(), bytes.size(), &error)};
-  for (const auto& loaded : loaded_files) {
-    REQUIRE_MESSAGE(loaded != nullptr, error);
-    REQUIRE(loaded->tensors().size() == 2);
-    const adarun::TensorView* a = loaded->find("a");
-    REQUIRE(a != nullptr);
-    CHECK(a->shape == std::vector<int64_t>{2, 3});
-    CHECK(a->numel == 6);
-    CHECK(a->data[5] == 6.0f);
-    CHECK(loaded->find("b")->data[4] == -5.0f);
-    CHECK(loaded->find("c") == nullptr);
-    CHECK(*loaded->metadata("config") == "{\"x\":1}");
+  const std::unique_ptr<WeightFile> from_disk = WeightFile::open(directory.write("model.adarun", bytes), &error);
+  REQUIRE_MESSAGE(from_disk != nullptr, error);
+  check_contents(*from_disk, bytes.size());
+
+  auto buffer = std::make_unique<std::vector<char>>(bytes.begin(), bytes.end());
+  const std::unique_ptr<WeightFile> from_memory = WeightFile::from_memory(buffer->data(), buffer->size(), &error);
+  REQUIRE_MESSAGE(from_memory != nullptr, error);
+  std::fill(buffer->begin(), buffer->end(), '\xff');  // the file keeps its own copy
+  buffer.reset();
+  check_contents(*from_memory, bytes.size());
+}
+
+TEST_CASE("weight file: edge cases that are valid") {
+  std::string error;
+  const std::string no_tensors = make_weight_file({}, kConfig);
+  const auto empty = WeightFile::from_memory(no_tensors.data(), no_tensors.size(), &error);
+  REQUIRE_MESSAGE(empty != nullptr, error);
+  CHECK(empty->tensors().empty());
+
+  // A zero dimension makes the count zero, however large the others are.
+  TestTensor huge_but_empty("huge_but_empty", {}, {});
+  huge_but_empty.shape_json = "[1099511627776,0,1099511627776]";
+  const std::string zero_count = make_weight_file({huge_but_empty}, kConfig);
+  const auto zero = WeightFile::from_memory(zero_count.data(), zero_count.size(), &error);
+  REQUIRE_MESSAGE(zero != nullptr, error);
+  CHECK(zero->find("huge_but_empty")->numel == 0);
+
+  const std::string spelled = with_tensor(0, z_with_shape("[2,3e0,1.0]"));  // integral values, however written
+  const auto spelled_file = WeightFile::from_memory(spelled.data(), spelled.size(), &error);
+  REQUIRE_MESSAGE(spelled_file != nullptr, error);
+  CHECK(spelled_file->find("z.weight")->shape == std::vector<int64_t>{2, 3, 1});
+
+  // Header members in any order; metadata after the tensors.
+  const std::string z = R"({"dtype":"F32","shape":[2,3],"data_offsets":[0,24]})";
+  const std::string reordered =
+      make_weight_file({valid_tensors()[0]}, kConfig,
+                       {"", R"({"z.weight":)" + z + R"(,"__metadata__":{"config":"{}","format_version":"1","format":"adarun"}})", {}});
+  REQUIRE_MESSAGE(WeightFile::from_memory(reordered.data(), reordered.size(), &error) != nullptr, error);
+}
+
+TEST_CASE("weight file: truncation anywhere is reported") {
+  const std::string bytes = valid_file();
+  const size_t header_end = 8 + header_length(bytes);
+  check_rejected(bytes.substr(0, 0), {"0 bytes", "truncated"});
+  check_rejected(bytes.substr(0, 7), {"7 bytes", "truncated"});
+  check_rejected(bytes.substr(0, 8), {"header length", "truncated"});
+  check_rejected(bytes.substr(0, header_end / 2), {"header length", "truncated"});
+  check_rejected(bytes.substr(0, header_end - 1), {"header length", "truncated"});
+  check_rejected(bytes.substr(0, header_end), {"\"z.weight\"", "truncated"});
+  check_rejected(bytes.substr(0, header_end + 64 + 10), {"\"a.bias\"", "truncated"});  // inside a.bias
+  // Every cut before the last data byte fails; later ones only lose padding.
+  const size_t data_end = header_end + 132;
+  for (size_t cut = 0; cut <= bytes.size(); ++cut) {
+    std::string error;
+    const bool loaded = WeightFile::from_memory(bytes.data(), cut, &error) != nullptr;
+    CHECK_MESSAGE(loaded == (cut >= data_end), cut, ": ", error);
   }
 }
 
-TEST_CASE("weight file: truncation anywhere is an error") {
-  const std::string bytes = valid_builder().bytes();
-  check_rejected(bytes.substr(0, 4), "truncated");
-  check_rejected(bytes.substr(0, 20), "header length");
-  const size_t header_end = 8 + valid_builder().header().size();
-  check_rejected(bytes.substr(0, header_end + 10), "out of range");
+TEST_CASE("weight file: a lying header length") {
+  const std::string bytes = valid_file();
+  check_rejected(with_header_length(0), {"header length is 0"});
+  check_rejected(with_header_length(uint64_t{1} << 62), {"header length 4611686018427387904", "100 MB"});
+  check_rejected(with_header_length((uint64_t{100} << 20) + 8), {"100 MB"});
+  check_rejected(with_header_length(bytes.size()), {"runs past the end", "truncated"});
+  check_rejected(with_header_length(header_length(bytes) - 4), {"not a multiple of 8"});
+  check_rejected(with_header_length(header_length(bytes) + 64), {"not valid JSON"});  // reads into the data
 }
 
-TEST_CASE("weight file: header length lies") {
-  std::string bytes = valid_builder().bytes();
-  bytes[7] = '\x7f';  // astronomically long
-  check_rejected(bytes, "header length");
-  std::string zero = valid_builder().bytes();
-  for (int i = 0; i < 8; ++i) zero[i] = 0;
-  check_rejected(zero, "header length");
+TEST_CASE("weight file: data offsets") {
+  check_rejected(with_tensor(1, a_with_offsets(1 << 20, (1 << 20) + 20)), {"\"a.bias\"", "[1048576, 1048596)", "192-byte data section"});
+  check_rejected(with_tensor(1, a_with_offsets(128, 64)), {"\"a.bias\"", "end before they begin"});
+  check_rejected(with_tensor(1, a_with_offsets(64, 80)), {"\"a.bias\"", "hold 16 bytes but shape [5] needs 20"});
+  check_rejected(with_tensor(1, a_with_offsets(64, 88)), {"\"a.bias\"", "hold 24 bytes"});
+  check_rejected(with_tensor(1, a_with_offsets(68, 88)), {"\"a.bias\"", "data offset 68 is not 64-byte aligned"});
+  check_rejected(with_tensor(1, a_with_offsets(-64, -44)), {"\"a.bias\"", "data_offsets[0] = -64 is negative"});
+  check_rejected(with_tensor(1, a_with_offsets(0, 20)), {"\"z.weight\" [0, 24)", "\"a.bias\" [0, 20)", "overlap"});
+  TestTensor a = valid_tensors()[1];
+  a.entry_json = R"({"dtype":"F32","shape":[5],"data_offsets":[64.5,84]})";
+  check_rejected(with_tensor(1, a), {"data_offsets[0] = 64.5 is not an integer"});
+  a.entry_json = R"({"dtype":"F32","shape":[5],"data_offsets":[64,1e300]})";
+  check_rejected(with_tensor(1, a), {"data_offsets[1] = 1.0000000000000001e+300 is larger than"});
+  a.entry_json = R"({"dtype":"F32","shape":[5],"data_offsets":[64]})";
+  check_rejected(with_tensor(1, a), {"\"a.bias\"", "data_offsets is not an array of two numbers"});
+  a.entry_json = R"({"dtype":"F32","shape":[5],"data_offsets":[64,84,84]})";
+  check_rejected(with_tensor(1, a), {"data_offsets is not an array of two numbers"});
+  a.entry_json = R"({"dtype":"F32","shape":[5],"data_offsets":["64",84]})";
+  check_rejected(with_tensor(1, a), {"data_offsets[0] is a string, not a number"});
 }
 
-TEST_CASE("weight file: bad offsets, lengths and overlaps") {
-  WeightFileBuilder out_of_range = valid_builder();
-  out_of_range.tensors[1].offset_shift = 1 << 20;
-  check_rejected(out_of_range.bytes(), "out of range");
-  WeightFileBuilder backwards = valid_builder();
-  backwards.tensors[0].offset_shift = 128;
-  backwards.tensors[0].length_shift = -64;
-  check_rejected(backwards.bytes(), "end before");
-  WeightFileBuilder short_data = valid_builder();
-  short_data.tensors[0].length_shift = -4;
-  check_rejected(short_data.bytes(), "does not match its shape");
-  WeightFileBuilder misaligned = valid_builder();
-  misaligned.tensors[1].offset_shift = 4;
-  check_rejected(misaligned.bytes(), "aligned");
-  WeightFileBuilder overlapping = valid_builder();
-  overlapping.tensors[1].offset_shift = -64;
-  check_rejected(overlapping.bytes(), "overlap");
-}
-
-TEST_CASE("weight file: wrong dtypes and shapes") {
-  for (const char* dtype : {"F16", "I64", "BF16"}) {
-    WeightFileBuilder b = valid_builder();
-    b.tensors[0].dtype = dtype;
-    check_rejected(b.bytes(), "only F32");
+TEST_CASE("weight file: dtypes other than F32") {
+  for (const char* dtype : {"F16", "I64", "BF16", "F64", "f32"}) {
+    TestTensor z = valid_tensors()[0];
+    z.dtype = dtype;
+    check_rejected(with_tensor(0, z), {"\"z.weight\"", std::string("dtype \"") + dtype + "\"", "only F32"});
   }
-  const std::string good_header = valid_builder().header();
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string h = good_header;
-    h.replace(h.find(from), from.size(), to);
-    h.append((8 - h.size() % 8) % 8, ' ');
-    return valid_builder().bytes(h);
-  };
-  check_rejected(with("[2,3]", "[-2,-3]"), "non-negative");
-  check_rejected(with("[2,3]", "[2.5,2]"), "non-negative integers");
-  check_rejected(with("[2,3]", "\"six\""), "shape must be a list");
-  check_rejected(with("[2,3]", "[1099511627776,1099511627776]"), "too many");
-  check_rejected(with("\"b\":{", "\"a\":{"), "twice");
-  check_rejected(with("\"dtype\":\"F32\",", ""), "exactly dtype, shape and data_offsets");
+  check_rejected(with_tensor(0, z_with_entry(R"({"dtype":32,"shape":[2,3],"data_offsets":[0,24]})")),
+                 {"\"z.weight\"", "dtype is a number, not a string"});
+}
+
+TEST_CASE("weight file: shapes") {
+  check_rejected(with_tensor(0, z_with_shape("[-2,-3]")), {"\"z.weight\"", "shape[0] = -2 is negative"});
+  check_rejected(with_tensor(0, z_with_shape("[2.5,2]")), {"\"z.weight\"", "shape[0] = 2.5 is not an integer"});
+  check_rejected(with_tensor(0, z_with_shape("[1099511627777]")), {"shape[0] = 1099511627777 is larger than 1099511627776"});
+  check_rejected(with_tensor(0, z_with_shape("[1099511627776,1099511627776]")), {"\"z.weight\"", "overflows"});
+  check_rejected(with_tensor(0, z_with_shape("[1048576,1048576,1048576,1048576]")), {"overflows"});
+  check_rejected(with_tensor(0, z_with_shape("\"six\"")), {"shape is a string, not an array"});
+  check_rejected(with_tensor(0, z_with_shape("[2,null]")), {"shape[1] is null, not a number"});
+  check_rejected(with_tensor(0, z_with_shape("[3,3]")), {"hold 24 bytes but shape [3, 3] needs 36"});
+}
+
+TEST_CASE("weight file: tensor entries and names") {
+  check_rejected(with_tensor(0, z_with_entry("[0,24]")), {"\"z.weight\"", "entry is an array, not an object"});
+  check_rejected(with_tensor(0, z_with_entry(R"({"dtype":"F32","shape":[2,3]})")), {"\"z.weight\"", "missing field data_offsets"});
+  check_rejected(with_tensor(0, z_with_entry(R"({"dtype":"F32","shape":[2,3],"data_offsets":[0,24],"crc":1})")),
+                 {"\"z.weight\"", "unexpected field \"crc\""});
+  check_rejected(with_tensor(0, z_with_entry(R"({"dtype":"F32","dtype":"F32","shape":[2,3],"data_offsets":[0,24]})")),
+                 {"field dtype appears twice"});
+  check_rejected(with_tensor(3, {"a.bias", {5}, {1, 2, 3, 4, 5}}), {"\"a.bias\"", "appears twice"});
+  check_rejected(with_tensor(3, {"__metadata__", {1}, {1}}), {"__metadata__ twice"});
+  TestTensor odd_name = valid_tensors()[0];
+  odd_name.name = "line\nbreak";
+  odd_name.dtype = "F16";
+  check_rejected(with_tensor(0, odd_name), {"\"line\\nbreak\""});  // quoted: the message stays on one line
 }
 
 TEST_CASE("weight file: metadata must identify a version-1 adarun file") {
-  WeightFileBuilder future = valid_builder();
-  future.format_version = "2";
-  check_rejected(future.bytes(), "format_version 2");
-  WeightFileBuilder numeric = valid_builder();
-  numeric.extra_metadata = ",\"n\":5";
-  check_rejected(numeric.bytes(), "must be a string");
-  const std::string foreign = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}     ";
-  WeightFileBuilder tiny;
-  tiny.tensors.push_back({"w", {1}, {1}});
-  check_rejected(tiny.bytes(foreign), "__metadata__");
-  check_rejected(valid_builder().bytes("[1,2,3]  "), "JSON object");
-  check_rejected(valid_builder().bytes("{not json}     "), "not valid JSON");
+  check_rejected(with_metadata(R"({"format":"adarun","config":"{}"})"), {"no format_version", "supports \"1\""});
+  check_rejected(with_metadata(R"({"format":"adarun","format_version":"2","config":"{}"})"),
+                 {"unsupported format_version \"2\"", "supports \"1\""});
+  check_rejected(with_metadata(R"({"format":"adarun","format_version":1,"config":"{}"})"),
+                 {"\"format_version\" is a number, not a string"});
+  check_rejected(with_metadata(R"({"format":"adarun","format_version":"1","config":"{}","n":5})"), {"\"n\" is a number, not a string"});
+  check_rejected(with_metadata(R"({"format":"adarun","format_version":"1","config":{}})"), {"\"config\" is an object, not a string"});
+  check_rejected(with_metadata(R"({"format":"adarun","format_version":"1"})"), {"no config"});
+  check_rejected(with_metadata(R"({"format_version":"1","config":"{}"})"), {"no format"});
+  check_rejected(with_metadata(R"({"format":"safetensors","format_version":"1","config":"{}"})"), {"format is \"safetensors\""});
+  check_rejected(with_metadata(R"({"format":"adarun","format":"adarun","format_version":"1","config":"{}"})"), {"\"format\" appears twice"});
+  check_rejected(with_metadata("[]"), {"__metadata__ is an array, not an object"});
+  check_rejected(with_header(R"({"z.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}})"), {"no __metadata__"});
+  check_rejected(with_header("[1,2,3]"), {"header is an array, not a JSON object"});
+  check_rejected(with_header("{not json}"), {"not valid JSON", "at byte 1 of the header"});
+  check_rejected(with_header(std::string("{}\0\0\0\0\0\0", 8)), {"not valid JSON"});  // padding must be spaces
 }
 
-TEST_CASE("weight file: paths that are not files") {
+TEST_CASE("weight file: paths that are not weight files") {
+  TempDirectory directory;
   std::string error;
-  CHECK(WeightFile::open("/nonexistent/model.adarun", &error) == nullptr);
-  CHECK(error.find("cannot open") != std::string::npos);
-  CHECK(WeightFile::open(std::filesystem::temp_directory_path().string(), &error) == nullptr);
-  CHECK(error.find("not a regular file") != std::string::npos);
+  const std::string missing = (directory.path() / "missing.adarun").string();
+  CHECK(WeightFile::open(missing, &error) == nullptr);
+  CHECK_MESSAGE(error.find(missing + ": cannot open: No such file") == 0, error);
+  CHECK(WeightFile::open(directory.path().string(), &error) == nullptr);
+  CHECK_MESSAGE(error.find("is a directory") != std::string::npos, error);
+  const std::string fifo = (directory.path() / "fifo").string();
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK(WeightFile::open(fifo, &error) == nullptr);  // and does not block waiting for a writer
+  CHECK_MESSAGE(error.find("not a regular file") != std::string::npos, error);
+  const std::string bad = directory.write("bad.adarun", with_header_length(0));
+  CHECK(WeightFile::open(bad, &error) == nullptr);
+  CHECK_MESSAGE(error.find(bad + ": header length is 0") == 0, error);  // validation errors name the file
+}
+
+TEST_CASE("weight file: null or empty buffers") {
+  std::string error;
+  CHECK(WeightFile::from_memory(nullptr, 16, &error) == nullptr);
+  CHECK_MESSAGE(error.find("null") != std::string::npos, error);
   CHECK(WeightFile::from_memory(nullptr, 0, &error) == nullptr);
+  CHECK_MESSAGE(error.find("0 bytes") != std::string::npos, error);
+  CHECK(WeightFile::from_memory(nullptr, 0, nullptr) == nullptr);  // the error is optional
+}
+
+TEST_CASE("weight file: corrupting any single byte never crashes") {
+  const std::string bytes = valid_file();
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (const char replacement : {'\0', '\xff', '"', '}', ']', ',', '9', '-', ' ', '\\'}) {
+      std::string corrupted = bytes;
+      corrupted[i] = replacement;
+      std::string error;
+      const std::unique_ptr<WeightFile> file = WeightFile::from_memory(corrupted.data(), corrupted.size(), &error);
+      CHECK_MESSAGE((file != nullptr) == error.empty(), i, ": ", error);
+      CHECK(error.find('\n') == std::string::npos);
+    }
+  }
 }
