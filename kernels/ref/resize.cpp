@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 namespace adarun::ref {
 namespace {
 
-// One output coordinate's two source taps and weights, computed the way torch does (in float).
+// One output coordinate's two source taps, computed as torch 1.13's upsample_bilinear2d does: the scale in float,
+// the source coordinate in double (torch's acc_type for float), the weights rounded to float. (Later torch keeps the
+// coordinate in float; its weights then differ by up to one float ulp of the coordinate.)
 struct LinearTap {
   int64_t i0, i1;
   float w0, w1;
@@ -15,13 +16,16 @@ struct LinearTap {
 
 LinearTap linear_tap(int64_t dst, int64_t in, int64_t out) {
   const float scale = static_cast<float>(in) / static_cast<float>(out);
-  const float src = std::max(scale * (static_cast<float>(dst) + 0.5f) - 0.5f, 0.0f);
+  const double src = std::max(double{scale} * (static_cast<double>(dst) + 0.5) - 0.5, 0.0);
   const int64_t i0 = static_cast<int64_t>(src);
   const int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
-  const float w1 = src - static_cast<float>(i0);
+  const float w1 = static_cast<float>(src - static_cast<double>(i0));
   return {i0, i1, 1.0f - w1, w1};
 }
 
+// One output coordinate's four source taps, computed as OpenCV's resize does for INTER_CUBIC: the coordinate in
+// double with scale = 1 / (out / in), rounded to float, then floor and fraction in float; indices clamped
+// (replicated border).
 struct CubicTap {
   int64_t index[4];
   float weight[4];
@@ -29,7 +33,8 @@ struct CubicTap {
 
 CubicTap cubic_tap(int64_t dst, int64_t in, int64_t out) {
   constexpr float a = -0.75f;
-  const float src = (static_cast<float>(dst) + 0.5f) * static_cast<float>(in) / static_cast<float>(out) - 0.5f;
+  const double scale = 1.0 / (static_cast<double>(out) / static_cast<double>(in));
+  const float src = static_cast<float>((static_cast<double>(dst) + 0.5) * scale - 0.5);
   const float base = std::floor(src);
   const float t = src - base;
   CubicTap tap;
@@ -39,6 +44,42 @@ CubicTap cubic_tap(int64_t dst, int64_t in, int64_t out) {
   tap.weight[3] = 1.0f - tap.weight[0] - tap.weight[1] - tap.weight[2];
   for (int k = 0; k < 4; ++k) tap.index[k] = std::clamp(static_cast<int64_t>(base) - 1 + k, int64_t{0}, in - 1);
   return tap;
+}
+
+// One channel of one output pixel, summed as OpenCV 4.6 does on x86: each row's horizontal pass left to right, then
+// the vertical pass nested from the last row, as its SIMD loop does (bit-exact with it where ow * c is a multiple of
+// 4, as for three channels at 224, 384 or 448; its scalar tail, left to right, is an ulp away).
+float cubic_sample(const float* channel, int64_t row_stride, int64_t pixel_stride, const CubicTap& row, const CubicTap& col) {
+  float horizontal[4];
+  for (int i = 0; i < 4; ++i) {
+    const float* line = channel + row.index[i] * row_stride;
+    horizontal[i] = line[col.index[0] * pixel_stride] * col.weight[0] + line[col.index[1] * pixel_stride] * col.weight[1] +
+                    line[col.index[2] * pixel_stride] * col.weight[2] + line[col.index[3] * pixel_stride] * col.weight[3];
+  }
+  return horizontal[0] * row.weight[0] +
+         (horizontal[1] * row.weight[1] + (horizontal[2] * row.weight[2] + horizontal[3] * row.weight[3]));
+}
+
+// Output columns are walked in blocks whose taps sit on the stack: computed once, shared by every row and plane.
+constexpr int64_t kColumnBlock = 64;
+
+// One plane's output columns [x0, x0 + count) for every row, the column taps given.
+void bilinear_columns(const float* plane, int64_t h, int64_t w, int64_t oh, int64_t ow, int64_t x0, const LinearTap* columns,
+                      int64_t count, float* out) {
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    const LinearTap row = linear_tap(oy, h, oh);
+    const float* top = plane + row.i0 * w;
+    const float* bottom = plane + row.i1 * w;
+    float* line = out + oy * ow + x0;
+    for (int64_t i = 0; i < count; ++i) {
+      // Float products of the 1-D weights, the weighted sum in double: bit-exact with torch 1.13 on one channel.
+      // (Its kernel for several channels rounds in float with FMAs, an ulp or two away.)
+      const LinearTap& col = columns[i];
+      const double sum = double{top[col.i0]} * (row.w0 * col.w0) + double{top[col.i1]} * (row.w0 * col.w1) +
+                         double{bottom[col.i0]} * (row.w1 * col.w0) + double{bottom[col.i1]} * (row.w1 * col.w1);
+      line[i] = static_cast<float>(sum);
+    }
+  }
 }
 
 }  // namespace
@@ -58,39 +99,24 @@ void resize_nearest(const float* x, int64_t channels, int64_t h, int64_t w, int6
 }
 
 void resize_bilinear(const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
-  // Plane by plane, row by row: reads and writes stay sequential.
-  for (int64_t c = 0; c < channels; ++c) {
-    const float* plane = x + c * h * w;
-    float* out = y + c * oh * ow;
-    for (int64_t oy = 0; oy < oh; ++oy) {
-      const LinearTap ty = linear_tap(oy, h, oh);
-      const float* top = plane + ty.i0 * w;
-      const float* bottom = plane + ty.i1 * w;
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        const LinearTap tx = linear_tap(ox, w, ow);
-        const float upper = tx.w0 * top[tx.i0] + tx.w1 * top[tx.i1];
-        const float lower = tx.w0 * bottom[tx.i0] + tx.w1 * bottom[tx.i1];
-        out[oy * ow + ox] = ty.w0 * upper + ty.w1 * lower;
-      }
-    }
+  LinearTap columns[kColumnBlock];
+  for (int64_t x0 = 0; x0 < ow; x0 += kColumnBlock) {
+    const int64_t count = std::min(kColumnBlock, ow - x0);
+    for (int64_t i = 0; i < count; ++i) columns[i] = linear_tap(x0 + i, w, ow);
+    for (int64_t c = 0; c < channels; ++c) bilinear_columns(x + c * h * w, h, w, oh, ow, x0, columns, count, y + c * oh * ow);
   }
 }
 
 void resize_bicubic_hwc(const float* x, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, float* y) {
-  std::vector<CubicTap> columns(static_cast<size_t>(ow));
-  for (int64_t ox = 0; ox < ow; ++ox) columns[ox] = cubic_tap(ox, w, ow);
-  for (int64_t oy = 0; oy < oh; ++oy) {
-    const CubicTap row = cubic_tap(oy, h, oh);
-    for (int64_t ox = 0; ox < ow; ++ox) {
-      const CubicTap& col = columns[ox];
-      for (int64_t ch = 0; ch < c; ++ch) {
-        float sum = 0.0f;
-        for (int i = 0; i < 4; ++i) {
-          float line = 0.0f;
-          for (int j = 0; j < 4; ++j) line += col.weight[j] * x[(row.index[i] * w + col.index[j]) * c + ch];
-          sum += row.weight[i] * line;
-        }
-        y[(oy * ow + ox) * c + ch] = sum;
+  CubicTap columns[kColumnBlock];
+  for (int64_t x0 = 0; x0 < ow; x0 += kColumnBlock) {
+    const int64_t count = std::min(kColumnBlock, ow - x0);
+    for (int64_t i = 0; i < count; ++i) columns[i] = cubic_tap(x0 + i, w, ow);
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      const CubicTap row = cubic_tap(oy, h, oh);
+      float* pixel = y + (oy * ow + x0) * c;
+      for (int64_t i = 0; i < count; ++i, pixel += c) {
+        for (int64_t ch = 0; ch < c; ++ch) pixel[ch] = cubic_sample(x + ch, w * c, c, row, columns[i]);
       }
     }
   }

@@ -3,14 +3,16 @@
 
 namespace adarun::ref {
 
-// CHW planar. Nearest as torch's 'nearest': src = min(floor(dst * (float)in / out), in - 1).
+// CHW planar. Nearest as torch's 'nearest' (nn.Upsample / F.interpolate): src = min(floor(dst * (float)in / out), in - 1).
+// Bit-exact with torch for any size, and with nn.Upsample(scale_factor=s) where out = s * in, s a power of two.
 void resize_nearest(const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
 
-// CHW planar. Bilinear as torch's F.interpolate(size, mode='bilinear', align_corners=False).
+// CHW planar. Bilinear as torch's F.interpolate(size, mode='bilinear', align_corners=False): taps and weights
+// bit-exact with torch 1.13; values bit-exact with its one-channel kernel, within an ulp or two of its others.
 void resize_bilinear(const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
 
 // Interleaved HWC. Bicubic as OpenCV's cv2.resize INTER_CUBIC on float data: A = -0.75,
-// half-pixel centres, four taps, replicated border, no antialiasing.
+// half-pixel centres, four taps, replicated border, no antialiasing, no clamping of the result.
 void resize_bicubic_hwc(const float* x, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, float* y);
 
 }  // namespace adarun::ref

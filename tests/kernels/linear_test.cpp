@@ -25,7 +25,7 @@ std::vector<double> linear_oracle(const std::vector<float>& x, int64_t rows, int
 
 TEST_CASE("linear: matches a double-precision oracle on odd shapes, with and without bias") {
   struct Shape { int64_t rows, in, out; };
-  for (Shape s : {Shape{1, 7, 5}, Shape{49, 96, 288}, Shape{13, 33, 1}, Shape{3, 1, 17}}) {
+  for (Shape s : {Shape{1, 7, 5}, Shape{49, 96, 288}, Shape{13, 33, 1}, Shape{3, 1, 17}, Shape{98, 192, 768}}) {
     const auto x = random_values(s.rows * s.in, 1), w = random_values(s.out * s.in, 2), b = random_values(s.out, 3);
     std::vector<float> y(static_cast<size_t>(s.rows * s.out));
     adarun::ref::linear(x.data(), s.rows, s.in, w.data(), b.data(), s.out, y.data());

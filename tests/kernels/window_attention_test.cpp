@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "kernels/ref/window_attention.h"
 #include "tests/kernels/oracle.h"
 
@@ -46,7 +49,8 @@ TEST_CASE("window_attention: matches the definition with and without a shift mas
       for (int64_t j = 0; j < s.n; ++j) mask[i * s.n + j] = (i % 3 == j % 3) ? 0.0f : -100.0f;
     }
     const float scale = static_cast<float>(1.0 / std::sqrt(double(s.head_dim)));
-    std::vector<float> scratch(static_cast<size_t>(s.n * s.n)), out(static_cast<size_t>(s.n * dim));
+    // out starts as NaN: the kernel keeps q * scale in it, and must never read what was there before.
+    std::vector<float> scratch(static_cast<size_t>(s.n * s.n)), out(static_cast<size_t>(s.n * dim), std::nanf(""));
     adarun::ref::window_attention(qkv.data(), s.n, s.heads, s.head_dim, bias.data(), nullptr, scale, scratch.data(), out.data());
     CHECK(relative_max_diff(out, attention_oracle(qkv, s.n, s.heads, s.head_dim, bias, nullptr, scale)) < 1e-5);
     adarun::ref::window_attention(qkv.data(), s.n, s.heads, s.head_dim, bias.data(), mask.data(), scale, scratch.data(), out.data());
