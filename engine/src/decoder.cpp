@@ -7,7 +7,6 @@
 #include "engine/src/workspace.h"
 #include "kernels/ref/activations.h"
 #include "kernels/ref/conv2d.h"
-#include "kernels/ref/resize.h"
 #include "kernels/ref/rows.h"
 
 namespace adarun {
@@ -51,13 +50,6 @@ int64_t basic_block(const layers::Compute& compute, const BasicBlockWeights& blo
   return macs;
 }
 
-// The final bilinear upsampling of a task's logits, channels spread over the threads.
-void resize_to_input(const layers::Compute& compute, const float* logits, int64_t channels, int64_t from, int64_t to, float* out) {
-  layers::parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
-    ref::resize_bilinear(logits + begin * from * from, end - begin, from, from, to, to, out + begin * to * to);
-  });
-}
-
 }  // namespace
 
 // MTLoRA (SPEC 3): each stage output of the task viewed properly ([r, r, dim] -> CHW), through the
@@ -79,13 +71,13 @@ void Session::run_hrnet_decoder(int task_index) {
       macs += conv_same(compute_, decoder.downsample[i], w.hrnet_map, r, w.im2col, w.conv_a);
       map = w.conv_a;
     }
-    ref::resize_bilinear(map, channels[i], r, r, r0, r0, slice);
+    layers::resize_bilinear(compute_, map, channels[i], r, r, r0, r0, slice);
     slice += channels[i] * r0 * r0;
   }
   macs += conv_same(compute_, decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
   ref::relu(w.head_hidden, decoder.head1.out * r0 * r0);
   macs += conv_same(compute_, decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
-  resize_to_input(compute_, w.head_out, decoder.head2.out, r0, config.img_size, w.outputs[task_index]);
+  layers::resize_bilinear(compute_, w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
   stats_.macs_executed += macs;
 }
 
@@ -102,12 +94,12 @@ void Session::run_decoder(int task_index) {
     const int64_t r = config.stages[i].out_resolution;
     macs += basic_block(compute_, decoder.fuse[i].block1, w.stage_out[i], r, w, w.conv_c);
     macs += basic_block(compute_, decoder.fuse[i].block2, w.conv_c, r, w, w.conv_c);
-    ref::resize_nearest(w.conv_c, half, r, r, r0, r0, w.concat + i * half * r0 * r0);
+    layers::resize_nearest(compute_, w.conv_c, half, r, r, r0, r0, w.concat + i * half * r0 * r0);
   }
   macs += conv_same(compute_, decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
   ref::relu(w.head_hidden, half * r0 * r0);
   macs += conv_same(compute_, decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
-  resize_to_input(compute_, w.head_out, decoder.head2.out, r0, config.img_size, w.outputs[task_index]);
+  layers::resize_bilinear(compute_, w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
   stats_.macs_executed += macs;
 }
 

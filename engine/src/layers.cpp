@@ -4,7 +4,9 @@
 
 #include "kernels/activations.h"
 #include "kernels/ref/linear.h"
+#include "kernels/ref/resize.h"
 #include "kernels/ref/rows.h"
+#include "kernels/resize.h"
 
 namespace adarun::layers {
 namespace {
@@ -51,6 +53,20 @@ void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t di
 
 void gelu(const Compute& compute, float* x, int64_t n) {
   parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { adarun::gelu(compute.isa, x + begin, end - begin); });
+}
+
+void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
+  const auto resize = compute.isa == Isa::kReference ? ref::resize_nearest : adarun::resize_nearest;
+  parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
+    resize(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
+  });
+}
+
+void resize_bilinear(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
+  const auto resize = compute.isa == Isa::kReference ? ref::resize_bilinear : adarun::resize_bilinear;
+  parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
+    resize(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
+  });
 }
 
 void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out, float* rank_scratch,

@@ -40,6 +40,10 @@ void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t di
 // y[rows, out] += (x down^T) up^T; no-op for rank 0. rank_scratch: rows*rank, out_scratch: rows*out.
 void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out, float* rank_scratch,
                   float* out_scratch, float* y);
+// CHW resizes of `channels` planes, across the threads: the torch-exact reference on the reference path, the fast
+// kernels otherwise.
+void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
+void resize_bilinear(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
 // SPEC 1 patch merging of a stage's [tokens, dim] map into [tokens/4, 2 dim]; `cells` holds [tokens/4, 4 dim].
 void merge_patches(const Compute& compute, const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells,
                    float* out);
