@@ -1,6 +1,5 @@
 #include "kernels/gemm.h"
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -85,62 +84,6 @@ void pack_weights(Isa isa, const float* w, int64_t n, int64_t k, float* packed) 
   if (isa == Isa::kAvx2) avx2::pack(w, n, k, packed);
 #endif
   (void)isa, (void)w, (void)n, (void)k, (void)packed;
-}
-
-namespace {
-
-// Appends `count` values (or zeros when `source` is null) to a tap's row of the packed operand,
-// crossing into the next panel every `width` lanes.
-struct PackedRowWriter {
-  float* row;
-  int64_t lane, width, panel_stride;
-
-  void append(const float* source, int64_t count) {
-    while (count > 0) {
-      const int64_t take = std::min(count, width - lane);
-      if (source) {
-        std::memcpy(row + lane, source, sizeof(float) * size_t(take));
-        source += take;
-      } else {
-        std::memset(row + lane, 0, sizeof(float) * size_t(take));
-      }
-      count -= take;
-      lane += take;
-      if (lane == width) lane = 0, row += panel_stride;
-    }
-  }
-};
-
-}  // namespace
-
-void pack_conv_input(Isa isa, const float* x, int64_t cin, int64_t h, int64_t w, int64_t k, int64_t stride, int64_t pad,
-                     float* packed) {
-  const int64_t width = gemm_panel_width(isa);
-  const int64_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-  const int64_t taps = cin * k * k;
-  for (int64_t tap = 0; tap < taps; ++tap) {
-    const int64_t c = tap / (k * k), ky = tap / k % k, kx = tap % k;
-    PackedRowWriter writer{packed + tap * width, 0, width, taps * width};
-    // Output columns whose input column lies inside the image: [first, last).
-    const int64_t first = std::clamp((pad - kx + stride - 1) / stride, int64_t{0}, ow);
-    const int64_t last = std::clamp((w - 1 + pad - kx) / stride + 1, first, ow);
-    for (int64_t oy = 0; oy < oh; ++oy) {
-      const int64_t iy = oy * stride + ky - pad;
-      if (iy < 0 || iy >= h) {
-        writer.append(nullptr, ow);
-      } else if (stride == 1) {
-        writer.append(nullptr, first);
-        writer.append(x + (c * h + iy) * w + first + kx - pad, last - first);
-        writer.append(nullptr, ow - last);
-      } else {
-        for (int64_t ox = 0; ox < ow; ++ox) {
-          const int64_t ix = ox * stride + kx - pad;
-          writer.append(ix >= 0 && ix < w ? x + (c * h + iy) * w + ix : nullptr, 1);
-        }
-      }
-    }
-    if (writer.lane != 0) writer.append(nullptr, width - writer.lane);  // the last panel's padding
-  }
 }
 
 void gemm(Isa isa, const GemmArgs& args, pthreadpool_t pool) {

@@ -15,6 +15,7 @@ const char* isa_name(Isa isa);
 bool isa_supported(Isa isa);
 
 // Columns per packed panel; 0 for the reference (unpacked) path.
+constexpr int kMaxPanelWidth = 32;  // the widest of any ISA
 int gemm_panel_width(Isa isa);
 int64_t packed_weight_floats(Isa isa, int64_t n, int64_t k);
 // packed: panels of `panel width` output columns, each k rows of that many floats, zero padded.
@@ -31,12 +32,6 @@ struct GemmArgs {
   int64_t m = 0, n = 0, k = 0;
   bool accumulate = false;  // C += instead of C =
 };
-
-// A convolution's input laid out as the packed right operand: columns are output pixels, rows the
-// (channel, ky, kx) taps, zero outside the image. gemm(W [cout, cin k k], this) is then the CHW output.
-// Needs packed_weight_floats(isa, oh * ow, cin * k * k) floats.
-void pack_conv_input(Isa isa, const float* x, int64_t cin, int64_t h, int64_t w, int64_t k, int64_t stride, int64_t pad,
-                     float* packed);
 
 // Runs on `pool` (nullptr: the calling thread). isa must not be kReference.
 void gemm(Isa isa, const GemmArgs& args, pthreadpool_t pool);

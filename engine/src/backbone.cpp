@@ -12,7 +12,6 @@
 #include "engine/src/workspace.h"
 #include "kernels/activations.h"
 #include "kernels/ref/activations.h"
-#include "kernels/ref/conv2d.h"
 #include "kernels/ref/rows.h"
 #include "kernels/attention.h"
 
@@ -30,8 +29,7 @@ void Session::run_backbone(const float* input) {
   Workspace& w = *workspace_;
   const StageGeometry& first = config.stages[0];
   const ConvWeights& embed = weights.patch_embed;
-  ref::conv2d(input, config.in_chans, config.img_size, config.img_size, embed.weight, embed.bias, embed.out, embed.kernel,
-              config.patch_size, 0, w.im2col, w.normed);
+  layers::conv2d(compute_, embed, input, config.img_size, config.img_size, config.patch_size, 0, w.im2col, w.normed);
   ref::transpose(w.normed, first.dim, first.tokens, w.x);
   if (weights.patch_norm.gamma) layer_norm(compute_, w.x, first.tokens, first.dim, weights.patch_norm, w.x);
   if (weights.absolute_pos_embed) ref::add_inplace(w.x, weights.absolute_pos_embed, first.tokens * first.dim);

@@ -6,30 +6,14 @@
 #include "engine/src/session.h"
 #include "engine/src/workspace.h"
 #include "kernels/ref/activations.h"
-#include "kernels/ref/conv2d.h"
 #include "kernels/ref/rows.h"
 
 namespace adarun {
 namespace {
 
-// Same-size convolution (3x3 pad 1 or 1x1) of a CHW map; returns its MACs. On the fast path the input
-// is laid out as the GEMM's packed operand and the weights are the left one, so C comes out CHW.
+// Same-size convolution (3x3 pad 1 or 1x1) of a CHW map; returns its MACs.
 int64_t conv_same(const layers::Compute& compute, const ConvWeights& conv, const float* x, int64_t size, float* scratch, float* y) {
-  const int64_t pad = conv.kernel / 2;
-  if (compute.isa == Isa::kReference) {
-    ref::conv2d(x, conv.in, size, size, conv.weight, conv.bias, conv.out, conv.kernel, 1, pad, scratch, y);
-  } else {
-    pack_conv_input(compute.isa, x, conv.in, size, size, conv.kernel, 1, pad, scratch);
-    GemmArgs args;
-    args.a = conv.weight;
-    args.lda = conv.in * conv.kernel * conv.kernel;
-    args.packed = scratch;
-    args.row_bias = conv.bias;
-    args.c = y;
-    args.ldc = size * size;
-    args.m = conv.out, args.n = size * size, args.k = args.lda;
-    gemm(compute.isa, args, compute.pool);
-  }
+  layers::conv2d(compute, conv, x, size, size, 1, conv.kernel / 2, scratch, y);
   return macs::conv(conv.in, conv.out, conv.kernel, size, size);
 }
 

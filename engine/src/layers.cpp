@@ -2,7 +2,10 @@
 
 #include <cstring>
 
+#include "engine/src/workspace.h"
 #include "kernels/activations.h"
+#include "kernels/conv.h"
+#include "kernels/ref/conv2d.h"
 #include "kernels/ref/linear.h"
 #include "kernels/ref/resize.h"
 #include "kernels/ref/rows.h"
@@ -53,6 +56,19 @@ void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t di
 
 void gelu(const Compute& compute, float* x, int64_t n) {
   parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { adarun::gelu(compute.isa, x + begin, end - begin); });
+}
+
+void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
+            float* scratch, float* y) {
+  if (compute.isa == Isa::kReference) {
+    return ref::conv2d(x, conv.in, h, w, conv.weight, conv.bias, conv.out, conv.kernel, stride, pad, scratch, y);
+  }
+  ConvArgs args;
+  args.x = x, args.cin = conv.in, args.h = h, args.w = w;
+  args.weight = conv.weight, args.bias = conv.bias;
+  args.cout = conv.out, args.kernel = conv.kernel, args.stride = stride, args.pad = pad;
+  args.y = y;
+  adarun::conv2d(compute.isa, args, scratch, std::min(compute.threads, kMaxConvChunks), compute.pool);
 }
 
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {

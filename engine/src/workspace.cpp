@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "kernels/attention.h"
+#include "kernels/conv.h"
 #include "kernels/ref/conv2d.h"
 
 namespace adarun {
@@ -71,15 +72,18 @@ DecoderSizes decoder_sizes(const ModelConfig& config) {
   return sizes;
 }
 
-// Convolution scratch: the reference's im2col, or the GEMM's packed input on the fast paths.
-int64_t conv_scratch_floats(Isa isa, int64_t cin, int64_t size, int64_t k) {
-  const int64_t im2col = ref::conv2d_scratch_floats(cin, size, size, k, 1, k / 2);
-  return isa == Isa::kReference ? im2col : std::max(im2col, packed_weight_floats(isa, size * size, cin * k * k));
+// Convolution scratch: the reference's im2col, or the unfolding GEMM's on the fast paths.
+int64_t conv_scratch_floats(Isa isa, int64_t cin, int64_t size, int64_t k, int64_t stride = 1) {
+  const int64_t pad = stride == 1 ? k / 2 : 0;
+  if (isa == Isa::kReference) return ref::conv2d_scratch_floats(cin, size, size, k, stride, pad);
+  ConvArgs shape;
+  shape.cin = cin, shape.h = size, shape.w = size, shape.kernel = k, shape.stride = stride, shape.pad = pad;
+  return adarun::conv_scratch_floats(isa, shape, kMaxConvChunks);
 }
 
 int64_t im2col_floats(const ModelConfig& config, Isa isa) {
   const int64_t patch = config.patch_size;
-  int64_t floats = ref::conv2d_scratch_floats(config.in_chans, config.img_size, config.img_size, patch, patch, 0);
+  int64_t floats = conv_scratch_floats(isa, config.in_chans, config.img_size, patch, patch);
   const int64_t half = config.decoder_dim / 2;
   const std::vector<int64_t>& hrnet = config.hrnet_channels();
   int64_t hrnet_total = 0;

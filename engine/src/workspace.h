@@ -12,6 +12,8 @@ namespace adarun {
 
 // Attention scratch is sized for this many concurrent chunks; more threads share them.
 constexpr int kMaxAttentionChunks = 64;
+// Convolutions unfold one panel per chunk into the im2col buffer, sized for this many chunks.
+constexpr int kMaxConvChunks = 16;
 
 struct Workspace {
   // Backbone

@@ -4,7 +4,6 @@
 #include <memory>
 
 #include "kernels/gemm.h"
-#include "kernels/ref/conv2d.h"
 #include "kernels/ref/linear.h"
 #include "tests/kernels/oracle.h"
 
@@ -71,37 +70,4 @@ TEST_CASE("gemm: zero rows leave C untouched") {
   args.k = 1;
   adarun::gemm(isa, args, nullptr);
   CHECK(c[0] == 5.0f);
-}
-
-
-TEST_CASE("gemm: convolution through pack_conv_input and a row bias matches ref::conv2d") {
-  for (adarun::Isa isa : {adarun::Isa::kAvx2, adarun::Isa::kAvx512}) {
-    if (!adarun::isa_supported(isa)) continue;
-    struct Conv { int64_t cin, h, w, cout, k, pad, stride; };
-    for (Conv s : {Conv{5, 7, 9, 3, 3, 1, 1}, Conv{8, 6, 6, 37, 1, 0, 1}, Conv{3, 14, 14, 20, 3, 1, 1}, Conv{2, 9, 11, 5, 3, 1, 2},
-                   Conv{3, 16, 12, 7, 4, 0, 4}}) {
-      const auto x = random_values(s.cin * s.h * s.w, 31), weight = random_values(s.cout * s.cin * s.k * s.k, 32);
-      const auto bias = random_values(s.cout, 33);
-      const int64_t oh = (s.h + 2 * s.pad - s.k) / s.stride + 1, ow = (s.w + 2 * s.pad - s.k) / s.stride + 1;
-      const int64_t pixels = oh * ow, taps = s.cin * s.k * s.k;
-      std::vector<float> packed(static_cast<size_t>(adarun::packed_weight_floats(isa, pixels, taps)) + 16);
-      float* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(packed.data()) + 63) & ~uintptr_t{63});
-      adarun::pack_conv_input(isa, x.data(), s.cin, s.h, s.w, s.k, s.stride, s.pad, aligned);
-      std::vector<float> fast(static_cast<size_t>(s.cout * pixels)), expected(fast.size());
-      adarun::GemmArgs args;
-      args.a = weight.data();
-      args.lda = taps;
-      args.packed = aligned;
-      args.row_bias = bias.data();
-      args.c = fast.data();
-      args.ldc = pixels;
-      args.m = s.cout, args.n = pixels, args.k = taps;
-      adarun::gemm(isa, args, nullptr);
-      std::vector<float> scratch(static_cast<size_t>(adarun::ref::conv2d_scratch_floats(s.cin, s.h, s.w, s.k, s.stride, s.pad)) + 1);
-      adarun::ref::conv2d(x.data(), s.cin, s.h, s.w, weight.data(), bias.data(), s.cout, s.k, s.stride, s.pad, scratch.data(),
-                          expected.data());
-      CAPTURE(adarun::isa_name(isa));
-      CHECK(adarun::testing::relative_max_diff(fast, std::vector<double>(expected.begin(), expected.end())) < 1e-5);
-    }
-  }
 }

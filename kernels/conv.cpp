@@ -1,0 +1,146 @@
+#include "kernels/conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace adarun {
+namespace {
+
+constexpr int64_t kAlignFloats = 16;  // 64 bytes, for the GEMM's aligned panel loads
+
+int64_t aligned_floats(int64_t floats) { return (floats + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
+
+// A stretch of a panel's lanes whose output pixels share one output row.
+struct Run {
+  int64_t lane, out_y, out_x, count;
+};
+
+// Splits pixels [first, first + count) into runs along output rows; returns how many (at most count + 1).
+int split_runs(int64_t first, int64_t count, int64_t out_w, Run* runs) {
+  int n = 0;
+  for (int64_t lane = 0; lane < count;) {
+    const int64_t pixel = first + lane, out_x = pixel % out_w;
+    const int64_t take = std::min(count - lane, out_w - out_x);
+    runs[n++] = {lane, pixel / out_w, out_x, take};
+    lane += take;
+  }
+  return n;
+}
+
+// One tap's lanes for one run: input row `line` (nullptr: outside the image) read from column x0 by `stride`.
+void fill_run(const float* line, int64_t x0, int64_t stride, int64_t count, int64_t w, float* lanes) {
+  for (int64_t j = 0; j < count; ++j) {
+    const int64_t ix = x0 + j * stride;
+    lanes[j] = line && ix >= 0 && ix < w ? line[ix] : 0.0f;
+  }
+}
+
+// Stride 1 reads the input through a copy with a zero border of `pad` and kMaxPanelWidth floats of slack, so that
+// a tap's run is one fixed-size copy with no bounds to check.
+int64_t bordered_plane_floats(const ConvArgs& a) { return (a.h + 2 * a.pad) * (a.w + 2 * a.pad); }
+int64_t bordered_input_floats(const ConvArgs& a) { return aligned_floats(a.cin * bordered_plane_floats(a) + kMaxPanelWidth); }
+
+void copy_bordered_channel(void* context, size_t channel) {
+  const auto& [a, bordered] = *static_cast<const std::pair<const ConvArgs*, float*>*>(context);
+  const int64_t bw = a->w + 2 * a->pad;
+  float* plane = bordered + static_cast<int64_t>(channel) * bordered_plane_floats(*a);
+  std::fill(plane, plane + bordered_plane_floats(*a), 0.0f);
+  for (int64_t y = 0; y < a->h; ++y) {
+    std::memcpy(plane + (y + a->pad) * bw + a->pad, a->x + (static_cast<int64_t>(channel) * a->h + y) * a->w, sizeof(float) * a->w);
+  }
+}
+
+// The stride-1 unfolding from the bordered copy. Each run copies a whole kMaxPanelWidth floats: what spills past it
+// lands on lanes that a later run or tap overwrites, or that the GEMM never stores (past `count`), or on the
+// chunk's slack.
+void unfold_bordered(Isa isa, const ConvArgs& a, const float* bordered, int64_t first, int64_t count, float* panel) {
+  const int64_t width = gemm_panel_width(isa), k = a.kernel, bw = a.w + 2 * a.pad;
+  Run runs[kMaxPanelWidth + 1];
+  const int run_count = split_runs(first, count, a.out_w(), runs);
+  for (int64_t tap = 0; tap < a.cin * k * k; ++tap) {
+    const float* source = bordered + (tap / (k * k)) * bordered_plane_floats(a) + (tap / k % k) * bw + tap % k;
+    float* lanes = panel + tap * width;
+    for (int r = 0; r < run_count; ++r) {
+      std::memcpy(lanes + runs[r].lane, source + runs[r].out_y * bw + runs[r].out_x, sizeof(float) * kMaxPanelWidth);
+    }
+  }
+}
+
+int64_t chunk_floats(Isa isa, const ConvArgs& a) {
+  return aligned_floats(packed_weight_floats(isa, 1, a.cin * a.kernel * a.kernel) + kMaxPanelWidth);
+}
+
+struct ConvTask {
+  const ConvArgs* args;
+  Isa isa;
+  const float* bordered;  // stride 1 only
+  float* chunks_scratch;
+  int64_t panels, chunks;
+};
+
+// Chunk c's panels, one at a time: unfold it, then multiply every output channel by it.
+void run_chunk(void* context, size_t chunk) {
+  const ConvTask& t = *static_cast<const ConvTask*>(context);
+  const ConvArgs& a = *t.args;
+  const int64_t width = gemm_panel_width(t.isa), pixels = a.out_h() * a.out_w();
+  const int64_t c = static_cast<int64_t>(chunk);
+  float* panel = t.chunks_scratch + c * chunk_floats(t.isa, a);
+  for (int64_t p = c * t.panels / t.chunks; p < (c + 1) * t.panels / t.chunks; ++p) {
+    const int64_t first = p * width, count = std::min(width, pixels - first);
+    if (t.bordered) {
+      unfold_bordered(t.isa, a, t.bordered, first, count, panel);
+    } else {
+      unfold_panel(t.isa, a, first, count, panel);
+    }
+    GemmArgs g;
+    g.a = a.weight;
+    g.lda = a.cin * a.kernel * a.kernel;
+    g.packed = panel;
+    g.row_bias = a.bias;
+    g.c = a.y + first;
+    g.ldc = pixels;
+    g.m = a.cout, g.n = count, g.k = g.lda;
+    gemm(t.isa, g, nullptr);
+  }
+}
+
+}  // namespace
+
+int64_t conv_scratch_floats(Isa isa, const ConvArgs& shape, int64_t chunks) {
+  return (shape.stride == 1 ? bordered_input_floats(shape) : 0) + chunks * chunk_floats(isa, shape);
+}
+
+void unfold_panel(Isa isa, const ConvArgs& a, int64_t first, int64_t count, float* panel) {
+  const int64_t width = gemm_panel_width(isa), k = a.kernel;
+  Run runs[kMaxPanelWidth + 1];
+  const int run_count = split_runs(first, count, a.out_w(), runs);
+  for (int64_t tap = 0; tap < a.cin * k * k; ++tap) {
+    const int64_t channel = tap / (k * k), ky = tap / k % k, kx = tap % k;
+    float* lanes = panel + tap * width;
+    for (int r = 0; r < run_count; ++r) {
+      const Run& run = runs[r];
+      const int64_t iy = run.out_y * a.stride + ky - a.pad;
+      const float* line = iy >= 0 && iy < a.h ? a.x + (channel * a.h + iy) * a.w : nullptr;
+      fill_run(line, run.out_x * a.stride + kx - a.pad, a.stride, run.count, a.w, lanes + run.lane);
+    }
+    std::fill(lanes + count, lanes + width, 0.0f);
+  }
+}
+
+void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthreadpool_t pool) {
+  const int64_t width = gemm_panel_width(isa), pixels = args.out_h() * args.out_w();
+  const int64_t panels = (pixels + width - 1) / width;
+  if (panels == 0 || args.cout == 0) return;
+  float* bordered = nullptr;
+  if (args.stride == 1) {
+    bordered = scratch;
+    std::pair<const ConvArgs*, float*> copy{&args, bordered};
+    pthreadpool_parallelize_1d(pool, copy_bordered_channel, &copy, static_cast<size_t>(args.cin), 0);
+    std::fill(bordered + args.cin * bordered_plane_floats(args), bordered + bordered_input_floats(args), 0.0f);
+  }
+  ConvTask task{&args, isa, bordered, scratch + (bordered ? bordered_input_floats(args) : 0), panels,
+                std::clamp<int64_t>(chunks, 1, panels)};
+  pthreadpool_parallelize_1d(pool, run_chunk, &task, static_cast<size_t>(task.chunks), 0);
+}
+
+}  // namespace adarun
