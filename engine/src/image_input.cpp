@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "engine/src/npy.h"
@@ -40,6 +43,11 @@ Status load_npy_input(const std::string& path, int64_t size, std::vector<float>*
   return Status::ok();
 }
 
+std::string decode_failure() {
+  const char* reason = stbi_failure_reason();
+  return std::string("cannot decode image: ") + (reason ? reason : "unknown error");
+}
+
 }  // namespace
 
 Status image_to_input(const uint8_t* pixels, int64_t width, int64_t height, int64_t channels, int64_t stride_bytes, int64_t size,
@@ -68,12 +76,30 @@ Status image_to_input(const uint8_t* pixels, int64_t width, int64_t height, int6
   return Status::ok();
 }
 
+Status decode_image(const uint8_t* bytes, size_t count, int64_t size, std::vector<float>* input) {
+  if (!bytes || count == 0) return Status::error("image is empty");
+  if (count > size_t{INT32_MAX}) return Status::error("image is over 2 GiB");
+  const int length = static_cast<int>(count);
+  int width = 0, height = 0, channels = 0;
+  if (!stbi_info_from_memory(bytes, length, &width, &height, &channels)) return Status::error(decode_failure());
+  if (width < 1 || height < 1 || width > kMaxSide || height > kMaxSide) {
+    return Status::error("image is " + std::to_string(width) + "x" + std::to_string(height) + ", over the limit of " +
+                         std::to_string(kMaxSide) + " pixels a side");
+  }
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(bytes, length, &width, &height, &channels, 3),
+                                                   stbi_image_free);
+  if (!pixels) return Status::error(decode_failure());
+  return image_to_input(pixels.get(), width, height, 3, int64_t{width} * 3, size, input);
+}
+
 Status load_input_file(const std::string& path, int64_t size, std::vector<float>* input) {
   if (ends_with(path, ".npy")) return load_npy_input(path, size, input);
-  int width = 0, height = 0, channels = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(path.c_str(), &width, &height, &channels, 3), stbi_image_free);
-  if (!pixels) return Status::error("cannot read image " + path + ": " + (stbi_failure_reason() ? stbi_failure_reason() : "unknown error"));
-  return image_to_input(pixels.get(), width, height, 3, int64_t{width} * 3, size, input);
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Status::error("cannot open image " + path);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (file.bad()) return Status::error("cannot read image " + path);
+  const Status status = decode_image(bytes.data(), bytes.size(), size, input);
+  return status.is_ok() ? status : Status::error(path + ": " + status.message());
 }
 
 }  // namespace adarun

@@ -13,6 +13,10 @@ namespace adarun {
 Status image_to_input(const uint8_t* pixels, int64_t width, int64_t height, int64_t channels, int64_t stride_bytes, int64_t size,
                       std::vector<float>* input);
 
+// Encoded image bytes (PNG, JPEG, BMP, ... as stb_image reads them), greyscale or with alpha -> as image_to_input.
+// The header is checked first: images over the size limit are refused before any pixel is decoded.
+Status decode_image(const uint8_t* bytes, size_t count, int64_t size, std::vector<float>* input);
+
 // A .jpg/.png (decoded with stb_image) or a .npy float32 [3, size, size] already normalised.
 Status load_input_file(const std::string& path, int64_t size, std::vector<float>* input);
 
