@@ -50,18 +50,30 @@ void copy_bordered_channel(void* context, size_t channel) {
   }
 }
 
+#ifdef ADARUN_X86_KERNELS
+// The copies below are one or two vector moves each when built for AVX-512; the loader picks the clone.
+#define ADARUN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ADARUN_VECTOR_CLONES
+#endif
+
 // The stride-1 unfolding from the bordered copy. Each run copies a whole kMaxPanelWidth floats: what spills past it
 // lands on lanes that a later run or tap overwrites, or that the GEMM never stores (past `count`), or on the
 // chunk's slack.
-void unfold_bordered(Isa isa, const ConvArgs& a, const float* bordered, int64_t first, int64_t count, float* panel) {
+ADARUN_VECTOR_CLONES void unfold_bordered(Isa isa, const ConvArgs& a, const float* bordered, int64_t first, int64_t count,
+                                          float* panel) {
   const int64_t width = gemm_panel_width(isa), k = a.kernel, bw = a.w + 2 * a.pad;
   Run runs[kMaxPanelWidth + 1];
   const int run_count = split_runs(first, count, a.out_w(), runs);
-  for (int64_t tap = 0; tap < a.cin * k * k; ++tap) {
-    const float* source = bordered + (tap / (k * k)) * bordered_plane_floats(a) + (tap / k % k) * bw + tap % k;
-    float* lanes = panel + tap * width;
-    for (int r = 0; r < run_count; ++r) {
-      std::memcpy(lanes + runs[r].lane, source + runs[r].out_y * bw + runs[r].out_x, sizeof(float) * kMaxPanelWidth);
+  float* lanes = panel;  // tap (channel, ky, kx) in that order, one panel row each
+  for (int64_t channel = 0; channel < a.cin; ++channel) {
+    for (int64_t ky = 0; ky < k; ++ky) {
+      for (int64_t kx = 0; kx < k; ++kx, lanes += width) {
+        const float* source = bordered + channel * bordered_plane_floats(a) + ky * bw + kx;
+        for (int r = 0; r < run_count; ++r) {
+          std::memcpy(lanes + runs[r].lane, source + runs[r].out_y * bw + runs[r].out_x, sizeof(float) * kMaxPanelWidth);
+        }
+      }
     }
   }
 }
