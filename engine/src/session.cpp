@@ -18,8 +18,10 @@ Status Session::set_budget(float fraction) {
 Status Session::set_threads(int threads) {
   if (threads < 1 || threads > 1024) return Status::error("threads must be between 1 and 1024, got " + std::to_string(threads));
   if (threads == threads_) return Status::ok();
-  pool_.reset(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr);
-  if (threads > 1 && !pool_) return Status::error(StatusCode::kOutOfMemory, "cannot start " + std::to_string(threads) + " threads");
+  // The new pool first: when it cannot start, the session keeps the threads it had.
+  decltype(pool_) pool(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr, pthreadpool_destroy);
+  if (threads > 1 && !pool) return Status::error(StatusCode::kOutOfMemory, "cannot start " + std::to_string(threads) + " threads");
+  pool_ = std::move(pool);
   threads_ = threads;
   compute_.pool = pool_.get();
   compute_.threads = threads;
