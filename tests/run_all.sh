@@ -1,5 +1,5 @@
 #!/bin/sh
-# The whole test suite from a fresh clone: dependencies, build, golden data, ctest.
+# The whole test suite from a fresh clone: dependencies, build, golden data, ctest, the installed package.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -7,3 +7,4 @@ cmake/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build --parallel "$(nproc)"
 ctest --test-dir build --output-on-failure --timeout 1800
+tests/examples/check_installed.sh build build/golden/per_task_small/model.adarun tests/data/scene.png
