@@ -230,6 +230,15 @@ adarun_status adarun_model_task_index(const adarun_model* model, const char* nam
   });
 }
 
+adarun_status adarun_model_stage_count(const adarun_model* model, int32_t* count) {
+  return guarded(__func__, [&] {
+    if (!model) return null_argument("model");
+    if (!count) return null_argument("count");
+    *count = static_cast<int32_t>(model->model->config().stages.size());
+    return Status::ok();
+  });
+}
+
 adarun_status adarun_session_create(adarun_model* model, adarun_session** session) {
   return guarded(__func__, [&] {
     if (!session) return null_argument("session");
@@ -325,6 +334,25 @@ adarun_status adarun_session_stats(const adarun_session* session, adarun_stats* 
     if (!session->has_run) return Status::error("no run has finished since the session was created or its tasks set");
     const adarun_stats filled = frame_stats(*session->session);
     std::memcpy(stats, &filled, std::min(stats_size, sizeof filled));
+    return Status::ok();
+  });
+}
+
+adarun_status adarun_session_stage_gates(const adarun_session* session, int32_t stage, const uint8_t** block_gates,
+                                         const int64_t** tokens_kept, int32_t* blocks) {
+  return guarded(__func__, [&] {
+    if (!session) return null_argument("session");
+    if (!block_gates) return null_argument("block_gates");
+    if (!tokens_kept) return null_argument("tokens_kept");
+    if (!blocks) return null_argument("blocks");
+    if (!session->has_run) return Status::error("no run has finished since the session was created or its tasks set");
+    const adarun::FrameStats& frame = session->session->stats();
+    if (stage < 0 || static_cast<size_t>(stage) >= frame.blocks.size()) {
+      return Status::error("stage " + std::to_string(stage) + " is outside [0, " + std::to_string(frame.blocks.size()) + ")");
+    }
+    *block_gates = frame.blocks[stage].data();
+    *tokens_kept = frame.tokens_kept[stage].data();
+    *blocks = static_cast<int32_t>(frame.blocks[stage].size());
     return Status::ok();
   });
 }

@@ -93,6 +93,8 @@ TEST_CASE("NULL handles and pointers give ADARUN_INVALID_ARGUMENT and a message,
   check_failure(adarun_model_task_index(nullptr, "semseg", &value), kInvalid, "adarun_model_task_index");
   check_failure(adarun_model_task_index(model, nullptr, &value), kInvalid, "adarun_model_task_index");
   check_failure(adarun_model_task_index(model, "semseg", nullptr), kInvalid, "adarun_model_task_index");
+  check_failure(adarun_model_stage_count(nullptr, &value), kInvalid, "adarun_model_stage_count");
+  check_failure(adarun_model_stage_count(model, nullptr), kInvalid, "adarun_model_stage_count");
 
   adarun_session* out_session = session;
   check_failure(adarun_session_create(nullptr, &out_session), kInvalid, "adarun_session_create");
@@ -114,6 +116,12 @@ TEST_CASE("NULL handles and pointers give ADARUN_INVALID_ARGUMENT and a message,
   check_failure(adarun_session_output(session, 0, &data, nullptr), kInvalid, "adarun_session_output");
   check_failure(adarun_session_stats(nullptr, &stats, sizeof stats), kInvalid, "adarun_session_stats");
   check_failure(adarun_session_stats(session, nullptr, sizeof stats), kInvalid, "adarun_session_stats");
+  const uint8_t* gates = nullptr;
+  const int64_t* tokens = nullptr;
+  check_failure(adarun_session_stage_gates(nullptr, 0, &gates, &tokens, &value), kInvalid, "adarun_session_stage_gates");
+  check_failure(adarun_session_stage_gates(session, 0, nullptr, &tokens, &value), kInvalid, "adarun_session_stage_gates");
+  check_failure(adarun_session_stage_gates(session, 0, &gates, nullptr, &value), kInvalid, "adarun_session_stage_gates");
+  check_failure(adarun_session_stage_gates(session, 0, &gates, &tokens, nullptr), kInvalid, "adarun_session_stage_gates");
   adarun_model_free(nullptr);
   adarun_session_free(nullptr);
 }
@@ -298,6 +306,37 @@ TEST_CASE("outputs and stats: only the tasks the last run computed; a budget cut
   REQUIRE(adarun_session_stats(loaded.session, &budget, sizeof budget) == ADARUN_OK);
   CHECK(budget.macs_executed < all_on.macs_executed);
   CHECK(budget.macs_static == all_on.macs_static);
+}
+
+TEST_CASE("stage gates: per block, summing to the stats; only after a run, only for stages that exist") {
+  Loaded loaded;
+  const uint8_t* gates = nullptr;
+  const int64_t* tokens = nullptr;
+  int32_t blocks = 0, stages = 0;
+  const char* function = "adarun_session_stage_gates";
+  check_failure(adarun_session_stage_gates(loaded.session, 0, &gates, &tokens, &blocks), ADARUN_INVALID_ARGUMENT, function);
+  const std::vector<float> input = adarun_test::tensor(loaded.size);
+  REQUIRE(adarun_session_run_tensor(loaded.session, input.data(), int64_t(input.size())) == ADARUN_OK);
+  REQUIRE(adarun_model_stage_count(loaded.model, &stages) == ADARUN_OK);
+  REQUIRE(stages == 4);
+  adarun_stats stats;
+  REQUIRE(adarun_session_stats(loaded.session, &stats, sizeof stats) == ADARUN_OK);
+  int64_t blocks_run = 0, tokens_kept = 0;
+  for (int32_t stage = 0; stage < stages; ++stage) {
+    REQUIRE(adarun_session_stage_gates(loaded.session, stage, &gates, &tokens, &blocks) == ADARUN_OK);
+    CHECK(blocks == 2);
+    for (int32_t b = 0; b < blocks; ++b) {
+      CHECK(gates[b] <= 1);
+      CHECK((gates[b] == 1 || tokens[b] == 0));
+      blocks_run += gates[b];
+      tokens_kept += tokens[b];
+    }
+  }
+  CHECK(blocks_run == stats.blocks_run);
+  CHECK(tokens_kept == stats.tokens_kept);
+  CHECK(blocks_run < stats.blocks_total);  // this golden case skips a block at the trained threshold
+  check_failure(adarun_session_stage_gates(loaded.session, 4, &gates, &tokens, &blocks), ADARUN_INVALID_ARGUMENT, function);
+  check_failure(adarun_session_stage_gates(loaded.session, -1, &gates, &tokens, &blocks), ADARUN_INVALID_ARGUMENT, function);
 }
 
 TEST_CASE("stats: a caller built against a shorter struct gets only the fields it knows") {

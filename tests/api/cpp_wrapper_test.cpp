@@ -22,6 +22,12 @@ TEST_CASE("C++ wrapper: load, query, run an image, read outputs and stats") {
   CHECK(output.channels == 7);
   CHECK(output.size() == 7 * 224 * 224);
   CHECK(session.stats().macs_executed > 0);
+  int blocks_run = 0;
+  for (int stage = 0; stage < model.stage_count(); ++stage) {
+    const adarun::StageGates gates = session.stage_gates(stage);
+    for (int b = 0; b < gates.blocks; ++b) blocks_run += gates.block_gates[b];
+  }
+  CHECK(blocks_run == session.stats().blocks_run);
 }
 
 TEST_CASE("C++ wrapper: failures throw adarun::Error carrying the C status and message") {

@@ -14,7 +14,7 @@ cmake --build "$work/build" --parallel 2 > "$work/build.log"
 pkgconfig_dir=$(dirname "$(find "$work/prefix" -name adarun.pc)")
 libdir=$(PKG_CONFIG_PATH="$pkgconfig_dir" pkg-config --variable=libdir adarun)
 # shellcheck disable=SC2046  # the flags are meant to split
-"${CC:-cc}" -std=c99 -Wall -Wextra -Werror tests/examples/run_model.c -o "$work/run_model_pkgconfig" \
+"${CC:-cc}" -std=c99 -Wall -Wextra -Wpedantic -Werror tests/examples/run_model.c -o "$work/run_model_pkgconfig" \
   $(PKG_CONFIG_PATH="$pkgconfig_dir" pkg-config --cflags --libs adarun stb)
 
 # The library exports the C API and nothing else (ADARUN_0 is its symbol version).

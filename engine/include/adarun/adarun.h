@@ -1,8 +1,9 @@
 /* adarun C API: adaptive multi-task vision models in any app.
  *
  * Stable ABI: opaque handles, fixed-width types, and structs that only ever grow at their end
- * (callers pass their size). Within one major version a newer library runs programs built against
- * an older header; the shared library's SONAME carries the major version.
+ * (callers pass their size). A newer library runs programs built against an older header of the
+ * same major version (of the same minor version while the major is 0); the shared library's
+ * SONAME says which: libadarun.so.MAJOR, or libadarun.so.0.MINOR before 1.0.
  *
  * Errors: every call that can fail returns an adarun_status. Each such call also sets the calling
  * thread's last-error message (adarun_last_error): a human-readable line on failure, "" on success.
@@ -54,7 +55,7 @@ typedef enum adarun_pixel_format {
 typedef struct adarun_model adarun_model;
 typedef struct adarun_session adarun_session;
 
-/* What the last run did (FrameStats). Fields are only ever appended. */
+/* What the last run did. Fields are only ever appended. */
 typedef struct adarun_stats {
   int64_t macs_executed;  /* multiply-accumulates the frame ran */
   int64_t macs_static;    /* the same model without gating, for the same tasks */
@@ -92,6 +93,8 @@ ADARUN_API adarun_status adarun_model_task_name(const adarun_model* model, int32
 ADARUN_API adarun_status adarun_model_task_channels(const adarun_model* model, int32_t index, int32_t* channels);
 /* The index of a task by name; ADARUN_INVALID_ARGUMENT when the model has no such task. */
 ADARUN_API adarun_status adarun_model_task_index(const adarun_model* model, const char* name, int32_t* index);
+/* The backbone's stages (4 for Swin); adarun_session_stage_gates reports gates per stage. */
+ADARUN_API adarun_status adarun_model_stage_count(const adarun_model* model, int32_t* count);
 
 /* A session on a model, with every buffer a frame needs allocated here. It runs all tasks on one
  * thread with the trained gate decisions until told otherwise. *session is NULL on failure. */
@@ -127,6 +130,11 @@ ADARUN_API adarun_status adarun_session_output(const adarun_session* session, in
 /* The last run's stats (ADARUN_INVALID_ARGUMENT when it failed, and before any run). stats_size is sizeof(adarun_stats) as the caller knows it: the library
  * writes that many bytes at most, so older callers keep working when the struct grows. */
 ADARUN_API adarun_status adarun_session_stats(const adarun_session* session, adarun_stats* stats, size_t stats_size);
+/* Stage `stage`'s gates from the last run: block_gates[b] is 1 when block b ran, tokens_kept[b] the
+ * tokens through its MLP (0 when it was skipped), for b < *blocks (the stage's depth). The arrays
+ * are owned by the session and valid until its next run. (Per-token masks are not exposed.) */
+ADARUN_API adarun_status adarun_session_stage_gates(const adarun_session* session, int32_t stage, const uint8_t** block_gates,
+                                                    const int64_t** tokens_kept, int32_t* blocks);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,13 @@ struct Output {
   int64_t size() const { return channels * height * width; }
 };
 
+// One stage's gates from a session's last run (adarun_session_stage_gates), valid until its next run.
+struct StageGates {
+  const uint8_t* block_gates = nullptr;  // 1: the block ran
+  const int64_t* tokens_kept = nullptr;  // tokens through the block's MLP
+  int blocks = 0;
+};
+
 // A loaded model: read-only, shareable by sessions on any threads. Move-only.
 class Model {
  public:
@@ -62,6 +69,7 @@ class Model {
 
   int image_size() const { return query(adarun_model_image_size); }
   int task_count() const { return query(adarun_model_task_count); }
+  int stage_count() const { return query(adarun_model_stage_count); }
   std::string task_name(int index) const {
     const char* name = nullptr;
     detail::check(adarun_model_task_name(handle_.get(), index, &name));
@@ -133,6 +141,13 @@ class Session {
     adarun_stats stats{};
     detail::check(adarun_session_stats(handle_.get(), &stats, sizeof stats));
     return stats;
+  }
+  StageGates stage_gates(int stage) const {
+    StageGates gates;
+    int32_t blocks = 0;
+    detail::check(adarun_session_stage_gates(handle_.get(), stage, &gates.block_gates, &gates.tokens_kept, &blocks));
+    gates.blocks = blocks;
+    return gates;
   }
   adarun_session* handle() const { return handle_.get(); }
 
