@@ -135,7 +135,7 @@ TEST_CASE("a success clears the thread's message") {
   CHECK(std::string(adarun_last_error()) == "");
 }
 
-TEST_CASE("loading: unreadable files are I/O errors, bad bytes bad models, and *model stays NULL") {
+TEST_CASE("loading: unreadable files are I/O errors, bad bytes bad models, impossible sizes out of memory; *model stays NULL") {
   adarun_model* model = nullptr;
   check_failure(adarun_model_load_file("/nonexistent/model.adarun", &model), ADARUN_IO_ERROR, "adarun_model_load_file");
   check_failure(adarun_model_load_file("/", &model), ADARUN_IO_ERROR, "adarun_model_load_file");
@@ -147,6 +147,10 @@ TEST_CASE("loading: unreadable files are I/O errors, bad bytes bad models, and *
   // A valid file cut short: the header promises tensors the bytes do not hold.
   const std::string bytes = file_bytes(adarun_test::model_path());
   check_failure(adarun_model_load_memory(bytes.data(), bytes.size() / 2, &model), ADARUN_BAD_MODEL, "adarun_model_load_memory");
+  // Sizes no allocation can hold fail before the buffer is read.
+  const size_t huge = std::numeric_limits<size_t>::max();
+  check_failure(adarun_model_load_memory(bytes.data(), huge, &model), ADARUN_OUT_OF_MEMORY, "adarun_model_load_memory");
+  check_failure(adarun_model_load_memory(bytes.data(), huge / 2, &model), ADARUN_OUT_OF_MEMORY, "adarun_model_load_memory");
   CHECK(model == nullptr);
 }
 
