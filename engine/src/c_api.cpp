@@ -27,10 +27,10 @@ struct adarun_session {
   bool has_run = false;      // outputs and stats belong to a finished run with the current tasks
 };
 
-namespace {
-
 #define ADARUN_TEXT(x) #x
 #define ADARUN_VERSION_TEXT(major, minor, patch) ADARUN_TEXT(major) "." ADARUN_TEXT(minor) "." ADARUN_TEXT(patch)
+
+namespace {
 
 thread_local std::string last_error;
 
@@ -119,7 +119,9 @@ Status run_tensor(adarun_session* session, const float* tensor, int64_t count) {
   return status;
 }
 
-Status check_finite(const float* tensor, int64_t count) {
+// Only a tensor of the model's size is scanned: a wrong count is refused by Session::run unread.
+Status check_finite(const adarun::ModelConfig& config, const float* tensor, int64_t count) {
+  if (count != config.in_chans * config.img_size * config.img_size) return Status::ok();
   for (int64_t i = 0; i < count; ++i) {
     if (!std::isfinite(tensor[i])) return Status::error("tensor value " + std::to_string(i) + " is NaN or infinite");
   }
@@ -303,7 +305,7 @@ adarun_status adarun_session_run_tensor(adarun_session* session, const float* te
     if (!session) return null_argument("session");
     if (!tensor) return null_argument("tensor");
     session->has_run = false;
-    const Status status = check_finite(tensor, count);
+    const Status status = check_finite(session->model->config(), tensor, count);
     return status.is_ok() ? run_tensor(session, tensor, count) : status;
   });
 }

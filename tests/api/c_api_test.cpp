@@ -241,6 +241,7 @@ TEST_CASE("float tensors: NaN and infinities are refused before any work, and so
   std::vector<float> input = adarun_test::tensor(loaded.size);
   const char* run = "adarun_session_run_tensor";
   check_failure(adarun_session_run_tensor(loaded.session, input.data(), int64_t(input.size()) - 1), ADARUN_INVALID_ARGUMENT, run);
+  check_failure(adarun_session_run_tensor(loaded.session, input.data(), int64_t{1} << 40), ADARUN_INVALID_ARGUMENT, run);  // not read
   input[1234] = std::numeric_limits<float>::quiet_NaN();
   check_failure(adarun_session_run_tensor(loaded.session, input.data(), int64_t(input.size())), ADARUN_INVALID_ARGUMENT, run);
   input[1234] = -std::numeric_limits<float>::infinity();
