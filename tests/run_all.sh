@@ -1,6 +1,6 @@
 #!/bin/sh
-# The whole test suite from a fresh clone: dependencies, build, golden data, ctest; then the same suite under
-# ASan + UBSan, and the fuzzers for a bounded time (FUZZ_SECONDS each, default 60).
+# The whole test suite from a fresh clone: dependencies, build, golden data, ctest, the installed package; then the
+# suite under ASan + UBSan, the concurrency test under TSan, and the fuzzers for a bounded time.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -8,6 +8,7 @@ cmake/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build --parallel "$(nproc)"
 ctest --test-dir build --output-on-failure --timeout 1800
+tests/examples/check_installed.sh build build/golden/per_task_small/model.adarun tests/data/scene.png
 
 tests/run_sanitizers.sh
 tests/fuzz/run_fuzz.sh

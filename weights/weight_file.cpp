@@ -33,7 +33,8 @@ bool fail(std::string* error, std::string message) {
   return false;
 }
 
-std::unique_ptr<WeightFile> no_file(std::string* error, std::string message) {
+std::unique_ptr<WeightFile> no_file(WeightFileFailure* failure, WeightFileFailure why, std::string* error, std::string message) {
+  if (failure) *failure = why;
   fail(error, std::move(message));
   return nullptr;
 }
@@ -233,18 +234,17 @@ WeightFile::~WeightFile() {
   }
 }
 
-std::unique_ptr<WeightFile> WeightFile::open(const std::string& path, std::string* error) {
+std::unique_ptr<WeightFile> WeightFile::open(const std::string& path, std::string* error, WeightFileFailure* failure) {
   // O_NONBLOCK: opening a FIFO must not hang; it is then refused as not a regular file.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return no_file(error, path + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) return no_file(failure, WeightFileFailure::kUnreadable, error, path + ": cannot open: " + std::strerror(errno));
   std::unique_ptr<WeightFile> file(new WeightFile());
-  const bool mapped = file->map(fd, path, error);
+  std::string map_error;
+  const bool mapped = file->map(fd, path, &map_error);
   ::close(fd);
-  if (!mapped) return nullptr;
-  if (!file->validate(error)) {
-    if (error) *error = path + ": " + *error;
-    return nullptr;
-  }
+  if (!mapped) return no_file(failure, WeightFileFailure::kUnreadable, error, map_error);
+  std::string validate_error;
+  if (!file->validate(&validate_error)) return no_file(failure, WeightFileFailure::kMalformed, error, path + ": " + validate_error);
   return file;
 }
 
@@ -263,20 +263,25 @@ bool WeightFile::map(int fd, const std::string& path, std::string* error) {
   return true;
 }
 
-std::unique_ptr<WeightFile> WeightFile::from_memory(const void* data, size_t size, std::string* error) {
-  if (!data && size > 0) return no_file(error, "weight buffer is null but " + std::to_string(size) + " bytes long");
+std::unique_ptr<WeightFile> WeightFile::from_memory(const void* data, size_t size, std::string* error, WeightFileFailure* failure) {
+  if (!data && size > 0) {
+    return no_file(failure, WeightFileFailure::kMalformed, error, "weight buffer is null but " + std::to_string(size) + " bytes long");
+  }
   if (size > std::numeric_limits<size_t>::max() - kTensorAlignment) {
-    return no_file(error, "weight buffer of " + std::to_string(size) + " bytes is too large to copy");
+    return no_file(failure, WeightFileFailure::kOutOfMemory, error, "weight buffer of " + std::to_string(size) + " bytes is too large to copy");
   }
   std::unique_ptr<WeightFile> file(new WeightFile());
   // aligned_alloc wants a whole number of alignment blocks, at least one so that an empty buffer works too.
   const size_t capacity = std::max<size_t>(1, (size + kTensorAlignment - 1) / kTensorAlignment) * kTensorAlignment;
   void* copy = std::aligned_alloc(kTensorAlignment, capacity);
-  if (!copy) return no_file(error, "out of memory copying a " + std::to_string(size) + "-byte weight buffer");
+  if (!copy) {
+    return no_file(failure, WeightFileFailure::kOutOfMemory, error, "out of memory copying a " + std::to_string(size) + "-byte weight buffer");
+  }
   if (size > 0) std::memcpy(copy, data, size);
   file->bytes_ = static_cast<const uint8_t*>(copy);
   file->size_ = size;
-  if (!file->validate(error)) return nullptr;
+  std::string validate_error;
+  if (!file->validate(&validate_error)) return no_file(failure, WeightFileFailure::kMalformed, error, validate_error);
   return file;
 }
 

@@ -21,13 +21,17 @@ struct TensorView {
   const float* data = nullptr;
 };
 
+// Why open or from_memory failed, for callers that report errors by kind (the C API's status codes).
+enum class WeightFileFailure { kNone, kUnreadable, kOutOfMemory, kMalformed };
+
 class WeightFile {
  public:
-  // Maps the file read-only (MAP_PRIVATE) and validates it; nullptr and a one-line *error on failure.
-  static std::unique_ptr<WeightFile> open(const std::string& path, std::string* error);
+  // Maps the file read-only (MAP_PRIVATE) and validates it; nullptr, a one-line *error and *failure on failure.
+  static std::unique_ptr<WeightFile> open(const std::string& path, std::string* error, WeightFileFailure* failure = nullptr);
   // Copies the caller's bytes into a 64-byte aligned buffer of its own (the caller may free theirs),
-  // then validates them; nullptr and a one-line *error on failure.
-  static std::unique_ptr<WeightFile> from_memory(const void* data, size_t size, std::string* error);
+  // then validates them; nullptr, a one-line *error and *failure on failure.
+  static std::unique_ptr<WeightFile> from_memory(const void* data, size_t size, std::string* error,
+                                                 WeightFileFailure* failure = nullptr);
   ~WeightFile();
   WeightFile(const WeightFile&) = delete;
   WeightFile& operator=(const WeightFile&) = delete;

@@ -221,31 +221,45 @@ bool Model::pack_weights() {
 
 Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr<Model>* model) {
   const std::string* config_text = file->metadata("config");
-  if (!config_text) return Status::error("weight file has no model config");
+  if (!config_text) return Status::error(StatusCode::kBadModel, "weight file has no model config");
   std::unique_ptr<Model> loaded(new Model());
   Status status = parse_model_config(*config_text, &loaded->config_);
-  if (!status.is_ok()) return status;
+  if (!status.is_ok()) return Status::error(StatusCode::kBadModel, status.message());
   TensorBinder binder(*file);
   loaded->weights_ = bind_model(binder, loaded->config_);
-  if (!binder.error().empty()) return Status::error(binder.error());
+  if (!binder.error().empty()) return Status::error(StatusCode::kBadModel, binder.error());
   for (const TensorView& tensor : file->tensors()) loaded->parameter_count_ += tensor.numel;
-  if (!loaded->pack_weights()) return Status::error("out of memory packing the weights");
+  if (!loaded->pack_weights()) return Status::error(StatusCode::kOutOfMemory, "out of memory packing the weights");
   loaded->file_ = std::move(file);
   *model = std::move(loaded);
   return Status::ok();
 }
 
+namespace {
+
+Status weight_file_error(WeightFileFailure failure, std::string message) {
+  switch (failure) {
+    case WeightFileFailure::kUnreadable: return Status::error(StatusCode::kIoError, std::move(message));
+    case WeightFileFailure::kOutOfMemory: return Status::error(StatusCode::kOutOfMemory, std::move(message));
+    default: return Status::error(StatusCode::kBadModel, std::move(message));
+  }
+}
+
+}  // namespace
+
 Status Model::load_file(const std::string& path, std::unique_ptr<Model>* model) {
   std::string error;
-  std::unique_ptr<WeightFile> file = WeightFile::open(path, &error);
-  if (!file) return Status::error(error);
+  WeightFileFailure failure = WeightFileFailure::kNone;
+  std::unique_ptr<WeightFile> file = WeightFile::open(path, &error, &failure);
+  if (!file) return weight_file_error(failure, error);
   return from_weight_file(std::move(file), model);
 }
 
 Status Model::load_memory(const void* data, size_t size, std::unique_ptr<Model>* model) {
   std::string error;
-  std::unique_ptr<WeightFile> file = WeightFile::from_memory(data, size, &error);
-  if (!file) return Status::error(error);
+  WeightFileFailure failure = WeightFileFailure::kNone;
+  std::unique_ptr<WeightFile> file = WeightFile::from_memory(data, size, &error, &failure);
+  if (!file) return weight_file_error(failure, error);
   return from_weight_file(std::move(file), model);
 }
 

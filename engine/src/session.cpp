@@ -18,8 +18,10 @@ Status Session::set_budget(float fraction) {
 Status Session::set_threads(int threads) {
   if (threads < 1 || threads > 1024) return Status::error("threads must be between 1 and 1024, got " + std::to_string(threads));
   if (threads == threads_) return Status::ok();
-  pool_.reset(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr);
-  if (threads > 1 && !pool_) return Status::error("cannot start " + std::to_string(threads) + " threads");
+  // The new pool first: when it cannot start, the session keeps the threads it had.
+  decltype(pool_) pool(threads > 1 ? pthreadpool_create(static_cast<size_t>(threads)) : nullptr, pthreadpool_destroy);
+  if (threads > 1 && !pool) return Status::error(StatusCode::kOutOfMemory, "cannot start " + std::to_string(threads) + " threads");
+  pool_ = std::move(pool);
   threads_ = threads;
   compute_.pool = pool_.get();
   compute_.threads = threads;
@@ -31,7 +33,7 @@ Status Session::create(const Model& model, std::unique_ptr<Session>* session) {
   std::unique_ptr<Session> created(new Session(model));
   for (const StageGeometry& stage : model.config().stages) created->window_plans_.push_back(make_window_plan(stage));
   if (!create_workspace(model.config(), model.isa(), &created->arena_, created->workspace_.get())) {
-    return Status::error("out of memory allocating a session arena of " + std::to_string(created->arena_.floats() * 4) + " bytes");
+    return Status::error(StatusCode::kOutOfMemory, "out of memory allocating a session arena of " + std::to_string(created->arena_.floats() * 4) + " bytes");
   }
   Status status = created->set_tasks({});
   if (!status.is_ok()) return status;

@@ -9,6 +9,7 @@
 #include "weights/weight_file.h"
 
 using adarun::WeightFile;
+using adarun::WeightFileFailure;
 using adarun::testing::make_weight_file;
 using adarun::testing::TempDirectory;
 using adarun::testing::TestTensor;
@@ -277,6 +278,25 @@ TEST_CASE("weight file: paths that are not weight files") {
   const std::string bad = directory.write("bad.adarun", with_header_length(0));
   CHECK(WeightFile::open(bad, &error) == nullptr);
   CHECK_MESSAGE(error.find(bad + ": header length is 0") == 0, error);  // validation errors name the file
+}
+
+TEST_CASE("weight file: failures say whether the path could not be read or the bytes are malformed") {
+  TempDirectory directory;
+  std::string error;
+  const std::string fifo = (directory.path() / "fifo").string();
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  for (const std::string& unreadable : {(directory.path() / "missing.adarun").string(), directory.path().string(), fifo}) {
+    WeightFileFailure failure = WeightFileFailure::kNone;
+    CHECK(WeightFile::open(unreadable, &error, &failure) == nullptr);
+    CHECK_MESSAGE(failure == WeightFileFailure::kUnreadable, unreadable);
+  }
+  const std::string bytes = with_header_length(0);
+  WeightFileFailure failure = WeightFileFailure::kNone;
+  CHECK(WeightFile::open(directory.write("bad.adarun", bytes), &error, &failure) == nullptr);
+  CHECK(failure == WeightFileFailure::kMalformed);
+  failure = WeightFileFailure::kNone;
+  CHECK(WeightFile::from_memory(bytes.data(), bytes.size(), &error, &failure) == nullptr);
+  CHECK(failure == WeightFileFailure::kMalformed);
 }
 
 TEST_CASE("weight file: null or empty buffers") {
