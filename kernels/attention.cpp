@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernels/parallel.h"
 #include "kernels/ref/window_attention.h"
 
 namespace adarun {
@@ -49,7 +50,7 @@ int64_t window_attention_scratch_floats(int64_t n, int64_t head_dim) {
 void window_attention(Isa isa, const WindowAttentionArgs& args, float* scratch, int threads, pthreadpool_t pool) {
   const int64_t chunks = std::min<int64_t>(std::max(threads, 1), args.windows);
   const AttentionTask task{&args, isa, scratch, window_attention_scratch_floats(args.n, args.head_dim), chunks};
-  pthreadpool_parallelize_1d(pool, run_chunk, const_cast<AttentionTask*>(&task), size_t(chunks), 0);
+  parallelize_1d(pool, run_chunk, const_cast<AttentionTask*>(&task), size_t(chunks));
 }
 
 }  // namespace adarun

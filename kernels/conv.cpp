@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/parallel.h"
+
 namespace adarun {
 namespace {
 
@@ -50,21 +52,12 @@ void copy_bordered_channel(void* context, size_t channel) {
   }
 }
 
-#ifdef ADARUN_X86_KERNELS
-// The copies below are one or two vector moves each when built for AVX-512; the loader picks the clone.
-#define ADARUN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ADARUN_VECTOR_CLONES
-#endif
-
 // The stride-1 unfolding from the bordered copy. Each run copies a whole kMaxPanelWidth floats: what spills past it
 // lands on lanes that a later run or tap overwrites, or that the GEMM never stores (past `count`), or on the
-// chunk's slack.
-ADARUN_VECTOR_CLONES void unfold_bordered(Isa isa, const ConvArgs& a, const float* bordered, int64_t first, int64_t count,
-                                          float* panel) {
-  const int64_t width = gemm_panel_width(isa), k = a.kernel, bw = a.w + 2 * a.pad;
-  Run runs[kMaxPanelWidth + 1];
-  const int run_count = split_runs(first, count, a.out_w(), runs);
+// chunk's slack. Inlined into per-ISA entry points, where the fixed-size copies become one or two vector moves.
+__attribute__((always_inline)) inline void unfold_bordered_body(int64_t width, const ConvArgs& a, const float* bordered,
+                                                                const Run* runs, int run_count, float* panel) {
+  const int64_t k = a.kernel, bw = a.w + 2 * a.pad;
   float* lanes = panel;  // tap (channel, ky, kx) in that order, one panel row each
   for (int64_t channel = 0; channel < a.cin; ++channel) {
     for (int64_t ky = 0; ky < k; ++ky) {
@@ -76,6 +69,29 @@ ADARUN_VECTOR_CLONES void unfold_bordered(Isa isa, const ConvArgs& a, const floa
       }
     }
   }
+}
+
+#ifdef ADARUN_X86_KERNELS
+__attribute__((target("avx512f"))) void unfold_bordered_avx512(int64_t width, const ConvArgs& a, const float* bordered,
+                                                               const Run* runs, int run_count, float* panel) {
+  unfold_bordered_body(width, a, bordered, runs, run_count, panel);
+}
+
+__attribute__((target("avx2"))) void unfold_bordered_avx2(int64_t width, const ConvArgs& a, const float* bordered,
+                                                          const Run* runs, int run_count, float* panel) {
+  unfold_bordered_body(width, a, bordered, runs, run_count, panel);
+}
+#endif
+
+void unfold_bordered(Isa isa, const ConvArgs& a, const float* bordered, int64_t first, int64_t count, float* panel) {
+  Run runs[kMaxPanelWidth + 1];
+  const int run_count = split_runs(first, count, a.out_w(), runs);
+  const int64_t width = gemm_panel_width(isa);
+#ifdef ADARUN_X86_KERNELS
+  if (isa == Isa::kAvx512) return unfold_bordered_avx512(width, a, bordered, runs, run_count, panel);
+  if (isa == Isa::kAvx2) return unfold_bordered_avx2(width, a, bordered, runs, run_count, panel);
+#endif
+  unfold_bordered_body(width, a, bordered, runs, run_count, panel);
 }
 
 int64_t chunk_floats(Isa isa, const ConvArgs& a) {
@@ -147,12 +163,12 @@ void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthre
   if (args.stride == 1) {
     bordered = scratch;
     std::pair<const ConvArgs*, float*> copy{&args, bordered};
-    pthreadpool_parallelize_1d(pool, copy_bordered_channel, &copy, static_cast<size_t>(args.cin), 0);
+    parallelize_1d(pool, copy_bordered_channel, &copy, static_cast<size_t>(args.cin));
     std::fill(bordered + args.cin * bordered_plane_floats(args), bordered + bordered_input_floats(args), 0.0f);
   }
   ConvTask task{&args, isa, bordered, scratch + (bordered ? bordered_input_floats(args) : 0), panels,
                 std::clamp<int64_t>(chunks, 1, panels)};
-  pthreadpool_parallelize_1d(pool, run_chunk, &task, static_cast<size_t>(task.chunks), 0);
+  parallelize_1d(pool, run_chunk, &task, static_cast<size_t>(task.chunks));
 }
 
 }  // namespace adarun

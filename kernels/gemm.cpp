@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/parallel.h"
+
 #ifdef ADARUN_X86_KERNELS
 #include "kernels/x86/gemm_tiles.h"
 #endif
@@ -92,7 +94,7 @@ void gemm(Isa isa, const GemmArgs& args, pthreadpool_t pool) {
   const GemmTask task{&args, isa == Isa::kAvx512 ? avx512::tile : avx2::tile};
   const size_t panels = static_cast<size_t>((args.n + gemm_panel_width(isa) - 1) / gemm_panel_width(isa));
   const size_t row_blocks = static_cast<size_t>((args.m + kRowsPerTask - 1) / kRowsPerTask);
-  pthreadpool_parallelize_2d(pool, run_task, const_cast<GemmTask*>(&task), panels, row_blocks, 0);
+  parallelize_2d(pool, run_task, const_cast<GemmTask*>(&task), panels, row_blocks);
 #else
   (void)isa, (void)args, (void)pool;  // no packed path on this architecture: active_isa() is kReference
 #endif

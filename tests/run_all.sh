@@ -10,5 +10,6 @@ cmake --build build --parallel "$(nproc)"
 ctest --test-dir build --output-on-failure --timeout 1800
 tests/examples/check_installed.sh build build/golden/per_task_small/model.adarun tests/data/scene.png
 
+tests/run_tsan.sh
 tests/run_sanitizers.sh
 tests/fuzz/run_fuzz.sh

@@ -5,6 +5,7 @@
 
 #include "engine/src/config.h"
 #include "engine/src/model.h"
+#include "kernels/parallel.h"
 
 namespace adarun::layers {
 
@@ -28,7 +29,7 @@ void parallel_chunks(const Compute& compute, int64_t count, const Fn& fn) {
     const int64_t c = static_cast<int64_t>(chunk);
     (*t.fn)(c * t.count / t.chunks, (c + 1) * t.count / t.chunks);
   };
-  pthreadpool_parallelize_1d(compute.pool, run, &task, static_cast<size_t>(chunks), 0);
+  parallelize_1d(compute.pool, run, &task, static_cast<size_t>(chunks));
 }
 
 // GELU on n floats, across the threads.
