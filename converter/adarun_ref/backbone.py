@@ -90,7 +90,7 @@ class Block(nn.Module):
 
     def to_windows(self, x):
         r, c = self.resolution, x.shape[-1]
-        y = x.view(1, r, r, c)
+        y = x.view(-1, r, r, c)
         if self.shift:
             y = torch.roll(y, (-self.shift, -self.shift), (1, 2))
         return partition(y, self.window).view(-1, self.window ** 2, c)
@@ -100,10 +100,12 @@ class Block(nn.Module):
         y = unpartition(y.view(-1, self.window, self.window, c), self.window, r, r)
         if self.shift:
             y = torch.roll(y, (self.shift, self.shift), (1, 2))
-        return y.reshape(1, r * r, c)
+        return y.reshape(-1, r * r, c)
 
     def attention(self, x):
-        return x + self.from_windows(self.attn(self.to_windows(self.norm1(x)), self.attn_mask))
+        """x [B, L, C]; training runs batches, inference B = 1."""
+        mask = None if self.attn_mask is None else self.attn_mask.repeat(x.shape[0], 1, 1)
+        return x + self.from_windows(self.attn(self.to_windows(self.norm1(x)), mask))
 
     def forward(self, x, token_mask=None):
         """token_mask: bool [L] or None. SPEC 2: unselected tokens get x + LN2(x)."""
@@ -125,9 +127,9 @@ class PatchMerging(nn.Module):
 
     def forward(self, x):
         r, c = self.resolution, x.shape[-1]
-        x = x.view(1, r, r, c)
+        x = x.view(-1, r, r, c)
         x = torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], -1)
-        return self.reduction(self.norm(x.view(1, -1, 4 * c)))
+        return self.reduction(self.norm(x.reshape(x.shape[0], -1, 4 * c)))
 
 
 class PolicyNet(nn.Module):
