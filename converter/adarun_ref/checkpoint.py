@@ -76,3 +76,10 @@ def save_research_checkpoint(model, path, layout="full"):
     else:
         torch.save({"model": state, "config": research_config(model.config), "optimizer": {"state": {}, "param_groups": []},
                     "lr_scheduler": {}, "max_accuracy": 0.0, "epoch": 0}, path)
+
+
+def load_own_checkpoint(path):
+    """A checkpoint that save_research_checkpoint wrote, read back with torch.load: for trusted files
+    only (training resumes); anyone else's checkpoint goes through the converter's restricted loader."""
+    _yacs_module()  # its config is pickled as yacs.config.CfgNode
+    return torch.load(path, map_location="cpu", weights_only=False)

@@ -1,0 +1,253 @@
+#!/usr/bin/python3
+"""Trains the bundled default model (training/default_model.py) on procedural scenes, in the
+AdaMTL stages: 'dense' (backbone and decoders, every block and token on), 'policies' (only the
+block and token controllers, with the compute target), 'joint' (everything, compute target kept).
+
+The schedule spans --total-minutes of training (or --total-steps), possibly over several runs:
+each run trains at most --minutes, then saves and stops; the next run with the same --out resumes.
+Writes into --out: checkpoint.pth (research format, for converter/convert.py), progress.json
+(step, training time, stage; the resume point) and log.txt.
+
+usage: python3 converter/train_default_model.py [--device auto|cpu|cuda] [--minutes M]
+       [--total-minutes T | --total-steps N] [--out build/train] [--batch B]
+"""
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from adarun_ref.checkpoint import load_own_checkpoint, save_research_checkpoint  # noqa: E402
+from scenes import CLASSES  # noqa: E402
+from training.data import TRAIN_FIRST_SEED, TRAIN_SCENES, FromIndex, SceneSet  # noqa: E402
+from training.default_model import new_model, policy_parameters  # noqa: E402
+from training.gating import gated_forward  # noqa: E402
+from training.metrics import TaskMetrics  # noqa: E402
+from training.objectives import TASK_WEIGHTS, compute_loss, task_losses  # noqa: E402
+
+# (name, end of the stage as a fraction of the schedule, learning rate, policies gated, what trains)
+STAGES = [("dense", 0.5, 1e-3, False, "all"), ("policies", 0.7, 1e-3, True, "policies"), ("joint", 1.0, 3e-4, True, "all")]
+WARMUP_STEPS = 100   # after every (re)start of the optimizer: a new stage, or a resumed run
+SAVE_EVERY_S = 120   # a run killed from outside loses at most this much
+FINISH_MARGIN_S = 30  # kept free at the end of a run for the last validation and save
+VAL_FIRST_SEED = 0
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
+    parser.add_argument("--minutes", type=float, default=8.0, help="wall-clock budget of this run")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--total-minutes", type=float, default=16.0, help="training time of the whole schedule, over all runs")
+    budget.add_argument("--total-steps", type=int, help="steps of the whole schedule instead of minutes (smoke runs)")
+    parser.add_argument("--out", default="build/train")
+    parser.add_argument("--batch", type=int, help="default 32 on cuda, 2 on cpu")
+    parser.add_argument("--workers", type=int, help="scene generator processes (default: cores - 2, 0 on cpu)")
+    parser.add_argument("--compute-target", type=float, default=0.55, help="mean fraction of backbone block MACs to keep")
+    parser.add_argument("--compute-weight", type=float, default=4.0)
+    parser.add_argument("--val-frames", type=int, default=64)
+    parser.add_argument("--val-every", type=float, default=90.0, help="seconds between validations")
+    parser.add_argument("--log-every", type=int, default=25, help="steps between log lines")
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
+
+
+class Log:
+    def __init__(self, path):
+        self.file = open(path, "a")
+
+    def __call__(self, line):
+        print(line, flush=True)
+        self.file.write(line + "\n")
+        self.file.flush()
+
+
+def pick_device(name):
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        torch.set_num_threads(1)  # a shared development machine
+    return torch.device(name)
+
+
+class Schedule:
+    """Where the run is in the schedule: by training time, or by steps when --total-steps is given."""
+
+    def __init__(self, args):
+        self.total_steps = args.total_steps
+        self.total_s = args.total_minutes * 60
+
+    def fraction(self, step, trained_s):
+        return step / self.total_steps if self.total_steps else trained_s / self.total_s
+
+    def stage(self, fraction):
+        return next((i for i, stage in enumerate(STAGES) if fraction < stage[1]), None)
+
+    def learning_rate(self, fraction, stage, steps_in_stage):
+        start = STAGES[stage - 1][1] if stage else 0.0
+        _, end, peak, _, _ = STAGES[stage]
+        progress = min(max((fraction - start) / (end - start), 0.0), 1.0)
+        warmup = min(1.0, (steps_in_stage + 1) / WARMUP_STEPS)
+        return peak * warmup * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def load_progress(out, model, log):
+    """Resumes from out/checkpoint.pth and out/progress.json, if there. The optimizer starts afresh
+    (with a warm-up): its moments would triple the files a GPU run has to carry between calls."""
+    path = os.path.join(out, "progress.json")
+    if not os.path.exists(path):
+        return {"step": 0, "trained_s": 0.0}
+    with open(path) as f:
+        progress = json.load(f)
+    model.load_state_dict(load_own_checkpoint(os.path.join(out, "checkpoint.pth"))["model"])
+    log(f"resumed at step {progress['step']}, {progress['trained_s'] / 60:.1f} min trained")
+    return progress
+
+
+def save(out, model, progress):
+    """Writes to temporary names first: a run killed while saving keeps the last good pair."""
+    device = next(model.parameters()).device
+    save_research_checkpoint(model.cpu(), os.path.join(out, "checkpoint.pth.tmp"))  # CPU tensors load anywhere
+    model.to(device)
+    with open(os.path.join(out, "progress.json.tmp"), "w") as f:
+        json.dump(progress, f)
+    os.replace(os.path.join(out, "checkpoint.pth.tmp"), os.path.join(out, "checkpoint.pth"))
+    os.replace(os.path.join(out, "progress.json.tmp"), os.path.join(out, "progress.json"))
+
+
+def make_optimizer(model, stage):
+    trains = STAGES[stage][4]
+    policies = set(id(p) for p in policy_parameters(model))
+    for p in model.parameters():
+        p.requires_grad_(trains == "all" or id(p) in policies)
+    params = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW(params, lr=STAGES[stage][2], weight_decay=0.01)
+
+
+def to_device(batch, device):
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+@torch.no_grad()
+def validate(model, frames, device):
+    """Noise-free gates (as at inference), fp32. Metrics, and executed compute by objects per frame."""
+    model.eval()
+    metrics = TaskMetrics(len(CLASSES))
+    compute_by_objects = {}
+    for batch in frames:
+        batch = to_device(batch, device)
+        logits, usage = gated_forward(model, batch["image"], gated=True, noise=False)
+        for task, output in logits.items():
+            output = output.float().cpu().numpy()
+            target = batch[task].cpu().numpy()
+            for i in range(output.shape[0]):
+                metrics.add(task, output[i], target[i][0] if task in ("sal", "edge") else target[i])
+        for objects, compute in zip(batch["objects"].tolist(), usage.compute().tolist()):
+            compute_by_objects.setdefault(objects, []).append(compute)
+    model.train()
+    return metrics.summary(), {k: float(np.mean(v)) for k, v in sorted(compute_by_objects.items())}
+
+
+def format_validation(summary, compute_by_objects):
+    metrics = " ".join(f"{k} {v:.3f}" for k, v in summary.items())
+    compute = " ".join(f"{k}:{v:.2f}" for k, v in compute_by_objects.items())
+    return f"val {metrics} | compute by objects {compute}"
+
+
+def train_step(model, batch, stage, optimizer, lr, args, autocast):
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    gated = STAGES[stage][3]
+    with autocast():
+        logits, usage = gated_forward(model, batch["image"], gated=gated, noise=True)
+        losses = task_losses(logits, batch)
+        loss = sum(TASK_WEIGHTS[t] * v for t, v in losses.items())
+        if gated:
+            losses["compute"] = compute_loss(usage.compute(), args.compute_target)
+            loss = loss + args.compute_weight * losses["compute"]
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+    optimizer.step()
+    return float(loss), {k: float(v) for k, v in losses.items()}, usage.summary()
+
+
+def main():
+    args = parse_args()
+    start = time.time()
+    os.makedirs(args.out, exist_ok=True)
+    log = Log(os.path.join(args.out, "log.txt"))
+    device = pick_device(args.device)
+    cuda = device.type == "cuda"
+    batch_size = args.batch or (32 if cuda else 2)
+    workers = args.workers if args.workers is not None else (max(os.cpu_count() - 2, 1) if cuda else 0)
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    def autocast():  # bf16 on the GPU; CPU runs stay fp32
+        return torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
+
+    model = new_model(args.seed)
+    progress = load_progress(args.out, model, log)
+    model.to(device).train()
+    schedule = Schedule(args)
+    torch.manual_seed(args.seed + progress["step"])  # Gumbel noise; a resumed run reseeds from its step
+    log(f"device {device}, batch {batch_size}, workers {workers}, torch {torch.__version__}, "
+        f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
+
+    loader_options = dict(batch_size=batch_size, num_workers=workers, pin_memory=cuda, drop_last=True)
+    if workers:
+        loader_options.update(persistent_workers=True, prefetch_factor=4)
+    train_set = SceneSet(TRAIN_FIRST_SEED, TRAIN_SCENES, model.config.img_size)
+    loader = torch.utils.data.DataLoader(train_set, sampler=FromIndex(progress["step"] * batch_size, TRAIN_SCENES), **loader_options)
+    val_set = SceneSet(VAL_FIRST_SEED, args.val_frames, model.config.img_size)
+    val_frames = list(torch.utils.data.DataLoader(val_set, batch_size=min(batch_size * 2, args.val_frames), num_workers=min(workers, 4)))
+
+    stage, optimizer, steps_in_stage = None, None, 0
+    last_save = last_val = time.time()
+    step_clock = time.time()
+    for batch in loader:
+        fraction = schedule.fraction(progress["step"], progress["trained_s"])
+        new_stage = schedule.stage(fraction)
+        out_of_time = time.time() - start > args.minutes * 60 - FINISH_MARGIN_S
+        if new_stage is None or out_of_time:
+            break
+        if new_stage != stage:
+            stage, optimizer, steps_in_stage = new_stage, make_optimizer(model, new_stage), 0
+            log(f"stage {STAGES[stage][0]} from step {progress['step']}")
+        lr = schedule.learning_rate(fraction, stage, steps_in_stage)
+        loss, losses, usage = train_step(model, to_device(batch, device), stage, optimizer, lr, args, autocast)
+        now = time.time()
+        progress["trained_s"] += now - step_clock
+        step_clock = now
+        progress["step"] += 1
+        steps_in_stage += 1
+        if progress["step"] % args.log_every == 0 or steps_in_stage == 1:
+            parts = " ".join(f"{k} {v:.4f}" for k, v in losses.items())
+            log(f"step {progress['step']} {STAGES[stage][0]} {fraction:.3f} lr {lr:.2e} loss {loss:.4f} ({parts}) "
+                f"kept: compute {usage['compute'].mean():.3f} blocks {usage['blocks'].mean():.3f} "
+                f"tokens {usage['tokens'].mean():.3f} | {progress['trained_s'] / 60:.1f} min")
+        if now - last_val > args.val_every:
+            log(format_validation(*validate(model, val_frames, device)))
+            last_val = step_clock = time.time()
+        if now - last_save > SAVE_EVERY_S:
+            save(args.out, model, progress)
+            last_save = step_clock = time.time()
+    progress["stage"] = STAGES[stage][0] if stage is not None else progress.get("stage", "done")
+    progress["done"] = schedule.stage(schedule.fraction(progress["step"], progress["trained_s"])) is None
+    log(format_validation(*validate(model, val_frames, device)))
+    save(args.out, model, progress)
+    log(f"saved {os.path.join(args.out, 'checkpoint.pth')} at step {progress['step']}"
+        f"{' (schedule complete)' if progress['done'] else ' (run again with the same --out to continue)'}")
+
+
+if __name__ == "__main__":
+    main()
