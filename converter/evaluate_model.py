@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""Evaluates a trained scene model on held-out scenes, in PyTorch (the project's reference) and in
+adarun (`adarun infer` on the same frames as .npy inputs), and checks that the two agree.
+
+For each busyness level (1..8 objects) it renders --frames held-out scenes and reports:
+- metrics for both: semseg mIoU, saliency IoU, normals mean angle error, edge F-score;
+- agreement: every output within the parity tolerance 1e-4 * max(1, max|ref|), identical block
+  gates, tokens kept and MACs;
+- adarun's MACs executed (stats.json) against objects per frame: a table and a plot.
+Writes into --out: table.txt, macs_vs_objects.png, frames.json.
+
+usage: /usr/bin/python3 converter/evaluate_model.py CHECKPOINT.pth MODEL.adarun [--frames 8]
+       [--out out/eval] [--gate-threshold T] [--adarun build/engine/adarun]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from adarun_convert.infer_config import infer_config  # noqa: E402
+from adarun_convert.safe_load import load_checkpoint  # noqa: E402
+from adarun_ref import MultiTaskSwin  # noqa: E402
+from figures.plot import scatter_with_mean  # noqa: E402
+from figures.png import write_png  # noqa: E402
+from scenes import CLASSES, MAX_OBJECTS, make_scene  # noqa: E402
+from training.data import normalised_image  # noqa: E402
+from training.metrics import TaskMetrics  # noqa: E402
+
+EVAL_FIRST_SEED = 500_000  # apart from training (>= 1e6) and validation (0..) scenes
+DEFAULT_ADARUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "engine", "adarun")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint")
+    parser.add_argument("model")
+    parser.add_argument("--frames", type=int, default=8, help="frames per number of objects")
+    parser.add_argument("--out", default="out/eval")
+    parser.add_argument("--gate-threshold", type=float, default=0.0, help="for both (0: the trained decisions)")
+    parser.add_argument("--adarun", default=DEFAULT_ADARUN)
+    return parser.parse_args()
+
+
+def reference_model(checkpoint):
+    """The model exactly as the converter reads it."""
+    state, embedded = load_checkpoint(checkpoint)
+    cfg, _ = infer_config(state, embedded)
+    model = MultiTaskSwin(cfg).eval()
+    model.load_state_dict(state)
+    return model
+
+
+def run_adarun(binary, model, frame, threshold, out):
+    command = [binary, "infer", "--model", model, "--input", frame, "--out", out, "--gate-threshold", repr(threshold)]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    with open(os.path.join(out, "stats.json")) as f:
+        stats = json.load(f)
+    return {task: np.load(os.path.join(out, task + ".npy")) for task in stats["tasks"]}, stats
+
+
+def disagreements(ref, ref_stats, got, got_stats):
+    """What differs between PyTorch's and adarun's frame, as strings (empty: they agree)."""
+    found = []
+    tolerance = 1e-4 * max(1.0, max(float(np.abs(v).max()) for v in ref.values()))
+    for task, want in ref.items():
+        error = float(np.abs(got[task] - want).max())
+        if error > tolerance:
+            found.append(f"{task} max|diff| {error:.3g} > {tolerance:.3g}")
+    for key in ("blocks", "tokens_kept", "macs_executed", "macs_static"):
+        if got_stats[key] != ref_stats[key]:
+            found.append(f"{key} differs")
+    return found
+
+
+def evaluate_frame(model, args, scene, workdir, metrics):
+    """One frame through both; returns its record. metrics: {'pytorch': TaskMetrics, 'adarun': ...}."""
+    image = normalised_image(scene.image)
+    frame = os.path.join(workdir, "frame.npy")
+    np.save(frame, image)
+    outputs, ref_stats = model.run(torch.from_numpy(image)[None], threshold=args.gate_threshold)
+    ref = {task: v[0].numpy() for task, v in outputs.items()}
+    got, got_stats = run_adarun(args.adarun, args.model, frame, args.gate_threshold, os.path.join(workdir, "out"))
+    for name, logits in (("pytorch", ref), ("adarun", got)):
+        for task, output in logits.items():
+            metrics[name].add(task, output, getattr(scene, task))
+    tokens = sum(sum(stage) for stage in got_stats["tokens_kept"])
+    all_tokens = sum(len(stage) * (model.config.stage(i)[1] ** 2) for i, stage in enumerate(got_stats["tokens_kept"]))
+    return {"objects": scene.objects, "macs_executed": got_stats["macs_executed"], "macs_static": got_stats["macs_static"],
+            "tokens_kept": tokens / all_tokens, "adarun_ms": got_stats["milliseconds"],
+            "disagreements": disagreements(ref, ref_stats, got, got_stats)}
+
+
+def busyness_table(records):
+    lines = [f"{'objects':>7} {'frames':>6} {'GMACs':>7} {'of static':>9} {'tokens kept':>11} {'adarun ms':>9}"]
+    for objects in range(1, MAX_OBJECTS + 1):
+        rows = [r for r in records if r["objects"] == objects]
+        if rows:
+            macs = np.mean([r["macs_executed"] for r in rows])
+            lines.append(f"{objects:>7} {len(rows):>6} {macs / 1e9:>7.3f} {macs / rows[0]['macs_static']:>9.1%} "
+                         f"{np.mean([r['tokens_kept'] for r in rows]):>11.1%} {np.mean([r['adarun_ms'] for r in rows]):>9.1f}")
+    return lines
+
+
+def metrics_table(metrics):
+    pytorch, adarun = metrics["pytorch"].summary(), metrics["adarun"].summary()
+    lines = [f"{'metric':>12} {'PyTorch':>8} {'adarun':>8}"]
+    lines += [f"{name:>12} {pytorch[name]:>8.4f} {adarun[name]:>8.4f}" for name in pytorch]
+    return lines
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(1)
+    os.makedirs(args.out, exist_ok=True)
+    model = reference_model(args.checkpoint)
+    metrics = {"pytorch": TaskMetrics(len(CLASSES)), "adarun": TaskMetrics(len(CLASSES))}
+    records = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for objects in range(1, MAX_OBJECTS + 1):
+            for i in range(args.frames):
+                scene = make_scene(EVAL_FIRST_SEED + 1000 * objects + i, model.config.img_size, objects)
+                records.append(evaluate_frame(model, args, scene, workdir, metrics))
+    failed = [r for r in records if r["disagreements"]]
+    lines = [f"{len(records)} held-out frames, gate threshold {args.gate_threshold}", ""]
+    lines += metrics_table(metrics) + [""] + busyness_table(records) + [""]
+    lines.append(f"agreement: {len(records) - len(failed)} of {len(records)} frames agree (outputs, gates, MACs)")
+    lines += [f"  frame with {r['objects']} objects: {'; '.join(r['disagreements'])}" for r in failed]
+    print("\n".join(lines))
+    with open(os.path.join(args.out, "table.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(args.out, "frames.json"), "w") as f:
+        json.dump(records, f, indent=1)
+    write_png(os.path.join(args.out, "macs_vs_objects.png"), scatter_with_mean(
+        [r["objects"] for r in records], [r["macs_executed"] / r["macs_static"] for r in records],
+        list(range(1, MAX_OBJECTS + 1)), (0.0, 1.2)))
+    print(f"wrote {args.out}/table.txt, frames.json, macs_vs_objects.png (MACs executed / static against objects)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pictures without PIL or matplotlib: PNG writing and a simple plot."""
