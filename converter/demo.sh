@@ -1,8 +1,10 @@
 #!/bin/sh
-# The main job from a fresh clone: set up, make a checkpoint, convert it, run it on a bundled
-# image, and write the task pictures to out/demo/.
-# Until a trained default model is bundled, the checkpoint is a random-weight Swin-T AdaMTL
-# model made by the project's PyTorch reference: the pictures show the pipeline, not predictions.
+# The main job from a fresh clone: set up, get a model, run it on a bundled image, and write the
+# task pictures and a summary picture (input and every task side by side) to out/demo/.
+# The model is the bundled trained one, converter/model/default.adarun (four tasks on procedural
+# scenes, converter/train_default_model.py), when the checkout has it. Otherwise it is a
+# random-weight Swin-T AdaMTL model made by the project's PyTorch reference: its pictures show the
+# pipeline, not predictions.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -10,8 +12,15 @@ cmake/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build --target adarun --parallel "$(nproc)"
 
-mkdir -p build/demo
-[ -f build/demo/checkpoint.pth ] || /usr/bin/python3 converter/make_demo_checkpoint.py build/demo/checkpoint.pth
-/usr/bin/python3 converter/convert.py build/demo/checkpoint.pth -o build/demo/model.adarun
-build/engine/adarun infer --model build/demo/model.adarun --input tests/data/scene.png --out out/demo
+model=converter/model/default.adarun
+if [ -f "$model" ]; then
+  echo "model: $model (trained default model)"
+else
+  model=build/demo/model.adarun
+  echo "model: $model (random weights: no bundled model in converter/model/)"
+  mkdir -p build/demo
+  [ -f build/demo/checkpoint.pth ] || /usr/bin/python3 converter/make_demo_checkpoint.py build/demo/checkpoint.pth
+  /usr/bin/python3 converter/convert.py build/demo/checkpoint.pth -o "$model"
+fi
+build/engine/adarun infer --model "$model" --input tests/data/scene.png --out out/demo
 echo "pictures: $(ls out/demo/*.png | tr '\n' ' ')"

@@ -1,4 +1,4 @@
-// `adarun infer`: one frame through a model, outputs written as .npy, .png and stats.json.
+// `adarun infer`: one frame through a model, outputs written as .npy, .png, summary.png and stats.json.
 #include <cstdio>
 
 #include "engine/cli/arguments.h"
@@ -32,15 +32,18 @@ Status parse_options(const std::vector<std::string>& args, InferOptions* options
   return status.is_ok() ? status : Status::error("infer " + status.message());
 }
 
-OutputFiles collect_outputs(const Session& session) {
+OutputFiles collect_outputs(const Session& session, const std::vector<float>& input) {
   const ModelConfig& config = session.model().config();
   const int64_t size = config.img_size;
   OutputFiles files;
+  std::vector<std::vector<uint8_t>> summary = {input_picture(input.data(), size)};
   for (int t : session.task_indices()) {
     const TaskInfo& task = config.tasks[t];
+    summary.push_back(task_picture(task.name, session.output(t), task.outputs, size));
     files.add(task.name + ".npy", npy_bytes(session.output(t), {task.outputs, size, size}));
-    files.add(task.name + ".png", png_bytes(task_picture(task.name, session.output(t), task.outputs, size), size, size));
+    files.add(task.name + ".png", png_bytes(summary.back(), size, size));
   }
+  files.add("summary.png", png_bytes(side_by_side(summary, size), size * static_cast<int64_t>(summary.size()), size));
   files.add("stats.json", stats_json(session.stats(), session.gate_threshold(), session.budget()));
   return files;
 }
@@ -69,7 +72,7 @@ Status run_infer(const std::vector<std::string>& args) {
   if (!status.is_ok()) return status;
   status = session->run(input.data(), static_cast<int64_t>(input.size()));
   if (!status.is_ok()) return status;
-  status = collect_outputs(*session).commit(options.out);
+  status = collect_outputs(*session, input).commit(options.out);
   if (!status.is_ok()) return status;
   print_summary(*session, options.out);
   return Status::ok();

@@ -76,6 +76,18 @@ Status image_to_input(const uint8_t* pixels, int64_t width, int64_t height, int6
   return Status::ok();
 }
 
+std::vector<uint8_t> input_picture(const float* input, int64_t size) {
+  const int64_t pixels = size * size;
+  std::vector<uint8_t> rgb(static_cast<size_t>(pixels * 3));
+  for (int64_t p = 0; p < pixels; ++p) {
+    for (int c = 0; c < 3; ++c) {
+      const float value = (input[c * pixels + p] * kStd[c] + kMean[c]) * 255.0f;
+      rgb[static_cast<size_t>(p * 3 + c)] = static_cast<uint8_t>(std::lround(std::clamp(value, 0.0f, 255.0f)));
+    }
+  }
+  return rgb;
+}
+
 Status decode_image(const uint8_t* bytes, size_t count, int64_t size, std::vector<float>* input) {
   if (!bytes || count == 0) return Status::error("image is empty");
   if (count > size_t{INT32_MAX}) return Status::error("image is over 2 GiB");

@@ -17,6 +17,9 @@ Status image_to_input(const uint8_t* pixels, int64_t width, int64_t height, int6
 // The header is checked first: images over the size limit are refused before any pixel is decoded.
 Status decode_image(const uint8_t* bytes, size_t count, int64_t size, std::vector<float>* input);
 
+// The input as a picture: normalised CHW [3, size, size] -> RGB8 [size, size, 3] (the normalisation undone).
+std::vector<uint8_t> input_picture(const float* input, int64_t size);
+
 // A .jpg/.png (decoded with stb_image) or a .npy float32 [3, size, size] already normalised.
 Status load_input_file(const std::string& path, int64_t size, std::vector<float>* input);
 

@@ -70,6 +70,17 @@ std::vector<uint8_t> task_picture(const std::string& task, const float* logits, 
   return rgb;
 }
 
+std::vector<uint8_t> side_by_side(const std::vector<std::vector<uint8_t>>& pictures, int64_t size) {
+  const size_t row = static_cast<size_t>(size * 3);
+  std::vector<uint8_t> out(pictures.size() * row * static_cast<size_t>(size));
+  for (size_t k = 0; k < pictures.size(); ++k) {
+    for (int64_t y = 0; y < size; ++y) {
+      std::copy_n(pictures[k].data() + y * row, row, out.data() + (static_cast<size_t>(y) * pictures.size() + k) * row);
+    }
+  }
+  return out;
+}
+
 std::string png_bytes(const std::vector<uint8_t>& rgb, int64_t width, int64_t height) {
   std::string bytes;
   auto append = [](void* context, void* data, int size) {

@@ -13,6 +13,9 @@ namespace adarun {
 //   depth: min-max normalised through a colour map
 std::vector<uint8_t> task_picture(const std::string& task, const float* logits, int64_t outputs, int64_t size);
 
+// RGB8 pictures of size x size side by side, left to right -> RGB8 [size, n * size, 3].
+std::vector<uint8_t> side_by_side(const std::vector<std::vector<uint8_t>>& pictures, int64_t size);
+
 // PNG file bytes of an RGB8 picture.
 std::string png_bytes(const std::vector<uint8_t>& rgb, int64_t width, int64_t height);
 

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """End-to-end tests of the `adarun` CLI: parity of `adarun infer` with the PyTorch reference on a
-golden case, and bad inputs (each must exit non-zero with one line on stderr and write nothing).
+golden case (and its summary picture, the input and the task pictures side by side), and bad
+inputs (each must exit non-zero with one line on stderr and write nothing).
 
 usage: cli_test.py ADARUN_BINARY GOLDEN_DIR CASE
 """
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,8 @@ class InferParity(unittest.TestCase):
                 self.assertLessEqual(error, tolerance, task)
                 with open(os.path.join(out, task + ".png"), "rb") as f:
                     self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+            size = read_case_size()
+            self.assertEqual(png_size(os.path.join(out, "summary.png")), ((1 + len(case["tasks"])) * size, size))
             with open(os.path.join(out, "stats.json")) as f:
                 stats = json.load(f)
             self.assertEqual(stats["tasks"], case["tasks"])
@@ -133,6 +137,14 @@ class BadInput(unittest.TestCase):
     def test_unknown_command(self):
         result = run_adarun("frobnicate")
         self.assertNotEqual(result.returncode, 0)
+
+
+def png_size(path):
+    """(width, height) from a PNG's IHDR chunk."""
+    with open(path, "rb") as f:
+        header = f.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", path
+    return struct.unpack(">II", header[16:24])
 
 
 def read_case_size():

@@ -66,3 +66,9 @@ TEST_CASE("decode_image: empty, truncated, foreign and oversized images are erro
   const adarun::Status status = adarun::decode_image(huge.data(), huge.size(), kModelSize, &input);
   CHECK(status.message().find("over the limit") != std::string::npos);
 }
+
+TEST_CASE("input_picture undoes the normalisation of an image at the model's size") {
+  const auto pixels = gradient(int{kModelSize}, int{kModelSize}, 3);
+  const std::vector<float> input = raw_input(pixels, int{kModelSize}, int{kModelSize}, 3);
+  CHECK(adarun::input_picture(input.data(), kModelSize) == pixels);
+}
