@@ -4,7 +4,8 @@ AdaMTL stages: 'dense' (backbone and decoders, every block and token on), 'polic
 block and token controllers, with the compute target), 'joint' (everything, compute target kept).
 
 The schedule spans --total-minutes of training (or --total-steps), possibly over several runs:
-each run trains at most --minutes, then saves and stops; the next run with the same --out resumes.
+each run trains at most --minutes (start-up, validation and saving included), then saves and
+stops; the next run with the same --out resumes.
 Writes into --out: checkpoint.pth (research format, for converter/convert.py), progress.json
 (step, training time, stage; the resume point) and log.txt.
 
@@ -45,7 +46,8 @@ def parse_args():
     parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
     parser.add_argument("--minutes", type=float, default=8.0, help="wall-clock budget of this run")
     budget = parser.add_mutually_exclusive_group()
-    budget.add_argument("--total-minutes", type=float, default=16.0, help="training time of the whole schedule, over all runs")
+    budget.add_argument("--total-minutes", type=float, default=14.0,
+                        help="training time of the whole schedule, over all runs (two runs of --minutes 8 train about 14)")
     budget.add_argument("--total-steps", type=int, help="steps of the whole schedule instead of minutes (smoke runs)")
     parser.add_argument("--out", default="build/train")
     parser.add_argument("--batch", type=int, help="default 32 on cuda, 2 on cpu")
