@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole test suite from a fresh clone: dependencies, build, golden data, ctest, the installed package; then the
-# suite under ASan + UBSan, the concurrency test under TSan, and the fuzzers for a bounded time.
+# suite under ASan + UBSan, the concurrency test under TSan, the fuzzers for a bounded time, and the suite
+# cross-built for aarch64 under qemu.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -13,3 +14,4 @@ tests/examples/check_installed.sh build build/golden/per_task_small/model.adarun
 tests/run_tsan.sh
 tests/run_sanitizers.sh
 tests/fuzz/run_fuzz.sh
+tests/run_aarch64.sh

@@ -7,6 +7,7 @@ usage: cli_test.py ADARUN_BINARY GOLDEN_DIR CASE
 """
 import json
 import os
+import shlex
 import shutil
 import struct
 import subprocess
@@ -20,8 +21,12 @@ ADARUN, GOLDEN, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 CASE_DIR = os.path.join(GOLDEN, CASE)
 
 
+# A cross-built adarun runs under the emulator the build names (e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu").
+EMULATOR = shlex.split(os.environ.get("ADARUN_EMULATOR", ""))
+
+
 def run_adarun(*args):
-    return subprocess.run([ADARUN, *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run([*EMULATOR, ADARUN, *args], capture_output=True, text=True, timeout=1800)
 
 
 def read_case():
