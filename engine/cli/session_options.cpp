@@ -8,8 +8,8 @@ std::vector<std::string> with_session_option_names(std::vector<std::string> name
 }
 
 Status read_session_options(const Arguments& arguments, SessionOptions* options) {
-  if (!arguments.has("model")) return Status::error("needs --model");
-  options->model = arguments.get("model");
+  // Without --model: the bundled default model of the source tree this binary was built from.
+  options->model = arguments.has("model") ? arguments.get("model") : ADARUN_DEFAULT_MODEL;
   options->tasks = split_commas(arguments.get("tasks"));
   if (arguments.has("tasks") && options->tasks.empty()) return Status::error("--tasks needs at least one task name");
   Status status = arguments.get_int("threads", 1, 1, 256, &options->threads);

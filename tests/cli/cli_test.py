@@ -65,6 +65,19 @@ class InferParity(unittest.TestCase):
             self.assertEqual(stats["macs_static"], case["macs_static"])
 
 
+class DefaultModel(unittest.TestCase):
+    def test_infer_without_model_runs_the_bundled_one(self):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out")
+            result = run_adarun("infer", "--input", os.path.join(root, "tests", "data", "scene.png"), "--out", out)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            with open(os.path.join(out, "stats.json")) as f:
+                tasks = json.load(f)["tasks"]
+            self.assertEqual(tasks, ["semseg", "sal", "normals", "edge"])
+            self.assertEqual(png_size(os.path.join(out, "summary.png")), (5 * 224, 224))
+
+
 class BadInput(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp()
