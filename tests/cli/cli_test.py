@@ -3,9 +3,11 @@
 golden case, and bad inputs (each must exit non-zero with one line on stderr and write nothing).
 
 usage: cli_test.py ADARUN_BINARY GOLDEN_DIR CASE
+ADARUN_EMULATOR, when set, is a command line put before the binary (qemu-aarch64 for a cross build).
 """
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,11 +17,12 @@ import unittest
 import numpy as np
 
 ADARUN, GOLDEN, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+EMULATOR = shlex.split(os.environ.get("ADARUN_EMULATOR", ""))
 CASE_DIR = os.path.join(GOLDEN, CASE)
 
 
 def run_adarun(*args):
-    return subprocess.run([ADARUN, *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run([*EMULATOR, ADARUN, *args], capture_output=True, text=True, timeout=600)
 
 
 def read_case():
