@@ -19,4 +19,11 @@ void softmax_rows(float* x, int64_t rows, int64_t cols);
 void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride);
 }  // namespace avx512
 
+namespace neon {
+void gelu(float* x, int64_t n);
+void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);
+void softmax_rows(float* x, int64_t rows, int64_t cols);
+void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride);
+}  // namespace neon
+
 }  // namespace adarun

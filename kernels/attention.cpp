@@ -26,6 +26,12 @@ void run_window(const AttentionTask& task, int64_t w, float* scratch) {
     return;
   }
 #endif
+#ifdef ADARUN_ARM_KERNELS
+  if (task.isa == Isa::kNeon) {
+    for (int64_t h = 0; h < a.heads; ++h) neon::attention_head(a, w, h, scratch);
+    return;
+  }
+#endif
   {
     ref::window_attention(a.qkv + w * a.n * 3 * dim, a.n, a.heads, a.head_dim, a.rel_bias, mask, a.scale, scratch,
                           a.out + w * a.n * dim);

@@ -3,22 +3,41 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/gemm_tiles.h"
 #include "kernels/parallel.h"
-
-#ifdef ADARUN_X86_KERNELS
-#include "kernels/x86/gemm_tiles.h"
-#endif
 
 namespace adarun {
 namespace {
 
+using Tile = void (*)(const GemmArgs&, int64_t row, int64_t rows, int64_t panel);
+using Pack = void (*)(const float* w, int64_t n, int64_t k, float* packed);
+
+// One ISA's packed GEMM: its panel width and entry points. Null entries where it is not built.
+struct PackedGemm {
+  int panel = 0;
+  Tile tile = nullptr;
+  Pack pack = nullptr;
+};
+
+PackedGemm packed_gemm(Isa isa) {
+  switch (isa) {
 #ifdef ADARUN_X86_KERNELS
+    case Isa::kAvx512: return {avx512::kPanel, avx512::tile, avx512::pack};
+    case Isa::kAvx2: return {avx2::kPanel, avx2::tile, avx2::pack};
+#endif
+#ifdef ADARUN_ARM_KERNELS
+    case Isa::kNeon: return {neon::kPanel, neon::tile, neon::pack};
+#endif
+    default: return {};
+  }
+}
+
 // Rows per task: enough for a panel of W to be reused from cache across many rows.
 constexpr int64_t kRowsPerTask = 96;
 
 struct GemmTask {
   const GemmArgs* args;
-  void (*tile)(const GemmArgs&, int64_t, int64_t, int64_t);
+  Tile tile;
 };
 
 void run_task(void* context, size_t panel, size_t row_block) {
@@ -27,15 +46,26 @@ void run_task(void* context, size_t panel, size_t row_block) {
   const int64_t rows = task.args->m - row < kRowsPerTask ? task.args->m - row : kRowsPerTask;
   task.tile(*task.args, row, rows, static_cast<int64_t>(panel));
 }
+
+// What runs when ADARUN_ISA names nothing: the best ISA this build has.
+constexpr Isa kBestBuilt =
+#ifdef ADARUN_ARM_KERNELS
+    Isa::kNeon;
+#else
+    Isa::kAvx512;
 #endif
 
 Isa requested_isa() {
   const char* name = std::getenv("ADARUN_ISA");
-  if (!name || !*name) return Isa::kAvx512;
+  if (!name || !*name) return kBestBuilt;
   if (std::strcmp(name, "ref") == 0) return Isa::kReference;
   if (std::strcmp(name, "avx2") == 0) return Isa::kAvx2;
+  if (std::strcmp(name, "neon") == 0) return Isa::kNeon;
   return Isa::kAvx512;
 }
+
+// The next ISA to try when `isa` does not run here.
+Isa fallback(Isa isa) { return isa == Isa::kAvx512 ? Isa::kAvx2 : Isa::kReference; }
 
 }  // namespace
 
@@ -45,12 +75,15 @@ bool isa_supported(Isa isa) {
   if (isa == Isa::kAvx512) return __builtin_cpu_supports("avx512f");
   if (isa == Isa::kAvx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+#ifdef ADARUN_ARM_KERNELS
+  if (isa == Isa::kNeon) return true;  // Advanced SIMD is part of every ARMv8-A core
+#endif
   return false;
 }
 
 Isa active_isa() {
   static const Isa chosen = [] {
-    for (Isa isa = requested_isa();; isa = isa == Isa::kAvx512 ? Isa::kAvx2 : Isa::kReference) {
+    for (Isa isa = requested_isa();; isa = fallback(isa)) {
       if (isa_supported(isa)) return isa;
     }
   }();
@@ -61,19 +94,13 @@ const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::kAvx512: return "avx512";
     case Isa::kAvx2: return "avx2";
+    case Isa::kNeon: return "neon";
     case Isa::kReference: return "ref";
   }
   return "?";
 }
 
-int gemm_panel_width(Isa isa) {
-#ifdef ADARUN_X86_KERNELS
-  if (isa == Isa::kAvx512) return avx512::kPanel;
-  if (isa == Isa::kAvx2) return avx2::kPanel;
-#endif
-  (void)isa;
-  return 0;
-}
+int gemm_panel_width(Isa isa) { return packed_gemm(isa).panel; }
 
 int64_t packed_weight_floats(Isa isa, int64_t n, int64_t k) {
   const int64_t width = gemm_panel_width(isa);
@@ -81,23 +108,16 @@ int64_t packed_weight_floats(Isa isa, int64_t n, int64_t k) {
 }
 
 void pack_weights(Isa isa, const float* w, int64_t n, int64_t k, float* packed) {
-#ifdef ADARUN_X86_KERNELS
-  if (isa == Isa::kAvx512) avx512::pack(w, n, k, packed);
-  if (isa == Isa::kAvx2) avx2::pack(w, n, k, packed);
-#endif
-  (void)isa, (void)w, (void)n, (void)k, (void)packed;
+  if (const Pack pack = packed_gemm(isa).pack) pack(w, n, k, packed);
 }
 
 void gemm(Isa isa, const GemmArgs& args, pthreadpool_t pool) {
-#ifdef ADARUN_X86_KERNELS
-  if (args.m == 0 || args.n == 0) return;
-  const GemmTask task{&args, isa == Isa::kAvx512 ? avx512::tile : avx2::tile};
-  const size_t panels = static_cast<size_t>((args.n + gemm_panel_width(isa) - 1) / gemm_panel_width(isa));
+  const PackedGemm kernel = packed_gemm(isa);
+  if (!kernel.tile || args.m == 0 || args.n == 0) return;  // no tile: isa is kReference, which has no packed path
+  const GemmTask task{&args, kernel.tile};
+  const size_t panels = static_cast<size_t>((args.n + kernel.panel - 1) / kernel.panel);
   const size_t row_blocks = static_cast<size_t>((args.m + kRowsPerTask - 1) / kRowsPerTask);
   parallelize_2d(pool, run_task, const_cast<GemmTask*>(&task), panels, row_blocks);
-#else
-  (void)isa, (void)args, (void)pool;  // no packed path on this architecture: active_isa() is kReference
-#endif
 }
 
 }  // namespace adarun

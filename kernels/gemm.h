@@ -7,9 +7,12 @@
 
 namespace adarun {
 
-enum class Isa { kReference, kAvx2, kAvx512 };
+enum class Isa { kReference, kAvx2, kAvx512, kNeon };
 
-// The best the CPU runs, unless ADARUN_ISA (ref, avx2, avx512) asks for less.
+// Every ISA with packed kernels, for callers that try each (tests, benches); isa_supported says which run here.
+constexpr Isa kPackedIsas[] = {Isa::kAvx2, Isa::kAvx512, Isa::kNeon};
+
+// The best the CPU runs, unless ADARUN_ISA (ref, avx2, avx512, neon) asks for less.
 Isa active_isa();
 const char* isa_name(Isa isa);
 bool isa_supported(Isa isa);

@@ -1,8 +1,8 @@
 // AVX2 + FMA GEMM tile: 6 rows x 16 columns of accumulators (12 ymm), one broadcast per row and k.
 #include <immintrin.h>
 
-#include "kernels/x86/gemm_tiles.h"
-#include "kernels/x86/tile_common.h"
+#include "kernels/gemm_tiles.h"
+#include "kernels/packed_tiles.h"
 
 namespace adarun::avx2 {
 namespace {
@@ -39,13 +39,13 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
   }
 }
 
-constexpr x86::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
+constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
                                          micro_tile<4>, micro_tile<5>, micro_tile<6>};
 
 }  // namespace
 
-void pack(const float* w, int64_t n, int64_t k, float* packed) { x86::pack_panels(w, n, k, kPanel, packed); }
+void pack(const float* w, int64_t n, int64_t k, float* packed) { packed::pack_panels(w, n, k, kPanel, packed); }
 
-void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) { x86::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles); }
+void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) { packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles); }
 
 }  // namespace adarun::avx2

@@ -1,8 +1,8 @@
 // AVX-512 GEMM tile: 8 rows x 32 columns of accumulators (16 zmm), one broadcast per row and k.
 #include <immintrin.h>
 
-#include "kernels/x86/gemm_tiles.h"
-#include "kernels/x86/tile_common.h"
+#include "kernels/gemm_tiles.h"
+#include "kernels/packed_tiles.h"
 
 namespace adarun::avx512 {
 namespace {
@@ -40,13 +40,13 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
   }
 }
 
-constexpr x86::MicroTile kTiles[kRows + 1] = {nullptr,        micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
+constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr,        micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
                                          micro_tile<5>, micro_tile<6>, micro_tile<7>, micro_tile<8>};
 
 }  // namespace
 
-void pack(const float* w, int64_t n, int64_t k, float* packed) { x86::pack_panels(w, n, k, kPanel, packed); }
+void pack(const float* w, int64_t n, int64_t k, float* packed) { packed::pack_panels(w, n, k, kPanel, packed); }
 
-void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) { x86::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles); }
+void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) { packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles); }
 
 }  // namespace adarun::avx512

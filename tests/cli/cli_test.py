@@ -4,6 +4,7 @@ golden case (and its summary picture, the input and the task pictures side by si
 inputs (each must exit non-zero with one line on stderr and write nothing).
 
 usage: cli_test.py ADARUN_BINARY GOLDEN_DIR CASE
+ADARUN_EMULATOR, when set, is a command line put before the binary (qemu-aarch64 for a cross build).
 """
 import json
 import os

@@ -18,7 +18,7 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 TEST_CASE("fast gelu and softmax match their reference twins on every supported ISA") {
-  for (adarun::Isa isa : {adarun::Isa::kAvx2, adarun::Isa::kAvx512}) {
+  for (adarun::Isa isa : adarun::kPackedIsas) {
     if (!adarun::isa_supported(isa)) continue;
     CAPTURE(adarun::isa_name(isa));
     for (int64_t n : {1, 15, 16, 17, 1003}) {
@@ -43,7 +43,7 @@ TEST_CASE("fast gelu and softmax match their reference twins on every supported 
 
 
 TEST_CASE("fast layer_norm matches its reference twin, in place too, on large-mean rows") {
-  for (adarun::Isa isa : {adarun::Isa::kAvx2, adarun::Isa::kAvx512}) {
+  for (adarun::Isa isa : adarun::kPackedIsas) {
     if (!adarun::isa_supported(isa)) continue;
     for (auto [rows, dim] : {std::pair<int64_t, int64_t>{1, 96}, {5, 17}, {3, 3072}, {2, 1}}) {
       auto x = random_values(rows * dim, 61, 2.0f);

@@ -45,7 +45,7 @@ std::vector<float> fast(adarun::Isa isa, const Shape& s, const std::vector<float
 
 TEST_CASE("conv2d: the unfolding GEMM matches ref::conv2d on every ISA, alone and over threads") {
   std::unique_ptr<pthreadpool, void (*)(pthreadpool_t)> pool(pthreadpool_create(3), pthreadpool_destroy);
-  for (adarun::Isa isa : {adarun::Isa::kAvx2, adarun::Isa::kAvx512}) {
+  for (adarun::Isa isa : adarun::kPackedIsas) {
     if (!adarun::isa_supported(isa)) continue;
     for (const Shape& s : kShapes) {
       const auto x = random_values(s.cin * s.h * s.w, 41), weight = random_values(s.cout * s.cin * s.kernel * s.kernel, 42);
@@ -62,7 +62,7 @@ TEST_CASE("conv2d: the unfolding GEMM matches ref::conv2d on every ISA, alone an
 }
 
 TEST_CASE("unfold_panel (any stride): zero outside the image and past the last pixel") {
-  for (adarun::Isa isa : {adarun::Isa::kAvx2, adarun::Isa::kAvx512}) {
+  for (adarun::Isa isa : adarun::kPackedIsas) {
     if (!adarun::isa_supported(isa)) continue;
     const int64_t width = adarun::gemm_panel_width(isa);
     const std::vector<float> x(2 * 3 * 3, 1.0f);  // 2 channels of 3x3 ones

@@ -1,12 +1,12 @@
 #pragma once
-// What the per-ISA GEMM files share: weight packing and the walk of a task's rows over micro-tiles.
+// What the per-ISA GEMM files (x86, ARM) share: weight packing and the walk of a task's rows over micro-tiles.
 // Nothing here uses vector instructions, so each ISA's file may include it under its own flags.
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/gemm.h"
 
-namespace adarun::x86 {
+namespace adarun::packed {
 
 // A micro-tile: up to Rows rows of C for one panel; `cols` of the panel's columns are real.
 using MicroTile = void (*)(const GemmArgs&, const float* a, const float* b, float* c, int64_t cols, const float* bias,
@@ -35,4 +35,4 @@ inline void pack_panels(const float* w, int64_t n, int64_t k, int width, float* 
   }
 }
 
-}  // namespace adarun::x86
+}  // namespace adarun::packed

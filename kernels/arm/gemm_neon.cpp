@@ -1,0 +1,66 @@
+// NEON GEMM tile: 6 rows x 16 columns of accumulators (24 of the 32 q registers), one scalar of A per row
+// and k multiplied into four vectors of the packed panel (fmla by element).
+#include <arm_neon.h>
+
+#include <cstring>
+
+#include "kernels/gemm_tiles.h"
+#include "kernels/packed_tiles.h"
+
+namespace adarun::neon {
+namespace {
+
+constexpr int kVectors = kPanel / 4;
+
+// The epilogue of one row over all kPanel columns: + bias, + row bias, + C when accumulating.
+void finish_row(const float32x4_t (&acc)[kVectors], const float* bias, const float* row_bias, bool accumulate, float* out) {
+  for (int v = 0; v < kVectors; ++v) {
+    float32x4_t value = acc[v];
+    if (bias) value = vaddq_f32(value, vld1q_f32(bias + 4 * v));
+    if (row_bias) value = vaddq_f32(value, vdupq_n_f32(*row_bias));
+    if (accumulate) value = vaddq_f32(value, vld1q_f32(out + 4 * v));
+    vst1q_f32(out + 4 * v, value);
+  }
+}
+
+// A partial panel goes through stack copies, so nothing past column n is read or written.
+void store_row(const float32x4_t (&acc)[kVectors], const float* bias, const float* row_bias, bool accumulate, int64_t cols,
+               float* out) {
+  if (cols == kPanel) return finish_row(acc, bias, row_bias, accumulate, out);
+  float bias_lanes[kPanel] = {}, lanes[kPanel] = {};
+  for (int64_t j = 0; j < cols; ++j) {
+    if (bias) bias_lanes[j] = bias[j];
+    if (accumulate) lanes[j] = out[j];
+  }
+  finish_row(acc, bias ? bias_lanes : nullptr, row_bias, accumulate, lanes);
+  std::memcpy(out, lanes, sizeof(float) * size_t(cols));
+}
+
+template <int R>
+void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
+  float32x4_t acc[R][kVectors];
+  for (int r = 0; r < R; ++r) {
+    for (int v = 0; v < kVectors; ++v) acc[r][v] = vdupq_n_f32(0.0f);
+  }
+  for (int64_t kk = 0; kk < g.k; ++kk) {
+    float32x4_t panel[kVectors];
+    for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(b + kk * kPanel + 4 * v);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const float a_value = a[r * g.lda + kk];
+      for (int v = 0; v < kVectors; ++v) acc[r][v] = vfmaq_n_f32(acc[r][v], panel[v], a_value);
+    }
+  }
+  for (int r = 0; r < R; ++r) store_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, cols, c + r * g.ldc);
+}
+
+constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
+                                                 micro_tile<4>, micro_tile<5>, micro_tile<6>};
+
+}  // namespace
+
+void pack(const float* w, int64_t n, int64_t k, float* packed) { packed::pack_panels(w, n, k, kPanel, packed); }
+
+void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) { packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles); }
+
+}  // namespace adarun::neon
