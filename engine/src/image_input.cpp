@@ -19,6 +19,16 @@ namespace {
 constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
 constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
 constexpr int64_t kMaxSide = 16384;
+// About 8K UHD: the float copy the resize reads takes 12 bytes a pixel, so the limit bounds memory (~0.5 GB).
+constexpr int64_t kMaxPixels = 40'000'000;
+
+bool size_within_limits(int64_t width, int64_t height) {
+  return width >= 1 && height >= 1 && width <= kMaxSide && height <= kMaxSide && width * height <= kMaxPixels;
+}
+
+std::string size_limits() {
+  return "between 1x1 and " + std::to_string(kMaxSide) + " pixels a side, " + std::to_string(kMaxPixels) + " pixels in all";
+}
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   if (text.size() < suffix.size()) return false;
@@ -52,9 +62,7 @@ std::string decode_failure() {
 
 Status image_to_input(const uint8_t* pixels, int64_t width, int64_t height, int64_t channels, int64_t stride_bytes, int64_t size,
                       std::vector<float>* input) {
-  if (!pixels || width < 1 || height < 1 || width > kMaxSide || height > kMaxSide) {
-    return Status::error("image must be between 1x1 and " + std::to_string(kMaxSide) + " pixels a side");
-  }
+  if (!pixels || !size_within_limits(width, height)) return Status::error("image must be " + size_limits());
   if (channels != 3 && channels != 4) return Status::error("image must be RGB or RGBA");
   if (stride_bytes < width * channels) return Status::error("image row stride is shorter than a row");
   std::vector<float> rgb(static_cast<size_t>(width * height * 3));
@@ -94,9 +102,8 @@ Status decode_image(const uint8_t* bytes, size_t count, int64_t size, std::vecto
   const int length = static_cast<int>(count);
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes, length, &width, &height, &channels)) return Status::error(decode_failure());
-  if (width < 1 || height < 1 || width > kMaxSide || height > kMaxSide) {
-    return Status::error("image is " + std::to_string(width) + "x" + std::to_string(height) + ", over the limit of " +
-                         std::to_string(kMaxSide) + " pixels a side");
+  if (!size_within_limits(width, height)) {
+    return Status::error("image is " + std::to_string(width) + "x" + std::to_string(height) + ", over the limit: " + size_limits());
   }
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(bytes, length, &width, &height, &channels, 3),
                                                    stbi_image_free);

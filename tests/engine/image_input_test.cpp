@@ -65,6 +65,10 @@ TEST_CASE("decode_image: empty, truncated, foreign and oversized images are erro
   std::copy(width, width + 4, huge.begin() + 16);
   const adarun::Status status = adarun::decode_image(huge.data(), huge.size(), kModelSize, &input);
   CHECK(status.message().find("over the limit") != std::string::npos);
+  // 15110 x 9986 (what the fuzzer found): each side within the limit, the pixel count over it.
+  const uint8_t wide[8] = {0x00, 0x00, 0x3B, 0x06, 0x00, 0x00, 0x27, 0x02};
+  std::copy(wide, wide + 8, huge.begin() + 16);
+  CHECK(adarun::decode_image(huge.data(), huge.size(), kModelSize, &input).message().find("over the limit") != std::string::npos);
 }
 
 TEST_CASE("input_picture undoes the normalisation of an image at the model's size") {
