@@ -1,4 +1,5 @@
-// `adarun bench`: repeated frames on one session; median and p90 latency, GMAC/s.
+// `adarun bench`: repeated frames on one session; median and p90 latency, GMAC/s. The frame is an image or
+// .npy given with --input (how much an adaptive model runs depends on it), else a fixed pseudo-random one.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -7,34 +8,39 @@
 #include "engine/cli/arguments.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/session_options.h"
+#include "engine/src/image_input.h"
 #include "engine/src/session.h"
+#include "weights/json.h"
 
 namespace adarun::cli {
 namespace {
 
 struct BenchOptions {
   SessionOptions session;
+  std::string input;  // empty: bench_input
   int iterations = 20, warmup = 3;
   bool json = false;
 };
 
 Status parse_options(const std::vector<std::string>& args, BenchOptions* o) {
   Arguments arguments;
-  Status status = arguments.parse(args, with_session_option_names({"iters", "warmup", "json"}));
+  Status status = arguments.parse(args, with_session_option_names({"input", "iters", "warmup", "json"}));
   if (!status.is_ok()) return status;
   if (!(status = read_session_options(arguments, &o->session)).is_ok()) return Status::error("bench " + status.message());
   o->json = arguments.get("json", "no") == "yes";
+  o->input = arguments.get("input", "");
   if (!(status = arguments.get_int("iters", o->iterations, 1, 100000, &o->iterations)).is_ok()) return status;
   return arguments.get_int("warmup", o->warmup, 0, 10000, &o->warmup);
 }
 
-// A fixed pseudo-random normalised frame: the same work on every run.
-std::vector<float> bench_input(const ModelConfig& config) {
+// The --input frame, else a fixed pseudo-random normalised one: the same work on every run.
+Status bench_input(const std::string& path, const ModelConfig& config, std::vector<float>* input) {
+  if (!path.empty()) return load_input_file(path, config.img_size, input);
   std::mt19937 generator(7);
   std::normal_distribution<float> normal;
-  std::vector<float> input(static_cast<size_t>(config.in_chans * config.img_size * config.img_size));
-  for (float& v : input) v = normal(generator);
-  return input;
+  input->resize(static_cast<size_t>(config.in_chans * config.img_size * config.img_size));
+  for (float& v : *input) v = normal(generator);
+  return Status::ok();
 }
 
 double percentile(std::vector<double> values, double q) {
@@ -51,7 +57,8 @@ Status run_bench(const std::vector<std::string>& args) {
   std::unique_ptr<Model> model;
   std::unique_ptr<Session> session;
   if (!(status = open_session(o.session, &model, &session)).is_ok()) return status;
-  const std::vector<float> input = bench_input(model->config());
+  std::vector<float> input;
+  if (!(status = bench_input(o.input, model->config(), &input)).is_ok()) return status;
   std::vector<double> times;
   for (int i = 0; i < o.warmup + o.iterations; ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -63,13 +70,13 @@ Status run_bench(const std::vector<std::string>& args) {
   const double gmacs = double(session->stats().macs_executed) * 1e-9;
   const double gflops = 2.0 * gmacs / (median * 1e-3);
   if (o.json) {
-    std::printf("{\"model\": \"%s\", \"isa\": \"%s\", \"threads\": %d, \"iters\": %d, \"median_ms\": %.3f, \"p90_ms\": %.3f, "
+    std::printf("{\"model\": %s, \"input\": %s, \"isa\": \"%s\", \"threads\": %d, \"iters\": %d, \"median_ms\": %.3f, \"p90_ms\": %.3f, "
                 "\"gmacs\": %.4f, \"macs_static_g\": %.4f, \"gflops_per_s\": %.2f}\n",
-                o.session.model.c_str(), isa_name(model->isa()), o.session.threads, o.iterations, median, p90, gmacs,
-                double(session->stats().macs_static) * 1e-9, gflops);
+                json_quote(o.session.model).c_str(), o.input.empty() ? "null" : json_quote(o.input).c_str(), isa_name(model->isa()),
+                o.session.threads, o.iterations, median, p90, gmacs, double(session->stats().macs_static) * 1e-9, gflops);
   } else {
-    std::printf("%s: %s, %d thread(s), %d frames after %d warm-up: median %.1f ms, p90 %.1f ms, %.3f GMACs, %.1f GFLOP/s\n",
-                o.session.model.c_str(), isa_name(model->isa()), o.session.threads, o.iterations, o.warmup, median, p90, gmacs, gflops);
+    std::printf("%s on %s: %s, %d thread(s), %d frames after %d warm-up: median %.1f ms, p90 %.1f ms, %.3f GMACs, %.1f GFLOP/s\n",
+                o.session.model.c_str(), o.input.empty() ? "a random frame" : o.input.c_str(), isa_name(model->isa()), o.session.threads, o.iterations, o.warmup, median, p90, gmacs, gflops);
   }
   return Status::ok();
 }

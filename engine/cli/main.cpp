@@ -11,7 +11,7 @@ constexpr const char* kUsage =
     "usage:\n"
     "  adarun infer [--model M] --input IN --out DIR [--tasks a,b] [--threads N] [--gate-threshold T] [--budget f]\n"
     "  adarun info --model M\n"
-    "  adarun bench [--model M] [--tasks a,b] [--threads N] [--iters K] [--warmup W] [--gate-threshold T] [--budget f] [--json yes]\n";
+    "  adarun bench [--model M] [--input IN] [--tasks a,b] [--threads N] [--iters K] [--warmup W] [--gate-threshold T] [--budget f] [--json yes]\n";
 
 }  // namespace
 

@@ -79,6 +79,26 @@ class DefaultModel(unittest.TestCase):
             self.assertEqual(png_size(os.path.join(out, "summary.png")), (5 * 224, 224))
 
 
+class BenchInput(unittest.TestCase):
+    def test_bench_on_a_frame_does_the_work_infer_does_on_it(self):
+        """The golden case's frame: bench --input must run exactly the gates infer runs (its MACs)."""
+        case = read_case()
+        model, frame = os.path.join(CASE_DIR, "model.adarun"), os.path.join(CASE_DIR, "input.npy")
+        options = ["--tasks", ",".join(case["tasks"]), "--gate-threshold", repr(case["threshold"])]
+        result = run_adarun("bench", "--model", model, "--input", frame, "--iters", "1", "--warmup", "0",
+                            "--json", "yes", *options)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = json.loads(result.stdout)
+        self.assertEqual(report["input"], frame)
+        self.assertAlmostEqual(report["gmacs"], case["macs_executed"] * 1e-9, delta=1e-4)
+        self.assertAlmostEqual(report["macs_static_g"], case["macs_static"] * 1e-9, delta=1e-4)
+
+    def test_bench_refuses_a_missing_frame(self):
+        result = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--input", "/nonexistent.png")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+
+
 class BadInput(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp()
