@@ -1,6 +1,7 @@
 #!/bin/sh
 # The main job from a fresh clone: set up, get a model, run it on a bundled image, and write the
-# task pictures and a summary picture (input and every task side by side) to out/demo/.
+# task pictures and a summary picture (input and every task side by side) to out/demo/; then the
+# same for the sample scenes in converter/model/samples/ (out/demo/samples/), with the MACs each ran.
 # The model is the bundled trained one, converter/model/default.adarun (four tasks on procedural
 # scenes, converter/train_default_model.py), when the checkout has it. Otherwise it is a
 # random-weight Swin-T AdaMTL model made by the project's PyTorch reference: its pictures show the
@@ -24,3 +25,11 @@ else
 fi
 build/engine/adarun infer --model "$model" --input tests/data/scene.png --out out/demo
 echo "pictures: $(ls out/demo/*.png | tr '\n' ' ')"
+
+# The bundled sample scenes, simple to busy: the trained policies run less of the model on simple ones.
+for sample in converter/model/samples/*.png; do
+  name=$(basename "$sample" .png)
+  printf '%s: ' "$name"
+  build/engine/adarun infer --model "$model" --input "$sample" --out "out/demo/samples/$name"
+done
+echo "sample pictures: out/demo/samples/*/summary.png"

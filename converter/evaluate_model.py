@@ -9,8 +9,12 @@ For each busyness level (1..8 objects) it renders --frames held-out scenes and r
 - adarun's MACs executed (stats.json) against objects per frame: a table and a plot.
 Writes into --out: table.txt, macs_vs_objects.png, frames.json.
 
-usage: /usr/bin/python3 converter/evaluate_model.py CHECKPOINT.pth MODEL.adarun [--frames 8]
-       [--out out/eval] [--gate-threshold T] [--adarun build/engine/adarun]
+The PyTorch side is the training checkpoint when given (--checkpoint: the converter's own input,
+the independent check), else the weight file mapped back to the reference model
+(training/from_weight_file.py), which a fresh clone can always do.
+
+usage: /usr/bin/python3 converter/evaluate_model.py [MODEL.adarun] [--checkpoint CHECKPOINT.pth]
+       [--frames 8] [--out out/eval] [--gate-threshold T] [--adarun build/engine/adarun]
 """
 import argparse
 import json
@@ -31,16 +35,19 @@ from figures.plot import scatter_with_mean  # noqa: E402
 from figures.png import write_png  # noqa: E402
 from scenes import CLASSES, MAX_OBJECTS, make_scene  # noqa: E402
 from training.data import normalised_image  # noqa: E402
+from training.from_weight_file import model_from_weight_file  # noqa: E402
 from training.metrics import TaskMetrics  # noqa: E402
 
 EVAL_FIRST_SEED = 500_000  # apart from training (>= 1e6) and validation (0..) scenes
-DEFAULT_ADARUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "engine", "adarun")
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_ADARUN = os.path.join(HERE, "..", "build", "engine", "adarun")
+DEFAULT_MODEL = os.path.join(HERE, "model", "default.adarun")
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoint")
-    parser.add_argument("model")
+    parser.add_argument("model", nargs="?", default=DEFAULT_MODEL, help="weight file (default: the bundled model)")
+    parser.add_argument("--checkpoint", help="the research-format checkpoint the weight file was converted from")
     parser.add_argument("--frames", type=int, default=8, help="frames per number of objects")
     parser.add_argument("--out", default="out/eval")
     parser.add_argument("--gate-threshold", type=float, default=0.0, help="for both (0: the trained decisions)")
@@ -48,9 +55,11 @@ def parse_args():
     return parser.parse_args()
 
 
-def reference_model(checkpoint):
-    """The model exactly as the converter reads it."""
-    state, embedded = load_checkpoint(checkpoint)
+def reference_model(args):
+    """The checkpoint exactly as the converter reads it, or else the weight file mapped back."""
+    if not args.checkpoint:
+        return model_from_weight_file(args.model)
+    state, embedded = load_checkpoint(args.checkpoint)
     cfg, _ = infer_config(state, embedded)
     model = MultiTaskSwin(cfg).eval()
     model.load_state_dict(state)
@@ -108,6 +117,14 @@ def busyness_table(records):
     return lines
 
 
+def simple_versus_busy(records):
+    """MACs kept (executed / static) on the simplest and the busiest frames."""
+    kept = {n: np.mean([r["macs_executed"] / r["macs_static"] for r in records if r["objects"] == n])
+            for n in (1, MAX_OBJECTS)}
+    return (f"MACs kept: {kept[1]:.1%} of static with 1 object, {kept[MAX_OBJECTS]:.1%} with {MAX_OBJECTS} "
+            f"(simple / busy = {kept[1] / kept[MAX_OBJECTS]:.2f})")
+
+
 def metrics_table(metrics):
     pytorch, adarun = metrics["pytorch"].summary(), metrics["adarun"].summary()
     lines = [f"{'metric':>12} {'PyTorch':>8} {'adarun':>8}"]
@@ -119,7 +136,7 @@ def main():
     args = parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
-    model = reference_model(args.checkpoint)
+    model = reference_model(args)
     metrics = {"pytorch": TaskMetrics(len(CLASSES)), "adarun": TaskMetrics(len(CLASSES))}
     records = []
     with tempfile.TemporaryDirectory() as workdir:
@@ -128,8 +145,9 @@ def main():
                 scene = make_scene(EVAL_FIRST_SEED + 1000 * objects + i, model.config.img_size, objects)
                 records.append(evaluate_frame(model, args, scene, workdir, metrics))
     failed = [r for r in records if r["disagreements"]]
-    lines = [f"{len(records)} held-out frames, gate threshold {args.gate_threshold}", ""]
-    lines += metrics_table(metrics) + [""] + busyness_table(records) + [""]
+    source = args.checkpoint or f"{args.model} mapped back"
+    lines = [f"{len(records)} held-out frames, gate threshold {args.gate_threshold}; PyTorch: {source}", ""]
+    lines += metrics_table(metrics) + [""] + busyness_table(records) + [simple_versus_busy(records), ""]
     lines.append(f"agreement: {len(records) - len(failed)} of {len(records)} frames agree (outputs, gates, MACs)")
     lines += [f"  frame with {r['objects']} objects: {'; '.join(r['disagreements'])}" for r in failed]
     print("\n".join(lines))
@@ -139,7 +157,7 @@ def main():
         json.dump(records, f, indent=1)
     write_png(os.path.join(args.out, "macs_vs_objects.png"), scatter_with_mean(
         [r["objects"] for r in records], [r["macs_executed"] / r["macs_static"] for r in records],
-        list(range(1, MAX_OBJECTS + 1)), (0.0, 1.2)))
+        list(range(1, MAX_OBJECTS + 1)), (0.0, 1.2), x_label="OBJECTS PER FRAME", y_label="MACS KEPT OF STATIC"))
     print(f"wrote {args.out}/table.txt, frames.json, macs_vs_objects.png (MACs executed / static against objects)")
     return 1 if failed else 0
 

@@ -1,7 +1,14 @@
 #!/usr/bin/python3
 """Trains the bundled default model (training/default_model.py) on procedural scenes, in the
 AdaMTL stages: 'dense' (backbone and decoders, every block and token on), 'policies' (only the
-block and token controllers, with the compute target), 'joint' (everything, compute target kept).
+block and token controllers, with the compute targets), 'joint' (everything, compute targets kept).
+Each frame's compute target grows with its busyness (training/objectives.py), so that simple
+frames are trained to cost less than busy ones.
+
+--from-weights MODEL.adarun fine-tunes a converted model instead (training/from_weight_file.py):
+the schedule is then only 'policies' and 'joint', with the BatchNorms frozen (a weight file
+holds them folded into the convolutions). This is how the bundled model was made content-aware
+on a CPU from the first, GPU-trained one.
 
 The schedule spans --total-minutes of training (or --total-steps), possibly over several runs:
 each run trains at most --minutes (start-up, validation and saving included), then saves and
@@ -10,7 +17,8 @@ Writes into --out: checkpoint.pth (research format, for converter/convert.py), p
 (step, training time, stage; the resume point) and log.txt.
 
 usage: python3 converter/train_default_model.py [--device auto|cpu|cuda] [--minutes M]
-       [--total-minutes T | --total-steps N] [--out build/train] [--batch B]
+       [--total-minutes T | --total-steps N] [--out build/train] [--batch B] [--threads N]
+       [--from-weights MODEL.adarun] [--compute-simple F] [--compute-busy F]
 """
 import argparse
 import contextlib
@@ -26,15 +34,17 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from adarun_ref.checkpoint import load_own_checkpoint, save_research_checkpoint  # noqa: E402
-from scenes import CLASSES  # noqa: E402
+from scenes import CLASSES, MAX_OBJECTS  # noqa: E402
 from training.data import TRAIN_FIRST_SEED, TRAIN_SCENES, FromIndex, SceneSet  # noqa: E402
 from training.default_model import new_model, policy_parameters  # noqa: E402
+from training.from_weight_file import freeze_batch_norm, model_from_weight_file  # noqa: E402
 from training.gating import gated_forward  # noqa: E402
 from training.metrics import TaskMetrics  # noqa: E402
-from training.objectives import TASK_WEIGHTS, compute_loss, task_losses  # noqa: E402
+from training.objectives import TASK_WEIGHTS, compute_loss, frame_compute_targets, task_losses  # noqa: E402
 
 # (name, end of the stage as a fraction of the schedule, learning rate, policies gated, what trains)
 STAGES = [("dense", 0.5, 1e-3, False, "all"), ("policies", 0.7, 1e-3, True, "policies"), ("joint", 1.0, 3e-4, True, "all")]
+FINE_TUNE_STAGES = [("policies", 0.4, 1e-3, True, "policies"), ("joint", 1.0, 2e-4, True, "all")]
 WARMUP_STEPS = 100   # after every (re)start of the optimizer: a new stage, or a resumed run
 SAVE_EVERY_S = 120   # a run killed from outside loses at most this much
 FINISH_MARGIN_S = 30  # kept free at the end of a run for the last validation and save
@@ -50,9 +60,13 @@ def parse_args():
                         help="training time of the whole schedule, over all runs (two runs of --minutes 8 train about 14)")
     budget.add_argument("--total-steps", type=int, help="steps of the whole schedule instead of minutes (smoke runs)")
     parser.add_argument("--out", default="build/train")
-    parser.add_argument("--batch", type=int, help="default 32 on cuda, 2 on cpu")
+    parser.add_argument("--batch", type=int, help="default 32 on cuda, 8 on cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on cpu")
+    parser.add_argument("--from-weights", help="fine-tune this AdaMTL weight file (policies, then joint) instead of training anew")
     parser.add_argument("--workers", type=int, help="scene generator processes (default: cores - 2, 0 on cpu)")
-    parser.add_argument("--compute-target", type=float, default=0.55, help="mean fraction of backbone block MACs to keep")
+    parser.add_argument("--compute-simple", type=float, default=0.3,
+                        help="fraction of backbone block MACs to keep on the simplest scenes (1 object, plain)")
+    parser.add_argument("--compute-busy", type=float, default=0.8, help="... on the busiest (8 objects, cluttered)")
     parser.add_argument("--compute-weight", type=float, default=4.0)
     parser.add_argument("--val-frames", type=int, default=64)
     parser.add_argument("--val-every", type=float, default=90.0, help="seconds between validations")
@@ -71,18 +85,19 @@ class Log:
         self.file.flush()
 
 
-def pick_device(name):
+def pick_device(name, threads):
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cpu":
-        torch.set_num_threads(1)  # a shared development machine
+        torch.set_num_threads(threads)  # 1 by default: a shared development machine
     return torch.device(name)
 
 
 class Schedule:
     """Where the run is in the schedule: by training time, or by steps when --total-steps is given."""
 
-    def __init__(self, args):
+    def __init__(self, args, stages):
+        self.stages = stages
         self.total_steps = args.total_steps
         self.total_s = args.total_minutes * 60
 
@@ -90,27 +105,48 @@ class Schedule:
         return step / self.total_steps if self.total_steps else trained_s / self.total_s
 
     def stage(self, fraction):
-        return next((i for i, stage in enumerate(STAGES) if fraction < stage[1]), None)
+        return next((i for i, stage in enumerate(self.stages) if fraction < stage[1]), None)
 
     def learning_rate(self, fraction, stage, steps_in_stage):
-        start = STAGES[stage - 1][1] if stage else 0.0
-        _, end, peak, _, _ = STAGES[stage]
+        start = self.stages[stage - 1][1] if stage else 0.0
+        _, end, peak, _, _ = self.stages[stage]
         progress = min(max((fraction - start) / (end - start), 0.0), 1.0)
         warmup = min(1.0, (steps_in_stage + 1) / WARMUP_STEPS)
         return peak * warmup * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def load_progress(out, model, log):
-    """Resumes from out/checkpoint.pth and out/progress.json, if there. The optimizer starts afresh
-    (with a warm-up): its moments would triple the files a GPU run has to carry between calls."""
+def load_progress(out, from_weights):
+    """out/progress.json if there (a resumed run: from_weights must be what it started from), else a
+    new start."""
     path = os.path.join(out, "progress.json")
     if not os.path.exists(path):
-        return {"step": 0, "trained_s": 0.0}
+        return {"step": 0, "trained_s": 0.0, "from_weights": from_weights}
     with open(path) as f:
         progress = json.load(f)
-    model.load_state_dict(load_own_checkpoint(os.path.join(out, "checkpoint.pth"))["model"])
-    log(f"resumed at step {progress['step']}, {progress['trained_s'] / 60:.1f} min trained")
+    started_from = progress.get("from_weights")
+    if from_weights and os.path.abspath(from_weights) != os.path.abspath(started_from or ""):
+        sys.exit(f"{out} holds a run started from {started_from or 'scratch'}, not {from_weights}: pick another --out")
     return progress
+
+
+def initial_model(args, progress, log):
+    """Resumes from out/checkpoint.pth if a run was saved there. The optimizer starts afresh (with a
+    warm-up): its moments would triple the files a GPU run has to carry between calls."""
+    if progress["step"]:
+        model = new_model(args.seed)
+        model.load_state_dict(load_own_checkpoint(os.path.join(args.out, "checkpoint.pth"))["model"])
+        log(f"resumed at step {progress['step']}, {progress['trained_s'] / 60:.1f} min trained")
+        return model
+    if progress["from_weights"]:
+        log(f"fine-tuning {progress['from_weights']}")
+        return model_from_weight_file(progress["from_weights"])
+    return new_model(args.seed)
+
+
+def set_training(model, training, frozen_batch_norm):
+    model.train(training)
+    if frozen_batch_norm:
+        freeze_batch_norm(model)
 
 
 def save(out, model, progress):
@@ -125,12 +161,13 @@ def save(out, model, progress):
 
 
 def make_optimizer(model, stage):
-    trains = STAGES[stage][4]
+    """stage: an entry of STAGES."""
+    trains = stage[4]
     policies = set(id(p) for p in policy_parameters(model))
     for p in model.parameters():
         p.requires_grad_(trains == "all" or id(p) in policies)
     params = [p for p in model.parameters() if p.requires_grad]
-    return torch.optim.AdamW(params, lr=STAGES[stage][2], weight_decay=0.01)
+    return torch.optim.AdamW(params, lr=stage[2], weight_decay=0.01)
 
 
 def to_device(batch, device):
@@ -138,7 +175,7 @@ def to_device(batch, device):
 
 
 @torch.no_grad()
-def validate(model, frames, device):
+def validate(model, frames, device, frozen_batch_norm):
     """Noise-free gates (as at inference), fp32. Metrics, and executed compute by objects per frame."""
     model.eval()
     metrics = TaskMetrics(len(CLASSES))
@@ -153,7 +190,7 @@ def validate(model, frames, device):
                 metrics.add(task, output[i], target[i][0] if task in ("sal", "edge") else target[i])
         for objects, compute in zip(batch["objects"].tolist(), usage.compute().tolist()):
             compute_by_objects.setdefault(objects, []).append(compute)
-    model.train()
+    set_training(model, True, frozen_batch_norm)
     return metrics.summary(), {k: float(np.mean(v)) for k, v in sorted(compute_by_objects.items())}
 
 
@@ -166,13 +203,14 @@ def format_validation(summary, compute_by_objects):
 def train_step(model, batch, stage, optimizer, lr, args, autocast):
     for group in optimizer.param_groups:
         group["lr"] = lr
-    gated = STAGES[stage][3]
+    gated = stage[3]
     with autocast():
         logits, usage = gated_forward(model, batch["image"], gated=gated, noise=True)
         losses = task_losses(logits, batch)
         loss = sum(TASK_WEIGHTS[t] * v for t, v in losses.items())
         if gated:
-            losses["compute"] = compute_loss(usage.compute(), args.compute_target)
+            targets = frame_compute_targets(batch["objects"], MAX_OBJECTS, args.compute_simple, args.compute_busy)
+            losses["compute"] = compute_loss(usage.compute(), targets)
             loss = loss + args.compute_weight * losses["compute"]
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -186,9 +224,9 @@ def main():
     start = time.time()
     os.makedirs(args.out, exist_ok=True)
     log = Log(os.path.join(args.out, "log.txt"))
-    device = pick_device(args.device)
+    device = pick_device(args.device, args.threads)
     cuda = device.type == "cuda"
-    batch_size = args.batch or (32 if cuda else 2)
+    batch_size = args.batch or (32 if cuda else 8)
     workers = args.workers if args.workers is not None else (max(os.cpu_count() - 2, 1) if cuda else 0)
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -197,10 +235,12 @@ def main():
     def autocast():  # bf16 on the GPU; CPU runs stay fp32
         return torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
 
-    model = new_model(args.seed)
-    progress = load_progress(args.out, model, log)
-    model.to(device).train()
-    schedule = Schedule(args)
+    progress = load_progress(args.out, args.from_weights)
+    model = initial_model(args, progress, log)
+    frozen_batch_norm = bool(progress["from_weights"])
+    model.to(device)
+    set_training(model, True, frozen_batch_norm)
+    schedule = Schedule(args, FINE_TUNE_STAGES if frozen_batch_norm else STAGES)
     torch.manual_seed(args.seed + progress["step"])  # Gumbel noise; a resumed run reseeds from its step
     log(f"device {device}, batch {batch_size}, workers {workers}, torch {torch.__version__}, "
         f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
@@ -223,10 +263,10 @@ def main():
         if new_stage is None or out_of_time:
             break
         if new_stage != stage:
-            stage, optimizer, steps_in_stage = new_stage, make_optimizer(model, new_stage), 0
-            log(f"stage {STAGES[stage][0]} from step {progress['step']}")
+            stage, optimizer, steps_in_stage = new_stage, make_optimizer(model, schedule.stages[new_stage]), 0
+            log(f"stage {schedule.stages[stage][0]} from step {progress['step']}")
         lr = schedule.learning_rate(fraction, stage, steps_in_stage)
-        loss, losses, usage = train_step(model, to_device(batch, device), stage, optimizer, lr, args, autocast)
+        loss, losses, usage = train_step(model, to_device(batch, device), schedule.stages[stage], optimizer, lr, args, autocast)
         now = time.time()
         progress["trained_s"] += now - step_clock
         step_clock = now
@@ -234,18 +274,18 @@ def main():
         steps_in_stage += 1
         if progress["step"] % args.log_every == 0 or steps_in_stage == 1:
             parts = " ".join(f"{k} {v:.4f}" for k, v in losses.items())
-            log(f"step {progress['step']} {STAGES[stage][0]} {fraction:.3f} lr {lr:.2e} loss {loss:.4f} ({parts}) "
+            log(f"step {progress['step']} {schedule.stages[stage][0]} {fraction:.3f} lr {lr:.2e} loss {loss:.4f} ({parts}) "
                 f"kept: compute {usage['compute'].mean():.3f} blocks {usage['blocks'].mean():.3f} "
                 f"tokens {usage['tokens'].mean():.3f} | {progress['trained_s'] / 60:.1f} min")
         if now - last_val > args.val_every:
-            log(format_validation(*validate(model, val_frames, device)))
+            log(format_validation(*validate(model, val_frames, device, frozen_batch_norm)))
             last_val = step_clock = time.time()
         if now - last_save > SAVE_EVERY_S:
             save(args.out, model, progress)
             last_save = step_clock = time.time()
-    progress["stage"] = STAGES[stage][0] if stage is not None else progress.get("stage", "done")
+    progress["stage"] = schedule.stages[stage][0] if stage is not None else progress.get("stage", "done")
     progress["done"] = schedule.stage(schedule.fraction(progress["step"], progress["trained_s"])) is None
-    log(format_validation(*validate(model, val_frames, device)))
+    log(format_validation(*validate(model, val_frames, device, frozen_batch_norm)))
     save(args.out, model, progress)
     log(f"saved {os.path.join(args.out, 'checkpoint.pth')} at step {progress['step']}"
         f"{' (schedule complete)' if progress['done'] else ' (run again with the same --out to continue)'}")

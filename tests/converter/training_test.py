@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """The scene generator's labels, and the training forward against the reference's inference."""
+import dataclasses
+import json
 import os
 import sys
+import tempfile
 import unittest
 
 import numpy as np
@@ -9,10 +12,14 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter"))
 
+from adarun_convert.convert import convert_state  # noqa: E402
+from adarun_convert.weight_file import weight_file_bytes  # noqa: E402
 from adarun_ref.random_model import random_image, random_model  # noqa: E402
 from scenes import MAX_OBJECTS, make_scene  # noqa: E402
 from training.default_model import default_config  # noqa: E402
+from training.from_weight_file import config_from_metadata, freeze_batch_norm, model_from_weight_file  # noqa: E402
 from training.gating import gated_forward  # noqa: E402
+from training.objectives import compute_loss, frame_compute_targets  # noqa: E402
 
 FIELDS = ("image", "semseg", "sal", "edge", "normals")
 
@@ -54,6 +61,73 @@ class TrainingForward(unittest.TestCase):
         kept = [k for stage in stats["tokens_kept"] for k in stage]
         tokens = [(56 >> i) ** 2 for i in range(4) for _ in range(cfg.depths[i])]
         self.assertAlmostEqual(float(usage.summary()["tokens"][0]), np.mean(np.array(kept) / tokens), places=5)
+
+
+class FromWeightFile(unittest.TestCase):
+    """A weight file mapped back to a reference model computes what the original model computes."""
+
+    def round_trip(self, cfg, seed):
+        original = random_model(cfg, seed)  # random BatchNorm statistics: the folding is exercised
+        _, tensors, _ = convert_state(original.state_dict())
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.adarun")
+            with open(path, "wb") as f:
+                f.write(weight_file_bytes(tensors, cfg))
+            return original, tensors, model_from_weight_file(path)
+
+    def check_same_model(self, cfg, seed):
+        torch.set_num_threads(1)
+        original, tensors, recovered = self.round_trip(cfg, seed)
+        _, again, _ = convert_state(recovered.state_dict())
+        self.assertEqual(list(again), list(tensors))
+        for name, array in tensors.items():
+            self.assertLess(float(np.abs(again[name] - array).max()), 1e-5 * max(1.0, float(np.abs(array).max())), name)
+        image = random_image(cfg, seed + 1)
+        want, want_stats = original.run(image)
+        got, got_stats = recovered.run(image)
+        self.assertEqual(got_stats["blocks"], want_stats["blocks"])
+        self.assertEqual(got_stats["tokens_kept"], want_stats["tokens_kept"])
+        for task, output in want.items():
+            self.assertLess(float((got[task] - output).abs().max()), 1e-4 * max(1.0, float(output.abs().max())), task)
+
+    def test_per_task_policies_on_blocks_and_tokens(self):
+        self.check_same_model(default_config(), 21)
+
+    def test_single_policy_on_blocks_without_qkv_bias(self):
+        cfg = dataclasses.replace(default_config(), img_size=128, window_size=4, policy_mode="single", ada_tokens=False, qkv_bias=False)
+        self.check_same_model(cfg, 22)
+
+    def test_frozen_batch_norms_keep_their_statistics_in_training(self):
+        cfg = dataclasses.replace(default_config(), img_size=128, window_size=4)
+        _, _, model = self.round_trip(cfg, 23)
+        before = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
+        model.train()
+        freeze_batch_norm(model)
+        images = torch.cat([random_image(cfg, 24), random_image(cfg, 25)])
+        gated_forward(model, images, gated=True, noise=True)
+        after = model.state_dict()
+        self.assertTrue(before and all(torch.equal(v, after[k]) for k, v in before.items()))
+        self.assertTrue(model.backbone.training)
+
+    def test_mtlora_weight_files_are_refused(self):
+        with self.assertRaisesRegex(ValueError, "only AdaMTL"):
+            config_from_metadata({"config": json.dumps({"family": "mtlora"})})
+
+
+class ComputeTargets(unittest.TestCase):
+    def test_targets_rise_from_simple_to_busy(self):
+        objects = torch.arange(1, MAX_OBJECTS + 1)
+        targets = frame_compute_targets(objects, MAX_OBJECTS, 0.3, 0.8)
+        self.assertAlmostEqual(float(targets[0]), 0.3, places=6)
+        self.assertAlmostEqual(float(targets[-1]), 0.8, places=6)
+        self.assertTrue(bool(torch.all(targets[1:] > targets[:-1])))
+
+    def test_a_batch_at_its_mean_target_still_pays_for_each_frame(self):
+        """The first bundled model kept the same compute on every frame: per-frame targets charge that."""
+        targets = torch.tensor([0.3, 0.8])
+        flat = torch.full((2,), 0.55)
+        self.assertAlmostEqual(float(compute_loss(flat, targets)), 0.25 ** 2, places=6)
+        self.assertEqual(float(compute_loss(targets.clone(), targets)), 0.0)
 
 
 if __name__ == "__main__":
