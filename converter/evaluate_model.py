@@ -88,32 +88,59 @@ def disagreements(ref, ref_stats, got, got_stats):
     return found
 
 
+def tokens_kept_on_objects(token_masks, sal):
+    """Of the tokens of run blocks, the fractions kept on objects (a token whose patch holds any object
+    pixel) and on background: whether the token policies find the content. (kept, of) pairs."""
+    counts = np.zeros(4, np.int64)  # kept on objects, object tokens, kept on background, background tokens
+    for masks in token_masks:
+        for mask in masks:
+            if mask is None:
+                continue
+            kept = np.frombuffer(mask.encode(), np.uint8) == ord("1")
+            side = int(round(np.sqrt(kept.size)))
+            cell = sal.shape[0] // side
+            on_object = sal.reshape(side, cell, side, cell).any(axis=(1, 3)).reshape(-1)
+            counts += [np.sum(kept & on_object), np.sum(on_object), np.sum(kept & ~on_object), np.sum(~on_object)]
+    return counts
+
+
 def evaluate_frame(model, args, scene, workdir, metrics):
-    """One frame through both; returns its record. metrics: {'pytorch': TaskMetrics, 'adarun': ...}."""
+    """One frame through both; returns its record. metrics: {'pytorch': TaskMetrics, 'adarun': ...,
+    objects: adarun's TaskMetrics of the frames with that many objects}."""
     image = normalised_image(scene.image)
     frame = os.path.join(workdir, "frame.npy")
     np.save(frame, image)
     outputs, ref_stats = model.run(torch.from_numpy(image)[None], threshold=args.gate_threshold)
     ref = {task: v[0].numpy() for task, v in outputs.items()}
     got, got_stats = run_adarun(args.adarun, args.model, frame, args.gate_threshold, os.path.join(workdir, "out"))
-    for name, logits in (("pytorch", ref), ("adarun", got)):
+    for name, logits in (("pytorch", ref), ("adarun", got), (scene.objects, got)):
         for task, output in logits.items():
             metrics[name].add(task, output, getattr(scene, task))
     tokens = sum(sum(stage) for stage in got_stats["tokens_kept"])
     all_tokens = sum(len(stage) * (model.config.stage(i)[1] ** 2) for i, stage in enumerate(got_stats["tokens_kept"]))
     return {"objects": scene.objects, "macs_executed": got_stats["macs_executed"], "macs_static": got_stats["macs_static"],
-            "tokens_kept": tokens / all_tokens, "adarun_ms": got_stats["milliseconds"],
+            "tokens_kept": tokens / all_tokens,
+            "token_counts_objects_background": tokens_kept_on_objects(ref_stats["token_masks"], scene.sal > 0).tolist(),
+            "adarun_ms": got_stats["milliseconds"],
             "disagreements": disagreements(ref, ref_stats, got, got_stats)}
 
 
-def busyness_table(records):
-    lines = [f"{'objects':>7} {'frames':>6} {'GMACs':>7} {'of static':>9} {'tokens kept':>11} {'adarun ms':>9}"]
+def busyness_table(records, metrics):
+    """Per object count: compute, and adarun's metrics on those frames alone."""
+    names = list(metrics["adarun"].summary())
+    lines = [f"{'objects':>7} {'frames':>6} {'GMACs':>7} {'of static':>9} {'tokens kept':>11} {'on objects':>10} "
+             f"{'on backgr.':>10} {'adarun ms':>9} "
+             + " ".join(f"{name:>11}" for name in names)]
     for objects in range(1, MAX_OBJECTS + 1):
         rows = [r for r in records if r["objects"] == objects]
         if rows:
             macs = np.mean([r["macs_executed"] for r in rows])
+            summary = metrics[objects].summary()
+            counts = np.sum([r["token_counts_objects_background"] for r in rows], axis=0)
             lines.append(f"{objects:>7} {len(rows):>6} {macs / 1e9:>7.3f} {macs / rows[0]['macs_static']:>9.1%} "
-                         f"{np.mean([r['tokens_kept'] for r in rows]):>11.1%} {np.mean([r['adarun_ms'] for r in rows]):>9.1f}")
+                         f"{np.mean([r['tokens_kept'] for r in rows]):>11.1%} {counts[0] / max(counts[1], 1):>10.1%} "
+                         f"{counts[2] / max(counts[3], 1):>10.1%} {np.mean([r['adarun_ms'] for r in rows]):>9.1f} "
+                         + " ".join(f"{summary.get(name, float('nan')):>11.4f}" for name in names))
     return lines
 
 
@@ -137,7 +164,7 @@ def main():
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     model = reference_model(args)
-    metrics = {"pytorch": TaskMetrics(len(CLASSES)), "adarun": TaskMetrics(len(CLASSES))}
+    metrics = {key: TaskMetrics(len(CLASSES)) for key in ["pytorch", "adarun", *range(1, MAX_OBJECTS + 1)]}
     records = []
     with tempfile.TemporaryDirectory() as workdir:
         for objects in range(1, MAX_OBJECTS + 1):
@@ -147,7 +174,7 @@ def main():
     failed = [r for r in records if r["disagreements"]]
     source = args.checkpoint or f"{args.model} mapped back"
     lines = [f"{len(records)} held-out frames, gate threshold {args.gate_threshold}; PyTorch: {source}", ""]
-    lines += metrics_table(metrics) + [""] + busyness_table(records) + [simple_versus_busy(records), ""]
+    lines += metrics_table(metrics) + [""] + busyness_table(records, metrics) + [simple_versus_busy(records), ""]
     lines.append(f"agreement: {len(records) - len(failed)} of {len(records)} frames agree (outputs, gates, MACs)")
     lines += [f"  frame with {r['objects']} objects: {'; '.join(r['disagreements'])}" for r in failed]
     print("\n".join(lines))
