@@ -25,6 +25,7 @@ import contextlib
 import json
 import math
 import os
+import struct
 import sys
 import time
 
@@ -139,7 +140,10 @@ def initial_model(args, progress, log):
         return model
     if progress["from_weights"]:
         log(f"fine-tuning {progress['from_weights']}")
-        return model_from_weight_file(progress["from_weights"])
+        try:
+            return model_from_weight_file(progress["from_weights"])
+        except (OSError, ValueError, KeyError, struct.error) as error:
+            sys.exit(f"cannot fine-tune {progress['from_weights']}: {error}")
     return new_model(args.seed)
 
 

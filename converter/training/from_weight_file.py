@@ -8,6 +8,7 @@ holding the folded weights, with the folded bias as its shift. That is the same 
 mode only, so a model made here must be trained with its BatchNorms frozen (freeze_batch_norm).
 """
 import json
+import struct
 
 import numpy as np
 import torch
@@ -127,7 +128,10 @@ def _decoder(w, task):
 
 def model_from_weight_file(path):
     """A MultiTaskSwin (eval mode) computing what the weight file at `path` computes."""
-    metadata, tensors = read_weight_file(path)
+    try:
+        metadata, tensors = read_weight_file(path)
+    except (ValueError, KeyError, struct.error) as error:
+        raise ValueError(f"not a readable adarun weight file ({error})") from error
     cfg = config_from_metadata(metadata)
     model = MultiTaskSwin(cfg)
     writer = _StateWriter(model, tensors)

@@ -109,6 +109,14 @@ class FromWeightFile(unittest.TestCase):
         self.assertTrue(before and all(torch.equal(v, after[k]) for k, v in before.items()))
         self.assertTrue(model.backbone.training)
 
+    def test_a_file_that_is_no_weight_file_is_refused(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "garbage.adarun")
+            with open(path, "wb") as f:
+                f.write(b"not a weight file")
+            with self.assertRaisesRegex(ValueError, "not a readable adarun weight file"):
+                model_from_weight_file(path)
+
     def test_mtlora_weight_files_are_refused(self):
         with self.assertRaisesRegex(ValueError, "only AdaMTL"):
             config_from_metadata({"config": json.dumps({"family": "mtlora"})})
