@@ -5,9 +5,15 @@ with an Unpickler that resolves only tensor rebuilding, plain containers and num
 (yacs' CfgNode becomes a plain dict), and read the storages from the zip ourselves.
 Anything else (os.system, builtins.eval, arbitrary classes) is refused before it can run.
 
+torch.save writes pickle protocol 2, which names builtins by their Python 2 modules
+(`__builtin__.set` for the set inside every yacs CfgNode, `_codecs.encode` for the bytes of a
+numpy scalar). Names are translated to Python 3 exactly as pickle's own find_class does
+(its _compat_pickle tables, for protocols below 3) and only then checked against the allow-list.
+
 torch.load is deliberately not used: Debian's torch 1.13 ignores its pickle_module argument,
 so a restricted unpickler handed to it would never be consulted.
 """
+import _compat_pickle
 import collections
 import io
 import pickle
@@ -42,6 +48,14 @@ def _rebuild_parameter(data, *unused):
     return data
 
 
+def _latin1_bytes(text, encoding):
+    """What protocol 2 pickles a bytes object as: _codecs.encode(text, 'latin1'). Only that
+    encoding is accepted, so no codec module is ever looked up by name."""
+    if encoding not in ("latin1", "latin-1"):
+        raise ConversionError(f"checkpoint refused: its pickle asks for _codecs.encode with encoding {encoding!r:.40}")
+    return text.encode("latin1")
+
+
 _ALLOWED = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
@@ -51,15 +65,29 @@ _ALLOWED = {
     ("builtins", "frozenset"): frozenset,
     ("numpy.core.multiarray", "scalar"): np.core.multiarray.scalar,
     ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): _latin1_bytes,
 }
 
 
-class RestrictedUnpickler(pickle.Unpickler):
+def python3_name(module, name):
+    """pickle.Unpickler.find_class's translation of Python 2 names (fix_imports, protocol < 3)."""
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        return _compat_pickle.NAME_MAPPING[(module, name)]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+
+class RestrictedUnpickler(pickle._Unpickler):
+    """The pure-Python unpickler: unlike the C one it exposes the stream's protocol (self.proto),
+    which decides whether Python 2 names are translated. data.pkl holds no tensor data, so its
+    speed does not matter."""
+
     def __init__(self, file, read_record):
         super().__init__(file, encoding="utf-8")
         self.read_record = read_record
 
     def find_class(self, module, name):
+        if self.proto < 3 and self.fix_imports:
+            module, name = python3_name(module, name)
         if (module, name) in _ALLOWED:
             return _ALLOWED[(module, name)]
         if module == "torch" and name in _STORAGE_DTYPES:
@@ -79,12 +107,31 @@ class RestrictedUnpickler(pickle.Unpickler):
         return torch.frombuffer(bytearray(data[:count * element]), dtype=dtype) if count else torch.empty(0, dtype=dtype)
 
 
+# torch.save before torch 1.6 (or with _use_new_zipfile_serialization=False) starts with this pickled number.
+_LEGACY_MAGIC = pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2)
+
+
+def _refuse_legacy_format(path):
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_LEGACY_MAGIC))
+    except OSError:
+        return
+    if head == _LEGACY_MAGIC:
+        raise ConversionError(
+            f"{path}: a checkpoint in torch's legacy (pre-1.6, non-zip) format, which adarun does not read; "
+            "re-save it in the zip format, on a machine where you trust the file: "
+            "python3 -c 'import sys, torch; torch.save(torch.load(sys.argv[1], map_location=\"cpu\"), sys.argv[2])' "
+            "OLD.pth NEW.pth")
+
+
 def _unpickle_zip(path):
     try:
         archive = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise ConversionError(f"{path}: no such file")
     except (zipfile.BadZipFile, OSError) as error:
+        _refuse_legacy_format(path)
         raise ConversionError(f"{path}: not a PyTorch checkpoint in the zip format of torch.save ({error})")
     with archive:
         pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]

@@ -1,32 +1,9 @@
-"""Saves a reference model the way the research code does: torch.save of
-{'model': state_dict, 'config': yacs CfgNode, 'optimizer': ..., 'epoch': ...}.
-
-The config is pickled as an instance of yacs.config.CfgNode (a stand-in module is registered
-just for pickling), so reading it back needs the converter's restricted unpickler."""
-import sys
-import types
-
+"""Saves a reference model the way the research code's utils.save_checkpoint does: torch.save of
+{'model', 'optimizer', 'lr_scheduler', 'max_accuracy', 'scaler', 'epoch', 'config': frozen yacs
+CfgNode} (yacs_cfgnode.py), so reading it back needs the converter's restricted unpickler."""
 import torch
 
-
-def _yacs_module():
-    module = sys.modules.get("yacs.config")
-    if module is None:
-        module = types.ModuleType("yacs.config")
-        package = sys.modules.setdefault("yacs", types.ModuleType("yacs"))
-        package.config = module
-        sys.modules["yacs.config"] = module
-
-        class CfgNode(dict):
-            pass
-
-        CfgNode.__module__, CfgNode.__qualname__ = "yacs.config", "CfgNode"
-        module.CfgNode = CfgNode
-    return module.CfgNode
-
-
-def _node(cls, mapping):
-    return cls({k: _node(cls, v) if isinstance(v, dict) else v for k, v in mapping.items()})
+from .yacs_cfgnode import frozen_research_config, yacs_cfgnode_class
 
 
 def _mtlora_section(cfg):
@@ -47,7 +24,7 @@ def research_config(cfg):
                                 "DECODER_CHANNELS": list(cfg.decoder_channels), "DECODER_DOWNSAMPLER": cfg.decoder_downsampler,
                                 "PER_TASK_DOWNSAMPLER": True})
         del config["MODEL"]["SWIN"]["DECODER_DIM"]
-    return _node(_yacs_module(), config)
+    return frozen_research_config(config)
 
 
 def _adamtl_config(cfg):
@@ -66,20 +43,44 @@ def _adamtl_config(cfg):
     }
 
 
-def save_research_checkpoint(model, path, layout="full"):
-    """layout: 'full' (research save_checkpoint), 'bare' (state_dict only) or 'module' ('module.' prefixes)."""
+# What torch.cuda.amp.GradScaler.state_dict() returns on a GPU at its defaults.
+_GRAD_SCALER_STATE = {"scale": 65536.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 2000,
+                      "_growth_tracker": 0}
+
+
+def _lr_scheduler_state(epoch, steps_per_epoch=100, epochs=300, warmup_epochs=20, base_lr=5e-4):
+    """timm's CosineLRScheduler.state_dict() as the research build_scheduler makes it: its __dict__
+    less the optimizer, all plain numbers, strings, lists and None."""
+    warmup_t = warmup_epochs * steps_per_epoch
+    return {"param_group_field": "lr", "_initial_param_group_field": "initial_lr", "base_values": [base_lr, base_lr],
+            "metric": None, "t_in_epochs": False, "noise_range_t": None, "noise_pct": 0.67, "noise_type": "normal",
+            "noise_std": 1.0, "noise_seed": 42, "t_initial": epochs * steps_per_epoch - warmup_t, "lr_min": 5e-6,
+            "cycle_mul": 1.0, "cycle_decay": 1.0, "cycle_limit": 1, "warmup_t": warmup_t, "warmup_lr_init": 5e-7,
+            "warmup_prefix": True, "k_decay": 1.0, "warmup_steps": [(base_lr - 5e-7) / warmup_t] * 2,
+            "last_epoch": epoch}
+
+
+def save_research_checkpoint(model, path, layout="full", epoch=0):
+    """layout: 'full' (research save_checkpoint), 'bare' (state_dict only), 'module' ('module.' prefixes,
+    as DataParallel saves them) or 'state_dict' (under a 'state_dict' key, as other trainers save)."""
     state = model.state_dict()
     if layout == "bare":
         torch.save(state, path)
     elif layout == "module":
         torch.save({"model": {"module." + k: v for k, v in state.items()}}, path)
+    elif layout == "state_dict":
+        torch.save({"state_dict": state, "epoch": epoch}, path)
+    elif layout == "full":
+        optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.05)
+        torch.save({"model": state, "optimizer": optimizer.state_dict(), "lr_scheduler": _lr_scheduler_state(epoch),
+                    "max_accuracy": 0.0, "scaler": dict(_GRAD_SCALER_STATE), "epoch": epoch,
+                    "config": research_config(model.config)}, path)
     else:
-        torch.save({"model": state, "config": research_config(model.config), "optimizer": {"state": {}, "param_groups": []},
-                    "lr_scheduler": {}, "max_accuracy": 0.0, "epoch": 0}, path)
+        raise ValueError(f"unknown checkpoint layout {layout!r}")
 
 
 def load_own_checkpoint(path):
     """A checkpoint that save_research_checkpoint wrote, read back with torch.load: for trusted files
     only (training resumes); anyone else's checkpoint goes through the converter's restricted loader."""
-    _yacs_module()  # its config is pickled as yacs.config.CfgNode
+    yacs_cfgnode_class()  # its config is pickled as yacs.config.CfgNode
     return torch.load(path, map_location="cpu", weights_only=False)

@@ -1,22 +1,27 @@
 #!/usr/bin/python3
 """Converter tests: safe loading, config inference and checks, errors that name the key."""
+import codecs
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
 import unittest
+import zipfile
 
+import numpy as np
 import torch
 
 CONVERTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
 sys.path.insert(0, CONVERTER)
 
 from adarun_convert import ConversionError  # noqa: E402
-from adarun_convert.convert import convert_state  # noqa: E402
+from adarun_convert.convert import convert_file, convert_state  # noqa: E402
 from adarun_convert.safe_load import load_checkpoint  # noqa: E402
 from adarun_convert.weight_file import read_weight_file  # noqa: E402
 from adarun_ref import ModelConfig, TaskSpec  # noqa: E402
-from adarun_ref.checkpoint import save_research_checkpoint  # noqa: E402
+from adarun_ref.checkpoint import research_config, save_research_checkpoint  # noqa: E402
+from adarun_ref.yacs_cfgnode import frozen_research_config  # noqa: E402
 from adarun_ref.random_model import random_model  # noqa: E402
 
 TASKS = [TaskSpec("semseg", 21), TaskSpec("normals", 3)]
@@ -32,6 +37,16 @@ class Payload:
 
     def __reduce__(self):
         return os.system, (f"touch {self.marker}",)
+
+
+class Call:
+    """Pickles as a call of `function` on `args`."""
+
+    def __init__(self, function, *args):
+        self.function, self.args = function, args
+
+    def __reduce__(self):
+        return self.function, self.args
 
 
 class ConverterTest(unittest.TestCase):
@@ -62,14 +77,67 @@ class ConverterTest(unittest.TestCase):
         self.assertIn("posix.system", str(raised.exception))
         self.assertFalse(os.path.exists(marker))
 
-    def test_research_layouts_load(self):
-        for layout in ("full", "bare", "module"):
+    def test_python2_names_of_dangerous_functions_are_refused(self):
+        # Protocol 2 names builtins by their Python 2 module: translated, they are still refused, unrun.
+        for function, shown in ((eval, "builtins.eval"), (getattr, "builtins.getattr"), (exec, "builtins.exec")):
+            self.write_data_pickle("evil.pth", pickle.dumps({"model": Call(function, "1")}, protocol=2))
+            with self.assertRaises(ConversionError) as raised:
+                load_checkpoint(self.path("evil.pth"))
+            self.assertIn(shown, str(raised.exception))
+
+    def test_bytes_are_decoded_only_from_latin1(self):
+        self.write_data_pickle("codec.pth", pickle.dumps({"model": Call(codecs.encode, "a", "rot13")}, protocol=2))
+        with self.assertRaises(ConversionError) as raised:
+            load_checkpoint(self.path("codec.pth"))
+        self.assertIn("'rot13'", str(raised.exception))
+
+    def write_data_pickle(self, name, pickled):
+        """A torch.save zip whose data.pkl is the given bytes."""
+        torch.save({}, self.path(name))
+        with zipfile.ZipFile(self.path(name)) as original:
+            records = {n: original.read(n) for n in original.namelist()}
+        with zipfile.ZipFile(self.path(name), "w") as rewritten:
+            for n, data in records.items():
+                rewritten.writestr(n, pickled if n.endswith("/data.pkl") else data)
+
+    def test_research_checkpoint_as_the_research_code_saves_it(self):
+        # torch.save protocol 2: a frozen yacs CfgNode (its set and dict), AdamW and GradScaler state.
+        save_research_checkpoint(self.model, self.path("research.pth"))
+        state, config = load_checkpoint(self.path("research.pth"))
+        self.assertEqual(set(state), set(self.state()))
+        self.assertEqual(config["MODEL"]["SWIN"]["EMBED_DIM"], 8)
+        self.assertEqual(config.__dict__["__deprecated_keys__"], set())
+        self.assertTrue(config["MODEL"].__dict__["__immutable__"])
+
+    def test_checkpoint_layouts_convert_alike(self):
+        reference = None
+        for layout in ("full", "bare", "module", "state_dict"):
             save_research_checkpoint(self.model, self.path(layout + ".pth"), layout)
             state, config = load_checkpoint(self.path(layout + ".pth"))
-            self.assertEqual(set(state), set(self.state()))
-            self.assertEqual(config is not None, layout == "full")
-            if config is not None:
-                self.assertEqual(config["MODEL"]["SWIN"]["EMBED_DIM"], 8)
+            self.assertEqual(set(state), set(self.state()), layout)
+            self.assertEqual(config is not None, layout == "full", layout)
+            _, tensors, _ = convert_file(self.path(layout + ".pth"), self.path(layout + ".adarun"))
+            reference = reference or tensors
+            self.assertEqual(set(tensors), set(reference), layout)
+            for name, value in tensors.items():
+                self.assertTrue(np.array_equal(value, reference[name]), f"{layout}: {name}")
+
+    def test_config_with_keys_adarun_does_not_know(self):
+        config = research_config(self.model.config)
+        extra = dict({k: v for k, v in config.items()}, OUTPUT="output/run", SEED=0, AMP_OPT_LEVEL="",
+                     AUG={"MIXUP": 0.0, "CUTMIX_MINMAX": None}, EVAL_MODE=False)
+        extra["TRAIN"] = dict(config["TRAIN"], EPOCHS=300, LR_SCHEDULER={"NAME": "cosine", "MULTISTEPS": []})
+        checkpoint = {"model": self.state(), "epoch": 3, "max_accuracy": np.float64(0.5), "config": frozen_research_config(extra)}
+        torch.save(checkpoint, self.path("extra.pth"))
+        cfg, _, _ = convert_file(self.path("extra.pth"), self.path("extra.adarun"))
+        self.assertEqual((cfg.embed_dim, cfg.policy_mode), (8, "per_task"))
+
+    def test_legacy_torch_save_format_is_refused_with_how_to_resave(self):
+        torch.save({"model": self.state()}, self.path("legacy.pth"), _use_new_zipfile_serialization=False)
+        with self.assertRaises(ConversionError) as raised:
+            load_checkpoint(self.path("legacy.pth"))
+        self.assertIn("legacy", str(raised.exception))
+        self.assertIn("torch.save(torch.load(", str(raised.exception))
 
     def test_config_inferred_from_state_dict(self):
         cfg, tensors, _ = convert_state(self.state())
