@@ -3,12 +3,15 @@
 
 For each case: a seeded random model saved as a research-format checkpoint, converted to a weight
 file with the converter, a random normalised input, and the reference's outputs, gates and MACs.
+The research_* cases are the research code's own (tests/data/research): its checkpoint, converted
+here, and the input, outputs and gates it recorded.
 
 usage: /usr/bin/python3 converter/make_golden.py --out DIR (--all | --quick | --cases a,b) [--keep-checkpoints]
 """
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -23,6 +26,7 @@ from adarun_ref.checkpoint import save_research_checkpoint  # noqa: E402
 from adarun_ref.random_model import random_image, random_model  # noqa: E402
 
 TASKS = [TaskSpec("semseg", 21), TaskSpec("human_parts", 7), TaskSpec("sal", 1), TaskSpec("normals", 3)]
+NYUD_TASKS = [TaskSpec("semseg", 40), TaskSpec("depth", 1), TaskSpec("normals", 3), TaskSpec("edge", 1)]
 SMALL = dict(img_size=224, embed_dim=16, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4], window_size=7, decoder_dim=16,
              block_ctrl_dim=16, token_ctrl_dim=16, tasks=TASKS)
 BOTH = dict(ada_blocks=True, ada_tokens=True)
@@ -38,6 +42,9 @@ LORA_SMALL = dict(img_size=224, embed_dim=16, depths=[2, 2, 2, 2], num_heads=[1,
 # name: (config, seed, requested tasks or None, gate threshold, checkpoint layout)
 CASES = {
     "static_small": (ModelConfig(**dict(SMALL, tasks=TASKS + [TaskSpec("edge", 1)])), 1, None, 0.0, "full"),
+    # Stage 0 is as wide as half the decoder (as in the research NYUD config): its first decoder block still has a
+    # projection shortcut.
+    "nyud_small": (ModelConfig(**dict(SMALL, embed_dim=8, decoder_dim=32, tasks=NYUD_TASKS)), 12, None, 0.0, "state_dict"),
     "single_small": (ModelConfig(**SMALL, **BOTH, policy_mode="single"), 2, None, 0.0, "bare"),
     "per_task_small": (ModelConfig(**SMALL, **BOTH, policy_mode="per_task"), 3, None, 0.0, "module"),
     "blocks_only_small": (ModelConfig(**SMALL, ada_blocks=True, policy_mode="per_task"), 14, None, 0.0, "full"),
@@ -65,7 +72,9 @@ CONVERT_FLAGS = {
     "mtlora_matrixv2_small": {"mode": "matrixv2", "shared_scale": [2.0]},
     "mtlora_plain_decoder_small": {"mode": "matrix", "shared_scale": [4.0]},
 }
-QUICK = [name for name in CASES if name.endswith("_small")]
+RESEARCH_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "research")
+RESEARCH_CASES = ["research_adamtl_per_task_small", "research_mtlora_small"]
+QUICK = [name for name in CASES if name.endswith("_small")] + RESEARCH_CASES
 
 
 def check_gating(name, cfg, stats):
@@ -104,27 +113,47 @@ def make_case(root, name, keep_checkpoint=False):
     return stats
 
 
+def make_research_case(root, name):
+    """The research code's checkpoint converted here, beside the input, outputs and gates it recorded."""
+    source = os.path.join(RESEARCH_DATA, name[len("research_"):])
+    directory = os.path.join(root, name)
+    shutil.rmtree(directory, ignore_errors=True)
+    shutil.copytree(source, directory, ignore=shutil.ignore_patterns("checkpoint.pth", "README.md"))
+    convert_file(os.path.join(source, "checkpoint.pth"), os.path.join(directory, "model.adarun"))
+    with open(os.path.join(directory, "case.json")) as f:
+        return json.load(f)
+
+
+def describe(stats):
+    kept = sum(map(sum, stats["tokens_kept"]))
+    if "macs_static" not in stats:
+        return f"blocks {stats['blocks']}, tokens kept {kept} (the research code's own outputs)"
+    unmerged = f", unmerged PyTorch {stats['macs_unmerged'] / 1e6:.1f}M" if "macs_unmerged" in stats else ""
+    return (f"blocks {stats['blocks']}, tokens kept {kept}, "
+            f"MACs {stats['macs_executed'] / 1e6:.1f}M of {stats['macs_static'] / 1e6:.1f}M{unmerged}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true")
     which.add_argument("--quick", action="store_true", help="the small cases only")
-    which.add_argument("--cases", help="comma-separated case names: " + ", ".join(CASES))
+    which.add_argument("--cases", help="comma-separated case names: " + ", ".join(list(CASES) + RESEARCH_CASES))
     parser.add_argument("--keep-checkpoints", action="store_true", help="keep each case's research-format checkpoint.pth")
     args = parser.parse_args()
-    names = list(CASES) if args.all else QUICK if args.quick else args.cases.split(",")
-    unknown = [n for n in names if n not in CASES]
+    names = list(CASES) + RESEARCH_CASES if args.all else QUICK if args.quick else args.cases.split(",")
+    unknown = [n for n in names if n not in CASES and n not in RESEARCH_CASES]
     if unknown:
         parser.error(f"unknown cases {unknown}")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     for name in names:
         start = time.time()
-        stats = make_case(args.out, name, args.keep_checkpoints)
-        kept = sum(map(sum, stats["tokens_kept"]))
-        unmerged = f", unmerged PyTorch {stats['macs_unmerged'] / 1e6:.1f}M" if "macs_unmerged" in stats else ""
-        print(f"{name}: blocks {stats['blocks']}, tokens kept {kept}, "
-              f"MACs {stats['macs_executed'] / 1e6:.1f}M of {stats['macs_static'] / 1e6:.1f}M{unmerged} ({time.time() - start:.1f} s)")
+        if name in RESEARCH_CASES:
+            stats = make_research_case(args.out, name)
+        else:
+            stats = make_case(args.out, name, args.keep_checkpoints)
+        print(f"{name}: {describe(stats)} ({time.time() - start:.1f} s)")
 
 
 if __name__ == "__main__":

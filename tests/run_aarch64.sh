@@ -8,4 +8,4 @@ BUILD=build-aarch64
 cmake/make-aarch64-sysroot.sh $BUILD/sysroot
 cmake -S . -B $BUILD -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build $BUILD --parallel "$(nproc)"
-ctest --test-dir $BUILD --output-on-failure --timeout 1800
+ctest --test-dir $BUILD --output-on-failure --timeout 1800 --parallel "$(nproc)"

@@ -48,16 +48,20 @@ _GRAD_SCALER_STATE = {"scale": 65536.0, "growth_factor": 2.0, "backoff_factor": 
                       "_growth_tracker": 0}
 
 
-def _lr_scheduler_state(epoch, steps_per_epoch=100, epochs=300, warmup_epochs=20, base_lr=5e-4):
-    """timm's CosineLRScheduler.state_dict() as the research build_scheduler makes it: its __dict__
-    less the optimizer, all plain numbers, strings, lists and None."""
+def _lr_scheduler_state(steps_per_epoch=40, epochs=300, warmup_epochs=20, base_lr=5e-4, warmup_lr=5e-7):
+    """timm's CosineLRScheduler.state_dict() as the research build_scheduler makes it (its __dict__
+    less the optimizer: plain numbers, strings, lists and None), for two parameter groups."""
     warmup_t = warmup_epochs * steps_per_epoch
     return {"param_group_field": "lr", "_initial_param_group_field": "initial_lr", "base_values": [base_lr, base_lr],
             "metric": None, "t_in_epochs": False, "noise_range_t": None, "noise_pct": 0.67, "noise_type": "normal",
-            "noise_std": 1.0, "noise_seed": 42, "t_initial": epochs * steps_per_epoch - warmup_t, "lr_min": 5e-6,
-            "cycle_mul": 1.0, "cycle_decay": 1.0, "cycle_limit": 1, "warmup_t": warmup_t, "warmup_lr_init": 5e-7,
-            "warmup_prefix": True, "k_decay": 1.0, "warmup_steps": [(base_lr - 5e-7) / warmup_t] * 2,
-            "last_epoch": epoch}
+            "noise_std": 1.0, "noise_seed": 42, "t_initial": epochs * steps_per_epoch, "lr_min": 5e-6,
+            "cycle_mul": 1.0, "cycle_decay": 1.0, "cycle_limit": 1, "warmup_t": warmup_t, "warmup_lr_init": warmup_lr,
+            "warmup_prefix": False, "k_decay": 1.0, "warmup_steps": [(base_lr - warmup_lr) / warmup_t] * 2}
+
+
+# What torch.cuda.amp.GradScaler.state_dict() returns on a GPU at its defaults.
+_GRAD_SCALER_STATE = {"scale": 65536.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 2000,
+                      "_growth_tracker": 0}
 
 
 def save_research_checkpoint(model, path, layout="full", epoch=0):
@@ -72,7 +76,7 @@ def save_research_checkpoint(model, path, layout="full", epoch=0):
         torch.save({"state_dict": state, "epoch": epoch}, path)
     elif layout == "full":
         optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.05)
-        torch.save({"model": state, "optimizer": optimizer.state_dict(), "lr_scheduler": _lr_scheduler_state(epoch),
+        torch.save({"model": state, "optimizer": optimizer.state_dict(), "lr_scheduler": _lr_scheduler_state(),
                     "max_accuracy": 0.0, "scaler": dict(_GRAD_SCALER_STATE), "epoch": epoch,
                     "config": research_config(model.config)}, path)
     else:

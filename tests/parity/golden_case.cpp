@@ -55,10 +55,13 @@ Status load_golden_case(const std::string& name, GoldenCase* golden) {
   golden->blocks = integer_lists(root.find("blocks"));
   golden->tokens_kept = integer_lists(root.find("tokens_kept"));
   golden->token_masks = mask_lists(root.find("token_masks"));
+  golden->has_macs = root.find("macs_static") != nullptr;
   golden->macs_executed = static_cast<int64_t>(number(root, "macs_executed"));
   golden->macs_static = static_cast<int64_t>(number(root, "macs_static"));
   golden->max_abs_ref = number(root, "max_abs_ref");
   return Status::ok();
 }
+
+bool fewer_frames() { return std::getenv("ADARUN_TEST_FEWER_FRAMES") != nullptr; }
 
 }  // namespace adarun::testing

@@ -17,6 +17,7 @@ struct GoldenCase {
   std::vector<std::vector<int64_t>> blocks;
   std::vector<std::vector<int64_t>> tokens_kept;
   std::vector<std::vector<std::string>> token_masks;  // "0110..." per block, "" when none
+  bool has_macs = false;
   int64_t macs_executed = 0;
   int64_t macs_static = 0;
   double max_abs_ref = 0.0;
@@ -25,5 +26,8 @@ struct GoldenCase {
 // ADARUN_GOLDEN_DIR/<name>, made by the golden_data ctest fixture.
 std::string golden_directory(const std::string& name);
 Status load_golden_case(const std::string& name, GoldenCase* golden);
+
+// Under an emulator (ADARUN_TEST_FEWER_FRAMES set) tests run each frame once: minutes count there.
+bool fewer_frames();
 
 }  // namespace adarun::testing

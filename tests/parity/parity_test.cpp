@@ -29,8 +29,10 @@ void check_gates(const GoldenCase& golden, const adarun::FrameStats& stats) {
       if (!golden.token_masks[i][j].empty()) CHECK(mask_string(stats.token_masks[i][j]) == golden.token_masks[i][j]);
     }
   }
-  CHECK(stats.macs_executed == golden.macs_executed);
-  CHECK(stats.macs_static == golden.macs_static);
+  if (golden.has_macs) {  // the research code's own goldens count none
+    CHECK(stats.macs_executed == golden.macs_executed);
+    CHECK(stats.macs_static == golden.macs_static);
+  }
 }
 
 void check_outputs(const GoldenCase& golden, const adarun::Session& session) {
@@ -81,12 +83,13 @@ void check_case(const std::string& name) {
   CHECK(session->stats().tasks == golden.tasks);
   check_gates(golden, session->stats());
   check_outputs(golden, *session);
-  check_rerun_identical(*session, input.values);
+  if (!adarun::testing::fewer_frames()) check_rerun_identical(*session, input.values);
 }
 
 }  // namespace
 
 TEST_CASE("parity: static Swin MTL") { check_case("static_small"); }
+TEST_CASE("parity: NYUD tasks (semseg 40, depth, normals, edge), 'state_dict' checkpoint") { check_case("nyud_small"); }
 TEST_CASE("parity: single policy") { check_case("single_small"); }
 TEST_CASE("parity: per_task policies") { check_case("per_task_small"); }
 TEST_CASE("parity: block gates only") { check_case("blocks_only_small"); }
@@ -105,6 +108,11 @@ TEST_CASE("parity: MTLoRA without proj adapters (task streams lose the shortcut)
 TEST_CASE("parity: MTLoRA task subset") { check_case("mtlora_subset_small"); }
 TEST_CASE("parity: MTLoRA 448 (shifted last stage)") { check_case("mtlora_448_small"); }
 TEST_CASE("parity: MTLoRA Swin-T 448, r64 shared, r4 per task, full size") { check_case("mtlora_swin_t_448"); }
+
+// The research code's own models (scale-lab/AdaMTL, scale-lab/MTLoRA), saved by its save_checkpoint, with its
+// outputs and gates on a fixed input: tests/data/research.
+TEST_CASE("research code: AdaMTL per-task policies, blocks and tokens") { check_case("research_adamtl_per_task_small"); }
+TEST_CASE("research code: MTLoRA matrix, HRNet heads") { check_case("research_mtlora_small"); }
 
 TEST_CASE("budget: each executed block keeps ceil(f L) tokens and each stage ceil(f depth) blocks") {
   GoldenCase golden;
