@@ -56,6 +56,14 @@ def _latin1_bytes(text, encoding):
     return text.encode("latin1")
 
 
+def _numpy_array(cls, shape, dtype):
+    """How an ndarray pickles (metrics in a checkpoint are often numpy): an empty array of exactly
+    numpy.ndarray, which BUILD then fills; object arrays' items go through find_class like the rest."""
+    if cls is not np.ndarray:
+        raise ConversionError(f"checkpoint refused: its pickle rebuilds a numpy array as {cls!r:.60}")
+    return np.ndarray.__new__(np.ndarray, shape, dtype)
+
+
 _ALLOWED = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
@@ -63,10 +71,13 @@ _ALLOWED = {
     ("torch", "Size"): torch.Size,
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
-    ("numpy.core.multiarray", "scalar"): np.core.multiarray.scalar,
     ("numpy", "dtype"): np.dtype,
+    ("numpy", "ndarray"): np.ndarray,
     ("_codecs", "encode"): _latin1_bytes,
 }
+for _numpy_core in ("numpy.core.multiarray", "numpy._core.multiarray"):  # numpy 1 and numpy 2 name them apart
+    _ALLOWED[(_numpy_core, "scalar")] = np.core.multiarray.scalar
+    _ALLOWED[(_numpy_core, "_reconstruct")] = _numpy_array
 
 
 def python3_name(module, name):

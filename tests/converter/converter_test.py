@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Converter tests: safe loading, config inference and checks, errors that name the key."""
 import codecs
+import collections
 import os
 import pickle
 import subprocess
@@ -91,6 +92,26 @@ class ConverterTest(unittest.TestCase):
             load_checkpoint(self.path("codec.pth"))
         self.assertIn("'rot13'", str(raised.exception))
 
+    def test_numpy_metrics_load_under_numpy_1_and_2_names(self):
+        # What validation leaves in max_accuracy: numpy scalars and arrays (protocol 2 pickles their bytes as latin1).
+        metrics = {"semseg": {"mIoU": np.float64(0.5), "jaccards_all_categs": np.arange(3, dtype=np.float32)}}
+        torch.save({"model": self.state(), "max_accuracy": metrics}, self.path("numpy1.pth"))
+        state, _ = load_checkpoint(self.path("numpy1.pth"))
+        self.assertEqual(set(state), set(self.state()))
+        pickled = pickle.dumps({"model": metrics}, protocol=2)  # no tensors: the loader's answer shows the metrics
+        self.assertIn(b"numpy.core.multiarray", pickled)
+        self.write_data_pickle("numpy2.pth", pickled.replace(b"numpy.core.multiarray", b"numpy._core.multiarray"))
+        loaded, _ = load_checkpoint(self.path("numpy2.pth"))
+        self.assertEqual(loaded["semseg"]["mIoU"], 0.5)
+        self.assertEqual(loaded["semseg"]["jaccards_all_categs"].tolist(), [0.0, 1.0, 2.0])
+
+    def test_numpy_array_of_another_class_is_refused(self):
+        pickled = pickle.dumps({"model": Call(np.core.multiarray._reconstruct, collections.OrderedDict, (0,), b"b")}, protocol=2)
+        self.write_data_pickle("array.pth", pickled)
+        with self.assertRaises(ConversionError) as raised:
+            load_checkpoint(self.path("array.pth"))
+        self.assertIn("rebuilds a numpy array as", str(raised.exception))
+
     def write_data_pickle(self, name, pickled):
         """A torch.save zip whose data.pkl is the given bytes."""
         torch.save({}, self.path(name))
@@ -146,6 +167,15 @@ class ConverterTest(unittest.TestCase):
         self.assertEqual((cfg.policy_mode, cfg.block_ctrl_dim, cfg.token_ctrl_dim), ("per_task", 4, 4))
         self.assertEqual([(t.name, t.outputs) for t in cfg.tasks], [("semseg", 21), ("normals", 3)])
         self.assertEqual(tensors["stages.0.blocks.0.attn.rel_bias"].shape, (1, 16, 16))
+
+    def test_swin_small_and_base_shapes_are_inferred(self):
+        # Swin-S / Swin-B: 18 blocks in stage 2, heads 4-8-16-32 (narrow here, so the test stays quick).
+        deep = dict(SMALL, embed_dim=16, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32], window_size=7, img_size=224)
+        model = random_model(ModelConfig(**deep, ada_blocks=True, ada_tokens=True, policy_mode="per_task"), 6)
+        save_research_checkpoint(model, self.path("deep.pth"))
+        cfg, _, _ = convert_file(self.path("deep.pth"), self.path("deep.adarun"))
+        self.assertEqual((cfg.embed_dim, cfg.depths, cfg.num_heads, cfg.window_size, cfg.img_size),
+                         (16, [2, 2, 18, 2], [4, 8, 16, 32], 7, 224))
 
     def test_batch_norm_is_folded(self):
         _, tensors, _ = convert_state(self.state())
@@ -219,6 +249,18 @@ class MTLoRAConverterTest(unittest.TestCase):
         self.cfg = ModelConfig(**SMALL, family="mtlora", lora_ranks=[4] * 4, lora_task_ranks={t: [2] * 4 for t in names},
                                lora_shared_scale=[4.0] * 4, lora_task_scale={t: [4.0] * 4 for t in names})
         self.state = dict(random_model(self.cfg, 5).state_dict())
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_research_checkpoint_gives_mode_and_scales(self):
+        for mode in ("matrix", "matrixv2"):
+            cfg = ModelConfig(**dict(vars(self.cfg), lora_mode=mode, lora_shared_scale=[2.0] * 4))
+            save_research_checkpoint(random_model(cfg, 5), os.path.join(self.dir, mode + ".pth"))
+            converted, _, _ = convert_file(os.path.join(self.dir, mode + ".pth"), os.path.join(self.dir, mode + ".adarun"))
+            self.assertEqual((converted.lora_mode, converted.lora_shared_scale), (mode, [2.0] * 4))
 
     def test_scales_are_required(self):
         with self.assertRaises(ConversionError) as raised:
