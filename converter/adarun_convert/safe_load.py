@@ -105,7 +105,9 @@ class RestrictedUnpickler(pickle._Unpickler):
             return _StorageType(_STORAGE_DTYPES[name])
         if name == "CfgNode":
             return ConfigNode
-        raise ConversionError(f"checkpoint refused: its pickle asks for {module}.{name}, which a checkpoint never needs")
+        raise ConversionError(f"checkpoint refused: its pickle asks for {module}.{name}, which a checkpoint never needs "
+                              "(adarun reads tensors, containers and configs, and never runs pickled code; "
+                              "a whole pickled model object must be re-saved as its state_dict)")
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):

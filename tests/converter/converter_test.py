@@ -130,6 +130,20 @@ class ConverterTest(unittest.TestCase):
         self.assertEqual(config.__dict__["__deprecated_keys__"], set())
         self.assertTrue(config["MODEL"].__dict__["__immutable__"])
 
+    def test_other_pickle_protocols_load(self):
+        config = research_config(self.model.config)
+        for protocol in (3, 4, 5):
+            torch.save({"model": self.state(), "config": config}, self.path("p.pth"), pickle_protocol=protocol)
+            state, loaded = load_checkpoint(self.path("p.pth"))
+            self.assertEqual(set(state), set(self.state()))
+            self.assertEqual(loaded["MODEL"]["SWIN"]["EMBED_DIM"], 8)
+
+    def test_whole_pickled_model_is_refused_with_what_to_do(self):
+        torch.save(self.model, self.path("whole.pth"))
+        with self.assertRaises(ConversionError) as raised:
+            load_checkpoint(self.path("whole.pth"))
+        self.assertIn("re-saved as its state_dict", str(raised.exception))
+
     def test_checkpoint_layouts_convert_alike(self):
         reference = None
         for layout in ("full", "bare", "module", "state_dict"):
