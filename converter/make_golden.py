@@ -54,6 +54,9 @@ CASES = {
     "all_gates_on_small": (ModelConfig(**SMALL, **BOTH, policy_mode="per_task"), 11, None, -1e9, "full"),
     "variants_small": (ModelConfig(**dict(SMALL, img_size=128, window_size=4), **BOTH, policy_mode="single",
                                    ape=True, patch_norm=False, qkv_bias=False), 8, None, 0.0, "full"),
+    # Swin-S / Swin-B depths and heads (narrow): 18 blocks in stage 2, several heads from stage 0 on.
+    "swin_b_shape_small": (ModelConfig(**dict(SMALL, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32]), **BOTH,
+                                       policy_mode="per_task"), 15, None, 0.0, "full"),
     "window12_small": (ModelConfig(**dict(SMALL, img_size=384, window_size=12, embed_dim=8), **BOTH, policy_mode="per_task"),
                        9, None, 0.0, "full"),
     "swin_t_224_per_task": (ModelConfig(tasks=TASKS, **BOTH, policy_mode="per_task", decoder_dim=128), 10, None, 0.0, "full"),

@@ -98,6 +98,7 @@ TEST_CASE("parity: task subset") { check_case("subset_small"); }
 TEST_CASE("parity: gate threshold") { check_case("threshold_small"); }
 TEST_CASE("parity: very low threshold turns every gate on") { check_case("all_gates_on_small"); }
 TEST_CASE("parity: ape, no patch norm, no qkv bias, window 4") { check_case("variants_small"); }
+TEST_CASE("parity: Swin-S/B depths and heads (2-2-18-2, 4-8-16-32)") { check_case("swin_b_shape_small"); }
 TEST_CASE("parity: window 12") { check_case("window12_small"); }
 TEST_CASE("parity: Swin-T 224 per_task, full size") { check_case("swin_t_224_per_task"); }
 
