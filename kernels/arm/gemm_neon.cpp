@@ -12,10 +12,16 @@ namespace {
 
 constexpr int kVectors = kPanel / 4;
 
+// One row of accumulators, passed by value: with every loop over it unrolled it stays in registers.
+struct RowAccumulators {
+  float32x4_t v[kVectors];
+};
+
 // The epilogue of one row over all kPanel columns: + bias, + row bias, + C when accumulating.
-void finish_row(const float32x4_t (&acc)[kVectors], const float* bias, const float* row_bias, bool accumulate, float* out) {
+inline void finish_row(RowAccumulators acc, const float* bias, const float* row_bias, bool accumulate, float* out) {
+#pragma GCC unroll 4
   for (int v = 0; v < kVectors; ++v) {
-    float32x4_t value = acc[v];
+    float32x4_t value = acc.v[v];
     if (bias) value = vaddq_f32(value, vld1q_f32(bias + 4 * v));
     if (row_bias) value = vaddq_f32(value, vdupq_n_f32(*row_bias));
     if (accumulate) value = vaddq_f32(value, vld1q_f32(out + 4 * v));
@@ -23,10 +29,9 @@ void finish_row(const float32x4_t (&acc)[kVectors], const float* bias, const flo
   }
 }
 
-// A partial panel goes through stack copies, so nothing past column n is read or written.
-void store_row(const float32x4_t (&acc)[kVectors], const float* bias, const float* row_bias, bool accumulate, int64_t cols,
-               float* out) {
-  if (cols == kPanel) return finish_row(acc, bias, row_bias, accumulate, out);
+// The last, partial panel goes through stack copies, so nothing past column n is read or written.
+void finish_partial_row(RowAccumulators acc, const float* bias, const float* row_bias, bool accumulate, int64_t cols,
+                        float* out) {
   float bias_lanes[kPanel] = {}, lanes[kPanel] = {};
   for (int64_t j = 0; j < cols; ++j) {
     if (bias) bias_lanes[j] = bias[j];
@@ -36,22 +41,36 @@ void store_row(const float32x4_t (&acc)[kVectors], const float* bias, const floa
   std::memcpy(out, lanes, sizeof(float) * size_t(cols));
 }
 
+// Every loop over rows and vectors is unrolled, so each accumulator is one register: an accumulator indexed at
+// run time (or passed by reference) would live in memory and be stored at every k.
 template <int R>
 void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
-  float32x4_t acc[R][kVectors];
+  RowAccumulators acc[R];
+#pragma GCC unroll 6
   for (int r = 0; r < R; ++r) {
-    for (int v = 0; v < kVectors; ++v) acc[r][v] = vdupq_n_f32(0.0f);
+#pragma GCC unroll 4
+    for (int v = 0; v < kVectors; ++v) acc[r].v[v] = vdupq_n_f32(0.0f);
   }
-  for (int64_t kk = 0; kk < g.k; ++kk) {
+  const int64_t k = g.k, lda = g.lda;
+  for (int64_t kk = 0; kk < k; ++kk) {
     float32x4_t panel[kVectors];
+#pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(b + kk * kPanel + 4 * v);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const float a_value = a[r * g.lda + kk];
-      for (int v = 0; v < kVectors; ++v) acc[r][v] = vfmaq_n_f32(acc[r][v], panel[v], a_value);
+      const float a_value = a[r * lda + kk];
+#pragma GCC unroll 4
+      for (int v = 0; v < kVectors; ++v) acc[r].v[v] = vfmaq_n_f32(acc[r].v[v], panel[v], a_value);
     }
   }
-  for (int r = 0; r < R; ++r) store_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, cols, c + r * g.ldc);
+  if (cols == kPanel) {
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) finish_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
+  } else {
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+      finish_partial_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, cols, c + r * g.ldc);
+  }
 }
 
 constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,

@@ -12,30 +12,70 @@ __m256i lane_mask(int64_t valid) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid < 0 ? 0 : valid > 8 ? 8 : valid)), lanes);
 }
 
+// One row of C over a whole panel: + bias, + row bias, + C when accumulating; full-width stores.
+inline void finish_full_row(__m256 lo, __m256 hi, const float* bias, const float* row_bias, bool accumulate, float* out) {
+  if (bias) {
+    lo = _mm256_add_ps(lo, _mm256_loadu_ps(bias));
+    hi = _mm256_add_ps(hi, _mm256_loadu_ps(bias + 8));
+  }
+  if (row_bias) {
+    lo = _mm256_add_ps(lo, _mm256_set1_ps(*row_bias));
+    hi = _mm256_add_ps(hi, _mm256_set1_ps(*row_bias));
+  }
+  if (accumulate) {
+    lo = _mm256_add_ps(lo, _mm256_loadu_ps(out));
+    hi = _mm256_add_ps(hi, _mm256_loadu_ps(out + 8));
+  }
+  _mm256_storeu_ps(out, lo);
+  _mm256_storeu_ps(out + 8, hi);
+}
+
+// The last, partial panel: masked loads and stores, so nothing past column n is touched.
+inline void finish_partial_row(__m256 lo, __m256 hi, int64_t cols, const float* bias, const float* row_bias, bool accumulate,
+                               float* out) {
+  const __m256i mask_lo = lane_mask(cols), mask_hi = lane_mask(cols - 8);
+  if (bias) {
+    lo = _mm256_add_ps(lo, _mm256_maskload_ps(bias, mask_lo));
+    hi = _mm256_add_ps(hi, _mm256_maskload_ps(bias + 8, mask_hi));
+  }
+  if (row_bias) {
+    lo = _mm256_add_ps(lo, _mm256_set1_ps(*row_bias));
+    hi = _mm256_add_ps(hi, _mm256_set1_ps(*row_bias));
+  }
+  if (accumulate) {
+    lo = _mm256_add_ps(lo, _mm256_maskload_ps(out, mask_lo));
+    hi = _mm256_add_ps(hi, _mm256_maskload_ps(out + 8, mask_hi));
+  }
+  _mm256_maskstore_ps(out, mask_lo, lo);
+  _mm256_maskstore_ps(out + 8, mask_hi, hi);
+}
+
+// Every loop over rows is unrolled, so each accumulator is one register: an accumulator indexed at run time
+// would live in memory and be stored at every k.
 template <int R>
 void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
   __m256 acc[R][2];
+#pragma GCC unroll 6
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-  for (int64_t kk = 0; kk < g.k; ++kk) {
+  const int64_t k = g.k, lda = g.lda;
+  for (int64_t kk = 0; kk < k; ++kk) {
     const __m256 b0 = _mm256_load_ps(b + kk * kPanel);
     const __m256 b1 = _mm256_load_ps(b + kk * kPanel + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a + r * g.lda + kk);
+      const __m256 av = _mm256_broadcast_ss(a + r * lda + kk);
       acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
     }
   }
-  const __m256i masks[2] = {lane_mask(cols), lane_mask(cols - 8)};
-  for (int h = 0; h < 2; ++h) {
-    const __m256 bias_v = bias ? _mm256_maskload_ps(bias + 8 * h, masks[h]) : _mm256_setzero_ps();
-    for (int r = 0; r < R; ++r) {
-      float* out = c + r * g.ldc + 8 * h;
-      __m256 v = _mm256_add_ps(acc[r][h], bias_v);
-      if (row_bias) v = _mm256_add_ps(v, _mm256_set1_ps(row_bias[r]));
-      if (g.accumulate) v = _mm256_add_ps(v, _mm256_maskload_ps(out, masks[h]));
-      _mm256_maskstore_ps(out, masks[h], v);
-    }
+  if (cols == kPanel) {
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+      finish_full_row(acc[r][0], acc[r][1], bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
+  } else {
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+      finish_partial_row(acc[r][0], acc[r][1], cols, bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
   }
 }
 

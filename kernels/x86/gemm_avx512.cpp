@@ -13,31 +13,48 @@ __mmask16 lane_mask(int64_t valid) {
   return static_cast<__mmask16>((1u << valid) - 1);
 }
 
+// One row of C over a panel (mask: its real columns; all ones for a full panel): + bias, + row bias, + C when
+// accumulating. Masked AVX-512 loads and stores cost what plain ones do.
+inline void finish_row(__m512 lo, __m512 hi, __mmask16 mask_lo, __mmask16 mask_hi, const float* bias, const float* row_bias,
+                       bool accumulate, float* out) {
+  if (bias) {
+    lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(mask_lo, bias));
+    hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(mask_hi, bias + 16));
+  }
+  if (row_bias) {
+    lo = _mm512_add_ps(lo, _mm512_set1_ps(*row_bias));
+    hi = _mm512_add_ps(hi, _mm512_set1_ps(*row_bias));
+  }
+  if (accumulate) {
+    lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(mask_lo, out));
+    hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(mask_hi, out + 16));
+  }
+  _mm512_mask_storeu_ps(out, mask_lo, lo);
+  _mm512_mask_storeu_ps(out + 16, mask_hi, hi);
+}
+
+// Every loop over rows is unrolled, so each accumulator is one register: an accumulator indexed at run time
+// would live in memory and be stored at every k.
 template <int R>
 void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
   __m512 acc[R][2];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-  for (int64_t kk = 0; kk < g.k; ++kk) {
+  const int64_t k = g.k, lda = g.lda;
+  for (int64_t kk = 0; kk < k; ++kk) {
     const __m512 b0 = _mm512_load_ps(b + kk * kPanel);
     const __m512 b1 = _mm512_load_ps(b + kk * kPanel + 16);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r * g.lda + kk]);
+      const __m512 av = _mm512_set1_ps(a[r * lda + kk]);
       acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
     }
   }
-  const __mmask16 masks[2] = {lane_mask(cols), lane_mask(cols - 16)};
-  for (int h = 0; h < 2; ++h) {
-    const __m512 bias_v = bias ? _mm512_maskz_loadu_ps(masks[h], bias + 16 * h) : _mm512_setzero_ps();
-    for (int r = 0; r < R; ++r) {
-      float* out = c + r * g.ldc + 16 * h;
-      __m512 v = _mm512_add_ps(acc[r][h], bias_v);
-      if (row_bias) v = _mm512_add_ps(v, _mm512_set1_ps(row_bias[r]));
-      if (g.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(masks[h], out));
-      _mm512_mask_storeu_ps(out, masks[h], v);
-    }
-  }
+  const __mmask16 mask_lo = lane_mask(cols), mask_hi = lane_mask(cols - 16);
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+    finish_row(acc[r][0], acc[r][1], mask_lo, mask_hi, bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
 }
 
 constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr,        micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
