@@ -8,6 +8,7 @@ namespace adarun {
 void gelu([[maybe_unused]] Isa isa, float* x, int64_t n) {
 #ifdef ADARUN_X86_KERNELS
   if (isa == Isa::kAvx512) return avx512::gelu(x, n);
+  if (isa == Isa::kAvx2) return avx2::gelu(x, n);
 #endif
 #ifdef ADARUN_ARM_KERNELS
   if (isa == Isa::kNeon) return neon::gelu(x, n);
@@ -19,6 +20,7 @@ void layer_norm([[maybe_unused]] Isa isa, const float* x, int64_t rows, int64_t 
                 float* y) {
 #ifdef ADARUN_X86_KERNELS
   if (isa == Isa::kAvx512) return avx512::layer_norm(x, rows, dim, gamma, beta, eps, y);
+  if (isa == Isa::kAvx2) return avx2::layer_norm(x, rows, dim, gamma, beta, eps, y);
 #endif
 #ifdef ADARUN_ARM_KERNELS
   if (isa == Isa::kNeon) return neon::layer_norm(x, rows, dim, gamma, beta, eps, y);
@@ -29,6 +31,7 @@ void layer_norm([[maybe_unused]] Isa isa, const float* x, int64_t rows, int64_t 
 void softmax_rows([[maybe_unused]] Isa isa, float* x, int64_t rows, int64_t cols) {
 #ifdef ADARUN_X86_KERNELS
   if (isa == Isa::kAvx512) return avx512::softmax_rows(x, rows, cols);
+  if (isa == Isa::kAvx2) return avx2::softmax_rows(x, rows, cols);
 #endif
 #ifdef ADARUN_ARM_KERNELS
   if (isa == Isa::kNeon) return neon::softmax_rows(x, rows, cols);

@@ -11,6 +11,13 @@ void gelu(Isa isa, float* x, int64_t n);
 void layer_norm(Isa isa, const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);
 void softmax_rows(Isa isa, float* x, int64_t rows, int64_t cols);
 
+namespace avx2 {
+void gelu(float* x, int64_t n);
+void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);
+void softmax_rows(float* x, int64_t rows, int64_t cols);
+void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride);
+}  // namespace avx2
+
 namespace avx512 {
 void gelu(float* x, int64_t n);
 void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);

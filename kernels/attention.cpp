@@ -25,6 +25,10 @@ void run_window(const AttentionTask& task, int64_t w, float* scratch) {
     for (int64_t h = 0; h < a.heads; ++h) avx512::attention_head(a, w, h, scratch);
     return;
   }
+  if (task.isa == Isa::kAvx2) {
+    for (int64_t h = 0; h < a.heads; ++h) avx2::attention_head(a, w, h, scratch);
+    return;
+  }
 #endif
 #ifdef ADARUN_ARM_KERNELS
   if (task.isa == Isa::kNeon) {

@@ -27,6 +27,11 @@ namespace avx512 {
 void attention_head(const WindowAttentionArgs& args, int64_t window, int64_t head, float* scratch);
 }  // namespace avx512
 
+namespace avx2 {
+// One (window, head), as avx512::attention_head.
+void attention_head(const WindowAttentionArgs& args, int64_t window, int64_t head, float* scratch);
+}  // namespace avx2
+
 namespace neon {
 // One (window, head), as avx512::attention_head.
 void attention_head(const WindowAttentionArgs& args, int64_t window, int64_t head, float* scratch);

@@ -24,7 +24,7 @@ TEST_CASE("window attention: every ISA and thread count matches ref::window_atte
                                     s.masked ? masks.data() + w * s.n * s.n : nullptr, scale, scratch_ref.data(),
                                     expected.data() + w * s.n * dim);
     }
-    for (adarun::Isa isa : {adarun::Isa::kReference, adarun::Isa::kAvx512, adarun::Isa::kNeon}) {
+    for (adarun::Isa isa : {adarun::Isa::kReference, adarun::Isa::kAvx2, adarun::Isa::kAvx512, adarun::Isa::kNeon}) {
       if (!adarun::isa_supported(isa)) continue;
       for (int threads : {1, 3}) {
         std::vector<float> out(expected.size());

@@ -1,0 +1,134 @@
+// AVX2 GELU, LayerNorm and softmax: the AVX-512 twins' algorithms on 8-lane vectors. The vector exp is
+// Cody-Waite range reduction with a degree-6 polynomial (~1 ulp on the range used); erf is the
+// Numerical Recipes erfc form (|error| < 1.2e-7).
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "kernels/activations.h"
+#include "kernels/x86/avx2_lanes.h"
+
+namespace adarun::avx2 {
+namespace {
+
+// x is clamped to [-87.34, 88.37] so that 2^n stays a normal float (-126 <= n <= 127) and can be built
+// in the exponent bits. The kernels here only pass x <= ~1 (softmax shifts by the row max; erfc's argument).
+__m256 exp_ps(__m256 x) {
+  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.37f)), _mm256_set1_ps(-87.3365447504f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i biased_exponent = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(biased_exponent, 23)));
+}
+
+// erf(x) = 1 - erfc(|x|) with the sign of x; erfc(z) ~ t exp(-z^2 + P(t)), t = 1 / (1 + z/2).
+__m256 erf_ps(__m256 x) {
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  const __m256 z = _mm256_andnot_ps(sign_bit, x);
+  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(z, _mm256_set1_ps(0.5f), _mm256_set1_ps(1.0f)));
+  static const float c[] = {0.17087277f, -0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
+                            -0.18628806f, 0.09678418f, 0.37409196f, 1.00002368f, -1.26551223f};
+  __m256 p = _mm256_set1_ps(c[0]);
+  for (int i = 1; i < 10; ++i) p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(c[i]));
+  const __m256 erfc = _mm256_mul_ps(t, exp_ps(_mm256_fnmadd_ps(z, z, p)));
+  const __m256 magnitude = _mm256_sub_ps(_mm256_set1_ps(1.0f), erfc);
+  return _mm256_or_ps(magnitude, _mm256_and_ps(x, sign_bit));
+}
+
+__m256 gelu_ps(__m256 v) {
+  const __m256 erf = erf_ps(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
+}
+
+// Sum over a row of x (squared: of (x - centre)^2) in 16 float lanes, as the AVX-512 twin sums.
+float row_sum(const float* row, int64_t dim, bool squared, float centre) {
+  const __m256 centre_v = _mm256_set1_ps(centre);
+  const auto term = [&](__m256 acc, __m256 x) {
+    if (!squared) return _mm256_add_ps(acc, x);
+    const __m256 d = _mm256_sub_ps(x, centre_v);
+    return _mm256_fmadd_ps(d, d, acc);
+  };
+  __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    lo = term(lo, _mm256_loadu_ps(row + i));
+    hi = term(hi, _mm256_loadu_ps(row + i + 8));
+  }
+  if (i + 8 <= dim) {
+    lo = term(lo, _mm256_loadu_ps(row + i));
+    i += 8;
+  }
+  // The tail's padding lanes hold `centre` (squared) or 0, so they add nothing.
+  if (i < dim) hi = term(hi, load_tail(row + i, dim - i, squared ? centre : 0.0f));
+  return horizontal_sum(_mm256_add_ps(lo, hi));
+}
+
+}  // namespace
+
+void gelu(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu_ps(_mm256_loadu_ps(x + i)));
+  if (i < n) store_tail(x + i, gelu_ps(load_tail(x + i, n - i, 0.0f)), n - i);
+}
+
+// Two passes (mean, then centred squares) like the reference, in float lanes.
+void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * dim;
+    const float mean = row_sum(row, dim, false, 0.0f) / float(dim);
+    const float inv_std = 1.0f / std::sqrt(row_sum(row, dim, true, mean) / float(dim) + eps);
+    const __m256 mean_v = _mm256_set1_ps(mean), inv_std_v = _mm256_set1_ps(inv_std);
+    const auto normalise = [&](__m256 v, __m256 g, __m256 b) {
+      return _mm256_fmadd_ps(_mm256_mul_ps(_mm256_sub_ps(v, mean_v), inv_std_v), g, b);
+    };
+    float* out = y + r * dim;
+    int64_t i = 0;
+    for (; i + 8 <= dim; i += 8) {
+      _mm256_storeu_ps(out + i, normalise(_mm256_loadu_ps(row + i), _mm256_loadu_ps(gamma + i), _mm256_loadu_ps(beta + i)));
+    }
+    if (i < dim) {
+      const int64_t count = dim - i;
+      store_tail(out + i, normalise(load_tail(row + i, count, 0.0f), load_tail(gamma + i, count, 0.0f), load_tail(beta + i, count, 0.0f)),
+                 count);
+    }
+  }
+}
+
+void softmax_rows(float* x, int64_t rows, int64_t cols) { softmax_rows_strided(x, rows, cols, cols); }
+
+void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride) {
+  const int64_t full = cols / 8 * 8, tail = cols - full;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = x + r * stride;
+    __m256 max = _mm256_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < full; i += 8) max = _mm256_max_ps(max, _mm256_loadu_ps(row + i));
+    if (tail) max = _mm256_max_ps(max, load_tail(row + full, tail, -INFINITY));
+    const __m256 row_max = _mm256_set1_ps(horizontal_max(max));
+    __m256 sum = _mm256_setzero_ps();
+    for (int64_t i = 0; i < full; i += 8) {
+      const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(row + i), row_max));
+      sum = _mm256_add_ps(sum, e);
+      _mm256_storeu_ps(row + i, e);
+    }
+    if (tail) {
+      // The sum re-reads the stored lanes, so the padding lanes' exp adds nothing.
+      const __m256 e = exp_ps(_mm256_sub_ps(load_tail(row + full, tail, 0.0f), row_max));
+      store_tail(row + full, e, tail);
+      sum = _mm256_add_ps(sum, load_tail(row + full, tail, 0.0f));
+    }
+    const __m256 inv = _mm256_set1_ps(1.0f / horizontal_sum(sum));
+    for (int64_t i = 0; i < full; i += 8) _mm256_storeu_ps(row + i, _mm256_mul_ps(_mm256_loadu_ps(row + i), inv));
+    if (tail) store_tail(row + full, _mm256_mul_ps(load_tail(row + full, tail, 0.0f), inv), tail);
+  }
+}
+
+}  // namespace adarun::avx2
