@@ -112,10 +112,13 @@ class ConverterTest(unittest.TestCase):
             load_checkpoint(self.path("array.pth"))
         self.assertIn("rebuilds a numpy array as", str(raised.exception))
 
-    def write_data_pickle(self, name, pickled):
-        """A torch.save zip whose data.pkl is the given bytes."""
-        torch.save({}, self.path(name))
-        with zipfile.ZipFile(self.path(name)) as original:
+    def write_data_pickle(self, name, pickled, records_from=None):
+        """A torch.save zip whose data.pkl is the given bytes, beside the storages of the file `records_from`
+        (default: none)."""
+        if records_from is None:
+            records_from = self.path(name)
+            torch.save({}, records_from)
+        with zipfile.ZipFile(records_from) as original:
             records = {n: original.read(n) for n in original.namelist()}
         with zipfile.ZipFile(self.path(name), "w") as rewritten:
             for n, data in records.items():
@@ -129,6 +132,18 @@ class ConverterTest(unittest.TestCase):
         self.assertEqual(config["MODEL"]["SWIN"]["EMBED_DIM"], 8)
         self.assertEqual(config.__dict__["__deprecated_keys__"], set())
         self.assertTrue(config["MODEL"].__dict__["__immutable__"])
+
+    def test_checkpoint_saved_from_a_gpu_loads_on_the_cpu(self):
+        # Research checkpoints come from CUDA models: their storages are located on 'cuda:0'.
+        torch.save({"model": self.state()}, self.path("cpu.pth"))
+        with zipfile.ZipFile(self.path("cpu.pth")) as original:
+            pickled = original.read(next(n for n in original.namelist() if n.endswith("/data.pkl")))
+        self.assertIn(b"X\x03\x00\x00\x00cpu", pickled)
+        self.write_data_pickle("cuda.pth", pickled.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0"),
+                                records_from=self.path("cpu.pth"))
+        state, _ = load_checkpoint(self.path("cuda.pth"))
+        for key, value in self.state().items():
+            self.assertTrue(torch.equal(state[key], value), key)
 
     def test_other_pickle_protocols_load(self):
         config = research_config(self.model.config)
