@@ -1,7 +1,7 @@
 """Loads research checkpoints without executing pickled code.
 
 A torch.save file is a zip of `data.pkl` plus one raw record per storage. We unpickle data.pkl
-with an Unpickler that resolves only tensor rebuilding, plain containers and numpy scalars
+with an Unpickler that resolves only tensor rebuilding, plain containers, numpy scalars and arrays
 (yacs' CfgNode becomes a plain dict), and read the storages from the zip ourselves.
 Anything else (os.system, builtins.eval, arbitrary classes) is refused before it can run.
 
