@@ -12,42 +12,39 @@ __m256i lane_mask(int64_t valid) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid < 0 ? 0 : valid > 8 ? 8 : valid)), lanes);
 }
 
-// One row of C over a whole panel: + bias, + row bias, + C when accumulating; full-width stores.
-inline void finish_full_row(__m256 lo, __m256 hi, const float* bias, const float* row_bias, bool accumulate, float* out) {
-  if (bias) {
-    lo = _mm256_add_ps(lo, _mm256_loadu_ps(bias));
-    hi = _mm256_add_ps(hi, _mm256_loadu_ps(bias + 8));
+// The columns of a panel that are real: every lane of a full panel, the first `cols` of the last one.
+struct PanelLanes {
+  bool full;
+  __m256i lo, hi;
+};
+
+inline __m256 load_lanes(const float* p, bool full, __m256i mask) { return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask); }
+
+inline void store_lanes(float* p, __m256 v, bool full, __m256i mask) {
+  if (full) {
+    _mm256_storeu_ps(p, v);
+  } else {
+    _mm256_maskstore_ps(p, mask, v);  // the last, partial panel: nothing past column n is touched
   }
-  if (row_bias) {
-    lo = _mm256_add_ps(lo, _mm256_set1_ps(*row_bias));
-    hi = _mm256_add_ps(hi, _mm256_set1_ps(*row_bias));
-  }
-  if (accumulate) {
-    lo = _mm256_add_ps(lo, _mm256_loadu_ps(out));
-    hi = _mm256_add_ps(hi, _mm256_loadu_ps(out + 8));
-  }
-  _mm256_storeu_ps(out, lo);
-  _mm256_storeu_ps(out + 8, hi);
 }
 
-// The last, partial panel: masked loads and stores, so nothing past column n is touched.
-inline void finish_partial_row(__m256 lo, __m256 hi, int64_t cols, const float* bias, const float* row_bias, bool accumulate,
-                               float* out) {
-  const __m256i mask_lo = lane_mask(cols), mask_hi = lane_mask(cols - 8);
+// One row of C over a panel: + bias, + row bias, + C when accumulating; masked only on a partial panel.
+inline void finish_row(__m256 lo, __m256 hi, const PanelLanes& lanes, const float* bias, const float* row_bias, bool accumulate,
+                       float* out) {
   if (bias) {
-    lo = _mm256_add_ps(lo, _mm256_maskload_ps(bias, mask_lo));
-    hi = _mm256_add_ps(hi, _mm256_maskload_ps(bias + 8, mask_hi));
+    lo = _mm256_add_ps(lo, load_lanes(bias, lanes.full, lanes.lo));
+    hi = _mm256_add_ps(hi, load_lanes(bias + 8, lanes.full, lanes.hi));
   }
   if (row_bias) {
     lo = _mm256_add_ps(lo, _mm256_set1_ps(*row_bias));
     hi = _mm256_add_ps(hi, _mm256_set1_ps(*row_bias));
   }
   if (accumulate) {
-    lo = _mm256_add_ps(lo, _mm256_maskload_ps(out, mask_lo));
-    hi = _mm256_add_ps(hi, _mm256_maskload_ps(out + 8, mask_hi));
+    lo = _mm256_add_ps(lo, load_lanes(out, lanes.full, lanes.lo));
+    hi = _mm256_add_ps(hi, load_lanes(out + 8, lanes.full, lanes.hi));
   }
-  _mm256_maskstore_ps(out, mask_lo, lo);
-  _mm256_maskstore_ps(out + 8, mask_hi, hi);
+  store_lanes(out, lo, lanes.full, lanes.lo);
+  store_lanes(out + 8, hi, lanes.full, lanes.hi);
 }
 
 // Every loop over rows is unrolled, so each accumulator is one register: an accumulator indexed at run time
@@ -68,15 +65,10 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
       acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
     }
   }
-  if (cols == kPanel) {
+  const PanelLanes lanes{cols == kPanel, lane_mask(cols), lane_mask(cols - 8)};
 #pragma GCC unroll 6
-    for (int r = 0; r < R; ++r)
-      finish_full_row(acc[r][0], acc[r][1], bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
-  } else {
-#pragma GCC unroll 6
-    for (int r = 0; r < R; ++r)
-      finish_partial_row(acc[r][0], acc[r][1], cols, bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
-  }
+  for (int r = 0; r < R; ++r)
+    finish_row(acc[r][0], acc[r][1], lanes, bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
 }
 
 constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
