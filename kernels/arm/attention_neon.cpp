@@ -1,10 +1,11 @@
-// NEON window attention for one (window, head), as the AVX-512 twin: k is transposed once into
-// [head_dim, padded n] so that every score row is head_dim scalar-by-vector FMAs over 16 columns at a time.
+// NEON window attention for one (window, head): the row kernels that kernels/attention_head_rows.h drives (k
+// transposed once, every score row head_dim scalar-by-vector FMAs over 16 columns at a time).
 #include <arm_neon.h>
 
 #include "kernels/activations.h"
 #include "kernels/arm/neon_lanes.h"
 #include "kernels/attention.h"
+#include "kernels/attention_head_rows.h"
 
 namespace adarun::neon {
 namespace {
@@ -52,29 +53,17 @@ void weighted_rows(const float* p, int64_t n, const float* v, int64_t stride, in
   store_tail(out + d, acc, hd - d);
 }
 
+struct Kernels {
+  static constexpr auto score_block = adarun::neon::score_block;
+  static constexpr auto add_bias = adarun::neon::add_bias;
+  static constexpr auto softmax_rows_strided = adarun::neon::softmax_rows_strided;
+  static constexpr auto weighted_rows = adarun::neon::weighted_rows;
+};
+
 }  // namespace
 
 void attention_head(const WindowAttentionArgs& a, int64_t window, int64_t head, float* scratch) {
-  const int64_t n = a.n, hd = a.head_dim, dim = a.heads * hd, stride = 3 * dim;
-  const int64_t padded = (n + 15) / 16 * 16;
-  const float* q = a.qkv + window * n * stride + head * hd;
-  const float* k = q + dim;
-  const float* v = q + 2 * dim;
-  float* scores = scratch;            // [n, padded]
-  float* k_t = scratch + padded * n;  // [hd, padded]; columns past n are never read back
-  for (int64_t j = 0; j < n; ++j) {
-    for (int64_t d = 0; d < hd; ++d) k_t[d * padded + j] = k[j * stride + d];
-  }
-  const float* bias = a.rel_bias + head * n * n;
-  const float* mask = a.masks ? a.masks + window * n * n : nullptr;
-  for (int64_t i = 0; i < n; ++i) {
-    float* row = scores + i * padded;
-    for (int64_t j = 0; j < n; j += 16) score_block(q + i * stride, a.scale, k_t + j, padded, hd, row + j);
-    add_bias(bias + i * n, mask ? mask + i * n : nullptr, n, row);
-  }
-  softmax_rows_strided(scores, n, n, padded);
-  float* out = a.out + window * n * dim + head * hd;
-  for (int64_t i = 0; i < n; ++i) weighted_rows(scores + i * padded, n, v, stride, hd, out + i * dim);
+  attention_rows::attention_head<Kernels>(a, window, head, scratch);
 }
 
 }  // namespace adarun::neon
