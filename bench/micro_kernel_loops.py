@@ -28,7 +28,7 @@ ARCHES = {
 }
 LINE = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*?)\s*(?://.*|#.*)?$")
 FUNCTION = re.compile(r"^([0-9a-f]+) <(.*)>:$")
-BRANCH_TARGET = re.compile(r"^([0-9a-f]+) <")
+BRANCH_TARGET = re.compile(r"\b([0-9a-f]+) <")  # objdump writes a branch's target as "ADDRESS <symbol+offset>"
 
 
 def architecture(library):
@@ -67,26 +67,27 @@ def k_loop(instructions, arch):
     for index, (address, mnemonic, operands) in enumerate(instructions):
         if not (mnemonic.startswith("j") or mnemonic.startswith("b")):
             continue
-        target = BRANCH_TARGET.match(operands.split()[-2] if len(operands.split()) > 1 else operands)
-        target = target or BRANCH_TARGET.match(operands)
-        if not target or int(target.group(1), 16) >= address or int(target.group(1), 16) not in addresses:
+        target = BRANCH_TARGET.search(operands)
+        start = int(target.group(1), 16) if target else address
+        if start >= address or start not in addresses:
             continue
-        body = instructions[addresses.index(int(target.group(1), 16)):index + 1]
+        body = instructions[addresses.index(start):index + 1]
         if count(body, arch)["fma"] > count(best, arch)["fma"]:
             best = body
     return best
 
 
+# x86 (AT&T): a memory operand is "(...)"; the destination comes last. Branches and lea touch no memory.
 def is_load(mnemonic, operands, arch):
     if arch == "aarch64":
         return mnemonic.startswith("ld")
-    return "(" in operands and not operands.rstrip().endswith(")") and not mnemonic.startswith("lea")
+    return "(" in operands and not operands.rstrip().endswith(")") and not mnemonic.startswith(("lea", "j"))
 
 
 def is_store(mnemonic, operands, arch):
     if arch == "aarch64":
         return mnemonic.startswith("st")
-    return operands.rstrip().endswith(")") and not mnemonic.startswith(("cmp", "test"))
+    return operands.rstrip().endswith(")") and not mnemonic.startswith(("cmp", "test", "j"))
 
 
 def count(body, arch):
@@ -145,7 +146,7 @@ def main():
     kernels = micro_kernels(args.library, arch)
     if not kernels:
         sys.exit(f"{args.library}: no micro_tile<R> function found")
-    spilled = []
+    spilled, peaks = [], {}  # peaks: FMAs per cycle by (CPU model, vector kind), measured once
     print(f"{arch} micro-kernels in {args.library}, per k step of each k loop:")
     print(f"{'kernel':24} {'instr':>5} {'FMA':>4} {'loads':>5} {'stores':>6} {'stack':>5}" +
           "".join(f" {cpu + ' cyc':>16} {'flop/cyc':>8} {'peak':>5}" for cpu in cpus if args.mca))
@@ -158,12 +159,13 @@ def main():
         if mix["stack"]:
             spilled.append(name)
         if args.mca:
-            vector = "q" if arch == "aarch64" else "zmm" if lanes(body, arch) == 16 else "ymm"
+            width = lanes(body, arch)
+            vector = "q" if arch == "aarch64" else "zmm" if width == 16 else "ymm"
             for cpu in cpus:
-                cycles = mca_cycles(loop_assembly(body), arch, cpu)
-                peak = peak_fma_per_cycle(arch, cpu, vector)
-                flops = 2 * lanes(body, arch) * mix["fma"]
-                line += (f" {cycles:16.2f} {flops / cycles:8.1f} {2 * lanes(body, arch) * peak:5.0f}"
+                if (cpu, vector) not in peaks:
+                    peaks[(cpu, vector)] = peak_fma_per_cycle(arch, cpu, vector)
+                cycles, peak = mca_cycles(loop_assembly(body), arch, cpu), peaks[(cpu, vector)]
+                line += (f" {cycles:16.2f} {2 * width * mix['fma'] / cycles:8.1f} {2 * width * peak:5.0f}"
                          if cycles and peak else f" {'n/a':>16} {'':>8} {'':>5}")
         print(line)
     if spilled:
