@@ -13,14 +13,18 @@ LOGS=build/logs
 START=$(date +%s)
 TIMES=""
 
+record() {  # record NAME SECONDS [NOTE]: a line of the stage table
+  TIMES="$TIMES$(printf '%-26s %5d s%s' "$1" "$2" "${3:-}")
+"
+}
+
 stage() {  # stage NAME COMMAND...: runs it and records its wall time
   name=$1
   shift
   echo "== $name"
   begin=$(date +%s)
   "$@"
-  TIMES="$TIMES$(printf '%-26s %5d s' "$name" $(($(date +%s) - begin)))
-"
+  record "$name" $(($(date +%s) - begin))
 }
 
 print_times() {
@@ -44,8 +48,7 @@ wait_for() {  # wait_for NAME: waits for a background stage, shows its log, reco
   wait
   cat "$LOGS/$name.log"
   read -r seconds status <"$LOGS/$name.done"
-  TIMES="$TIMES$(printf '%-26s %5d s (in the background)' "$name" "$seconds")
-"
+  record "$name" "$seconds" " (in the background)"
   [ "$status" -eq 0 ] || { echo "$name failed ($status)"; exit 1; }
 }
 
