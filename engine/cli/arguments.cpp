@@ -47,6 +47,13 @@ Status Arguments::get_float(const std::string& name, float fallback, float* valu
   return Status::ok();
 }
 
+Status Arguments::get_yes_no(const std::string& name, bool* value) const {
+  const std::string text = get(name, "no");
+  if (text != "yes" && text != "no") return Status::error("--" + name + " must be yes or no, got '" + text + "'");
+  *value = text == "yes";
+  return Status::ok();
+}
+
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
   size_t start = 0;

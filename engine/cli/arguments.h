@@ -16,6 +16,8 @@ class Arguments {
   std::string get(const std::string& name, const std::string& fallback = "") const;
   Status get_int(const std::string& name, int fallback, int min_value, int max_value, int* value) const;
   Status get_float(const std::string& name, float fallback, float* value) const;
+  // "yes" or "no"; absent is no.
+  Status get_yes_no(const std::string& name, bool* value) const;
 
  private:
   std::map<std::string, std::string> values_;

@@ -7,6 +7,7 @@
 
 #include "engine/cli/arguments.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/profile_report.h"
 #include "engine/cli/session_options.h"
 #include "engine/src/image_input.h"
 #include "engine/src/session.h"
@@ -20,14 +21,16 @@ struct BenchOptions {
   std::string input;  // empty: bench_input
   int iterations = 20, warmup = 3;
   bool json = false;
+  bool profile = false;  // time, MACs and calls per op kind (engine/src/op_profile.h)
 };
 
 Status parse_options(const std::vector<std::string>& args, BenchOptions* o) {
   Arguments arguments;
-  Status status = arguments.parse(args, with_session_option_names({"input", "iters", "warmup", "json"}));
+  Status status = arguments.parse(args, with_session_option_names({"input", "iters", "warmup", "json", "profile"}));
   if (!status.is_ok()) return status;
   if (!(status = read_session_options(arguments, &o->session)).is_ok()) return Status::error("bench " + status.message());
-  o->json = arguments.get("json", "no") == "yes";
+  if (!(status = arguments.get_yes_no("json", &o->json)).is_ok()) return status;
+  if (!(status = arguments.get_yes_no("profile", &o->profile)).is_ok()) return status;
   o->input = arguments.get("input", "");
   if (!(status = arguments.get_int("iters", o->iterations, 1, 100000, &o->iterations)).is_ok()) return status;
   return arguments.get_int("warmup", o->warmup, 0, 10000, &o->warmup);
@@ -61,6 +64,7 @@ Status run_bench(const std::vector<std::string>& args) {
   if (!(status = bench_input(o.input, model->config(), &input)).is_ok()) return status;
   std::vector<double> times;
   for (int i = 0; i < o.warmup + o.iterations; ++i) {
+    if (i == o.warmup) session->set_profiling(o.profile);  // the measured frames only
     const auto start = std::chrono::steady_clock::now();
     if (!(status = session->run(input.data(), int64_t(input.size()))).is_ok()) return status;
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -71,12 +75,14 @@ Status run_bench(const std::vector<std::string>& args) {
   const double gflops = 2.0 * gmacs / (median * 1e-3);
   if (o.json) {
     std::printf("{\"model\": %s, \"input\": %s, \"isa\": \"%s\", \"threads\": %d, \"iters\": %d, \"median_ms\": %.3f, \"p90_ms\": %.3f, "
-                "\"gmacs\": %.4f, \"macs_static_g\": %.4f, \"gflops_per_s\": %.2f}\n",
+                "\"gmacs\": %.4f, \"macs_static_g\": %.4f, \"gflops_per_s\": %.2f%s%s}\n",
                 json_quote(o.session.model).c_str(), o.input.empty() ? "null" : json_quote(o.input).c_str(), isa_name(model->isa()),
-                o.session.threads, o.iterations, median, p90, gmacs, double(session->stats().macs_static) * 1e-9, gflops);
+                o.session.threads, o.iterations, median, p90, gmacs, double(session->stats().macs_static) * 1e-9, gflops,
+                o.profile ? ", \"profile\": " : "", o.profile ? profile_json(session->profile()).c_str() : "");
   } else {
     std::printf("%s on %s: %s, %d thread(s), %d frames after %d warm-up: median %.1f ms, p90 %.1f ms, %.3f GMACs, %.1f GFLOP/s\n",
                 o.session.model.c_str(), o.input.empty() ? "a random frame" : o.input.c_str(), isa_name(model->isa()), o.session.threads, o.iterations, o.warmup, median, p90, gmacs, gflops);
+    if (o.profile) std::printf("profile, mean per frame over the %d frames:\n%s", o.iterations, profile_table(session->profile()).c_str());
   }
   return Status::ok();
 }

@@ -4,16 +4,11 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <cstring>
 
 #include "engine/src/layers.h"
 #include "engine/src/macs.h"
 #include "engine/src/session.h"
 #include "engine/src/workspace.h"
-#include "kernels/activations.h"
-#include "kernels/ref/activations.h"
-#include "kernels/ref/rows.h"
-#include "kernels/attention.h"
 
 namespace adarun {
 namespace {
@@ -30,9 +25,9 @@ void Session::run_backbone(const float* input) {
   const StageGeometry& first = config.stages[0];
   const ConvWeights& embed = weights.patch_embed;
   layers::conv2d(compute_, embed, input, config.img_size, config.img_size, config.patch_size, 0, w.im2col, w.normed);
-  ref::transpose(w.normed, first.dim, first.tokens, w.x);
+  layers::transpose(compute_, w.normed, first.dim, first.tokens, w.x);
   if (weights.patch_norm.gamma) layer_norm(compute_, w.x, first.tokens, first.dim, weights.patch_norm, w.x);
-  if (weights.absolute_pos_embed) ref::add_inplace(w.x, weights.absolute_pos_embed, first.tokens * first.dim);
+  if (weights.absolute_pos_embed) layers::add(compute_, w.x, weights.absolute_pos_embed, first.tokens * first.dim);
   stats_.macs_executed += macs::patch_embed(config);
   for (int i = 0; i < kStages; ++i) run_stage(i);
 }
@@ -70,26 +65,31 @@ void Session::run_stage(int stage_index) {
     layers::merge_patches(compute_, w.x, stage, weights, w.merge, out);
     stats_.macs_executed += macs::patch_merging(stage);
   } else {
-    std::memcpy(out, w.x, sizeof(float) * stage.tokens * stage.dim);
+    layers::copy(compute_, w.x, stage.tokens * stage.dim, out);
   }
   // The next stage continues from this stage's output.
-  if (stage.merges) std::memcpy(w.x, out, sizeof(float) * stage.out_tokens * stage.out_dim);
+  if (stage.merges) layers::copy(compute_, out, stage.out_tokens * stage.out_dim, w.x);
 }
 
 // Decides gates from the active policies on the current x: hidden = ReLU(mlp(x)) [tokens, h],
 // logits = fc(hidden viewed as fc_rows rows); a gate's logit is the max over the policies (so
 // "logit > T" is the OR of the policies' decisions). With a budget f, the ceil(f * decisions)
-// highest logits are on instead.
+// highest logits are on instead. The profile counts all of it as one policy op.
 void Session::decide_gates(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows,
                            int64_t decisions, uint8_t* out) {
   Workspace& w = *workspace_;
+  int64_t macs = 0;
+  for (int p : policy_indices_) macs += stage.tokens * policies[p].mlp.in * policies[p].mlp.out + fc_rows * policies[p].fc.in * policies[p].fc.out;
+  const OpTimer timer(compute_.profile, OpKind::kPolicy, macs);
+  layers::Compute untimed = compute_;
+  untimed.profile = nullptr;
   float* logits = w.gate_logits;
   std::fill(logits, logits + decisions, -std::numeric_limits<float>::infinity());
   for (int p : policy_indices_) {
     const PolicyWeights& policy = policies[p];
-    linear(compute_, w.x, stage.tokens, policy.mlp, w.policy_hidden);
-    ref::relu(w.policy_hidden, stage.tokens * policy.mlp.out);
-    linear(compute_, w.policy_hidden, fc_rows, policy.fc, w.policy_logits);
+    linear(untimed, w.x, stage.tokens, policy.mlp, w.policy_hidden);
+    layers::relu(untimed, w.policy_hidden, stage.tokens * policy.mlp.out);
+    linear(untimed, w.policy_hidden, fc_rows, policy.fc, w.policy_logits);
     for (int64_t k = 0; k < decisions; ++k) logits[k] = std::max(logits[k], w.policy_logits[k]);
   }
   if (budget_ <= 0.0f) {
@@ -146,7 +146,7 @@ void Session::attend(int stage_index, int block_index) {
   const bool shifted = stage.shift > 0 && block_index % 2 == 1;
 
   layer_norm(compute_, w.x, tokens, dim, block.norm1, w.normed);
-  ref::gather_rows(w.normed, window_order(stage_index, block_index), tokens, dim, w.windows);
+  layers::gather_rows(compute_, w.normed, window_order(stage_index, block_index), tokens, dim, w.windows);
   linear(compute_, w.windows, tokens, block.qkv, w.qkv);
   WindowAttentionArgs args;
   args.qkv = w.qkv;
@@ -155,7 +155,7 @@ void Session::attend(int stage_index, int block_index) {
   args.out = w.attention;
   args.windows = stage.windows, args.n = n, args.heads = stage.heads, args.head_dim = stage.head_dim;
   args.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(stage.head_dim)));
-  window_attention(compute_.isa, args, w.scores, std::min(threads_, kMaxAttentionChunks), compute_.pool);
+  layers::window_attention(compute_, args, w.scores);
 }
 
 // x += Attn(LN1(x)); t = LN2(x); t[kept] = MLP(t[kept]); x += t   (SPEC 2, block semantics 3).
@@ -168,22 +168,22 @@ void Session::run_block(int stage_index, int block_index, const uint8_t* mask, i
 
   attend(stage_index, block_index);
   linear(compute_, w.attention, tokens, block.proj, w.projected);
-  ref::scatter_add_rows(w.projected, order, tokens, dim, w.x);
+  layers::scatter_add_rows(compute_, w.projected, order, tokens, dim, w.x);
   stats_.macs_executed += macs::block_attention(stage);
 
   layer_norm(compute_, w.x, tokens, dim, block.norm2, w.normed);
   if (mask) {
-    ref::gather_rows(w.normed, w.kept_index.data(), kept, dim, w.mlp_rows);
+    layers::gather_rows(compute_, w.normed, w.kept_index.data(), kept, dim, w.mlp_rows);
     linear(compute_, w.mlp_rows, kept, block.fc1, w.mlp_hidden);
     layers::gelu(compute_, w.mlp_hidden, kept * stage.mlp_hidden);
     linear(compute_, w.mlp_hidden, kept, block.fc2, w.mlp_out);
-    ref::scatter_rows(w.mlp_out, w.kept_index.data(), kept, dim, w.normed);
-    ref::add_inplace(w.x, w.normed, tokens * dim);  // unselected rows add LN2(x) itself, as trained
+    layers::scatter_rows(compute_, w.mlp_out, w.kept_index.data(), kept, dim, w.normed);
+    layers::add(compute_, w.x, w.normed, tokens * dim);  // unselected rows add LN2(x) itself, as trained
   } else {
     linear(compute_, w.normed, tokens, block.fc1, w.mlp_hidden);
     layers::gelu(compute_, w.mlp_hidden, tokens * stage.mlp_hidden);
     linear(compute_, w.mlp_hidden, tokens, block.fc2, w.mlp_out);
-    ref::add_inplace(w.x, w.mlp_out, tokens * dim);
+    layers::add(compute_, w.x, w.mlp_out, tokens * dim);
   }
   stats_.macs_executed += macs::block_mlp(stage, kept);
 }

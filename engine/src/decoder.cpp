@@ -1,12 +1,8 @@
 // The scheduler's decoder half (SPEC 2): one decoder per requested task over the four stage outputs.
-#include <algorithm>
-
 #include "engine/src/layers.h"
 #include "engine/src/macs.h"
 #include "engine/src/session.h"
 #include "engine/src/workspace.h"
-#include "kernels/ref/activations.h"
-#include "kernels/ref/rows.h"
 
 namespace adarun {
 namespace {
@@ -21,16 +17,16 @@ int64_t conv_same(const layers::Compute& compute, const ConvWeights& conv, const
 // only for an identity shortcut.
 int64_t basic_block(const layers::Compute& compute, const BasicBlockWeights& block, const float* x, int64_t size, Workspace& w, float* out) {
   int64_t macs = conv_same(compute, block.conv1, x, size, w.im2col, w.conv_a);
-  ref::relu(w.conv_a, block.conv1.out * size * size);
+  layers::relu(compute, w.conv_a, block.conv1.out * size * size);
   macs += conv_same(compute, block.conv2, w.conv_a, size, w.im2col, w.conv_b);
   const int64_t count = block.conv2.out * size * size;
   if (block.shortcut.weight) {
     macs += conv_same(compute, block.shortcut, x, size, w.im2col, out);
   } else if (out != x) {
-    std::copy(x, x + count, out);
+    layers::copy(compute, x, count, out);
   }
-  ref::add_inplace(out, w.conv_b, count);
-  ref::relu(out, count);
+  layers::add(compute, out, w.conv_b, count);
+  layers::relu(compute, out, count);
   return macs;
 }
 
@@ -49,7 +45,7 @@ void Session::run_hrnet_decoder(int task_index) {
   for (int i = 0; i < kStages; ++i) {
     const StageGeometry& stage = config.stages[i];
     const int64_t r = stage.out_resolution;
-    ref::transpose(w.task_stage_out[task_index][i], stage.out_tokens, stage.out_dim, w.hrnet_map);
+    layers::transpose(compute_, w.task_stage_out[task_index][i], stage.out_tokens, stage.out_dim, w.hrnet_map);
     const float* map = w.hrnet_map;
     if (decoder.downsample[i].weight) {
       macs += conv_same(compute_, decoder.downsample[i], w.hrnet_map, r, w.im2col, w.conv_a);
@@ -59,7 +55,7 @@ void Session::run_hrnet_decoder(int task_index) {
     slice += channels[i] * r0 * r0;
   }
   macs += conv_same(compute_, decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
-  ref::relu(w.head_hidden, decoder.head1.out * r0 * r0);
+  layers::relu(compute_, w.head_hidden, decoder.head1.out * r0 * r0);
   macs += conv_same(compute_, decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
   layers::resize_bilinear(compute_, w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
   stats_.macs_executed += macs;
@@ -81,7 +77,7 @@ void Session::run_decoder(int task_index) {
     layers::resize_nearest(compute_, w.conv_c, half, r, r, r0, r0, w.concat + i * half * r0 * r0);
   }
   macs += conv_same(compute_, decoder.head1, w.concat, r0, w.im2col, w.head_hidden);
-  ref::relu(w.head_hidden, half * r0 * r0);
+  layers::relu(compute_, w.head_hidden, half * r0 * r0);
   macs += conv_same(compute_, decoder.head2, w.head_hidden, r0, w.im2col, w.head_out);
   layers::resize_bilinear(compute_, w.head_out, decoder.head2.out, r0, r0, config.img_size, config.img_size, w.outputs[task_index]);
   stats_.macs_executed += macs;

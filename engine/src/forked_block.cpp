@@ -11,9 +11,6 @@
 #include "engine/src/macs.h"
 #include "engine/src/session.h"
 #include "engine/src/workspace.h"
-#include "kernels/activations.h"
-#include "kernels/ref/activations.h"
-#include "kernels/ref/rows.h"
 
 namespace adarun {
 
@@ -30,24 +27,24 @@ void Session::run_forked_block(int stage_index, int block_index) {
 
   attend(stage_index, block_index);
   linear(compute_, w.attention, tokens, block.proj, w.projected);  // P0
-  std::memcpy(w.shared_attention, w.projected, sizeof(float) * tokens * dim);
-  add_low_rank(w.attention, tokens, dim, block.proj_fork.shared, dim, w.rank_scratch, w.low_rank_out, w.shared_attention);
-  std::memcpy(w.shared_stream, w.x, sizeof(float) * tokens * dim);
-  ref::scatter_add_rows(w.shared_attention, window_order(stage_index, block_index), tokens, dim, w.shared_stream);
+  layers::copy(compute_, w.projected, tokens * dim, w.shared_attention);
+  add_low_rank(compute_, w.attention, tokens, dim, block.proj_fork.shared, dim, w.rank_scratch, w.low_rank_out, w.shared_attention);
+  layers::copy(compute_, w.x, tokens * dim, w.shared_stream);
+  layers::scatter_add_rows(compute_, w.shared_attention, window_order(stage_index, block_index), tokens, dim, w.shared_stream);
 
   layer_norm(compute_, w.shared_stream, tokens, dim, block.norm2, w.normed);
   linear(compute_, w.normed, tokens, block.fc1, w.fc1_base);  // F1
-  std::memcpy(w.mlp_hidden, w.fc1_base, sizeof(float) * tokens * hidden);
-  add_low_rank(w.normed, tokens, dim, block.fc1_fork.shared, hidden, w.rank_scratch, w.low_rank_out, w.mlp_hidden);
+  layers::copy(compute_, w.fc1_base, tokens * hidden, w.mlp_hidden);
+  add_low_rank(compute_, w.normed, tokens, dim, block.fc1_fork.shared, hidden, w.rank_scratch, w.low_rank_out, w.mlp_hidden);
   layers::gelu(compute_, w.mlp_hidden, tokens * hidden);
   linear(compute_, w.mlp_hidden, tokens, block.fc2, w.fc2_base);  // F2
-  std::memcpy(w.mlp_out, w.fc2_base, sizeof(float) * tokens * dim);
-  add_low_rank(w.mlp_hidden, tokens, hidden, block.fc2_fork.shared, dim, w.rank_scratch, w.low_rank_out, w.mlp_out);
+  layers::copy(compute_, w.fc2_base, tokens * dim, w.mlp_out);
+  add_low_rank(compute_, w.mlp_hidden, tokens, hidden, block.fc2_fork.shared, dim, w.rank_scratch, w.low_rank_out, w.mlp_out);
 
   for (int t : task_indices_) run_task_stream(stage_index, block, t);
 
-  std::memcpy(w.x, w.shared_stream, sizeof(float) * tokens * dim);
-  ref::add_inplace(w.x, w.mlp_out, tokens * dim);
+  layers::copy(compute_, w.shared_stream, tokens * dim, w.x);
+  layers::add(compute_, w.x, w.mlp_out, tokens * dim);
   stats_.macs_executed += macs::block_attention(stage) + macs::block_mlp(stage, tokens) +
                           macs::separate_shared_adapters(config, stage_index);
 }
@@ -62,10 +59,10 @@ void Session::run_task_stream(int stage_index, const BlockWeights& block, int t)
 
   const float* mlp_input = w.normed;  // LN2(u) unless proj forks
   if (block.proj_fork.forks()) {
-    std::memcpy(w.task_attention, w.projected, sizeof(float) * tokens * dim);
-    add_low_rank(w.attention, tokens, dim, block.proj_fork.tasks[t], dim, w.rank_scratch, w.low_rank_out, w.task_attention);
-    std::memcpy(w.task_stream, w.x, sizeof(float) * tokens * dim);
-    ref::scatter_add_rows(w.task_attention, window_order(stage_index, block_index), tokens, dim, w.task_stream);
+    layers::copy(compute_, w.projected, tokens * dim, w.task_attention);
+    add_low_rank(compute_, w.attention, tokens, dim, block.proj_fork.tasks[t], dim, w.rank_scratch, w.low_rank_out, w.task_attention);
+    layers::copy(compute_, w.x, tokens * dim, w.task_stream);
+    layers::scatter_add_rows(compute_, w.task_attention, window_order(stage_index, block_index), tokens, dim, w.task_stream);
     layer_norm(compute_, w.task_stream, tokens, dim, block.norm2, w.task_normed);
     mlp_input = w.task_normed;
   } else {
@@ -73,20 +70,20 @@ void Session::run_task_stream(int stage_index, const BlockWeights& block, int t)
   }
   const float* fc2_input = w.mlp_hidden;  // the shared activation unless fc1 forks
   if (block.fc1_fork.forks()) {
-    std::memcpy(w.task_hidden, w.fc1_base, sizeof(float) * tokens * hidden);
-    add_low_rank(mlp_input, tokens, dim, block.fc1_fork.tasks[t], hidden, w.rank_scratch, w.low_rank_out, w.task_hidden);
+    layers::copy(compute_, w.fc1_base, tokens * hidden, w.task_hidden);
+    add_low_rank(compute_, mlp_input, tokens, dim, block.fc1_fork.tasks[t], hidden, w.rank_scratch, w.low_rank_out, w.task_hidden);
     layers::gelu(compute_, w.task_hidden, tokens * hidden);
     fc2_input = w.task_hidden;
   }
-  std::memcpy(w.task_mlp_out, w.fc2_base, sizeof(float) * tokens * dim);
-  add_low_rank(fc2_input, tokens, hidden, block.fc2_fork.tasks[t], dim, w.rank_scratch, w.low_rank_out, w.task_mlp_out);
-  ref::add_inplace(w.task_stream, w.task_mlp_out, tokens * dim);
+  layers::copy(compute_, w.fc2_base, tokens * dim, w.task_mlp_out);
+  add_low_rank(compute_, fc2_input, tokens, hidden, block.fc2_fork.tasks[t], dim, w.rank_scratch, w.low_rank_out, w.task_mlp_out);
+  layers::add(compute_, w.task_stream, w.task_mlp_out, tokens * dim);
 
   float* out = w.task_stage_out[t][stage_index];
   if (stage.merges) {
     layers::merge_patches(compute_, w.task_stream, stage, model_.weights().stages[stage_index], w.merge, out);
   } else {
-    std::memcpy(out, w.task_stream, sizeof(float) * tokens * dim);
+    layers::copy(compute_, w.task_stream, tokens * dim, out);
   }
   stats_.macs_executed += macs::task_stream(config, stage_index, t);
 }

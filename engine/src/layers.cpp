@@ -5,6 +5,7 @@
 #include "engine/src/workspace.h"
 #include "kernels/activations.h"
 #include "kernels/conv.h"
+#include "kernels/ref/activations.h"
 #include "kernels/ref/conv2d.h"
 #include "kernels/ref/linear.h"
 #include "kernels/ref/resize.h"
@@ -34,6 +35,7 @@ void gather_merge_cells(const float* x, int64_t resolution, int64_t dim, float* 
 }  // namespace
 
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y) {
+  const OpTimer timer(compute.profile, OpKind::kLinear, rows * layer.in * layer.out);
   if (layer.packed && compute.isa != Isa::kReference) {
     GemmArgs args;
     args.a = x;
@@ -49,17 +51,21 @@ void linear(const Compute& compute, const float* x, int64_t rows, const LinearWe
 }
 
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {
+  const OpTimer timer(compute.profile, OpKind::kLayerNorm, 0);
   parallel_chunks(compute, rows, [&](int64_t begin, int64_t end) {
     adarun::layer_norm(compute.isa, x + begin * dim, end - begin, dim, norm.gamma, norm.beta, kLayerNormEps, y + begin * dim);
   });
 }
 
 void gelu(const Compute& compute, float* x, int64_t n) {
+  const OpTimer timer(compute.profile, OpKind::kGelu, 0);
   parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { adarun::gelu(compute.isa, x + begin, end - begin); });
 }
 
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
             float* scratch, float* y) {
+  const int64_t oh = (h + 2 * pad - conv.kernel) / stride + 1, ow = (w + 2 * pad - conv.kernel) / stride + 1;
+  const OpTimer timer(compute.profile, OpKind::kConv, conv.out * conv.in * conv.kernel * conv.kernel * oh * ow);
   if (compute.isa == Isa::kReference) {
     return ref::conv2d(x, conv.in, h, w, conv.weight, conv.bias, conv.out, conv.kernel, stride, pad, scratch, y);
   }
@@ -72,6 +78,7 @@ void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int
 }
 
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
+  const OpTimer timer(compute.profile, OpKind::kResize, 0);
   const auto resize = compute.isa == Isa::kReference ? ref::resize_nearest : adarun::resize_nearest;
   parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
     resize(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
@@ -79,23 +86,69 @@ void resize_nearest(const Compute& compute, const float* x, int64_t channels, in
 }
 
 void resize_bilinear(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
+  const OpTimer timer(compute.profile, OpKind::kResize, 0);
   const auto resize = compute.isa == Isa::kReference ? ref::resize_bilinear : adarun::resize_bilinear;
   parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
     resize(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
   });
 }
 
-void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out, float* rank_scratch,
-                  float* out_scratch, float* y) {
+void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
+                  float* rank_scratch, float* out_scratch, float* y) {
   if (adapter.rank == 0) return;
+  const OpTimer timer(compute.profile, OpKind::kLinear, rows * adapter.rank * (in + out));
   ref::linear(x, rows, in, adapter.down, nullptr, adapter.rank, rank_scratch);
   ref::linear(rank_scratch, rows, adapter.rank, adapter.up, nullptr, out, out_scratch);
   ref::add_inplace(y, out_scratch, rows * out);
 }
 
+void window_attention(const Compute& compute, const WindowAttentionArgs& args, float* scratch) {
+  const int64_t channels = args.heads * args.head_dim;
+  const OpTimer timer(compute.profile, OpKind::kAttention, 2 * args.windows * args.n * args.n * channels);
+  adarun::window_attention(compute.isa, args, scratch, std::min(compute.threads, kMaxAttentionChunks), compute.pool);
+}
+
+void gather_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
+  const OpTimer timer(compute.profile, OpKind::kRows, 0);
+  ref::gather_rows(src, index, count, cols, dst);
+}
+
+void scatter_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
+  const OpTimer timer(compute.profile, OpKind::kRows, 0);
+  ref::scatter_rows(src, index, count, cols, dst);
+}
+
+void scatter_add_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
+  const OpTimer timer(compute.profile, OpKind::kRows, 0);
+  ref::scatter_add_rows(src, index, count, cols, dst);
+}
+
+void add(const Compute& compute, float* y, const float* x, int64_t n) {
+  const OpTimer timer(compute.profile, OpKind::kElementwise, 0);
+  ref::add_inplace(y, x, n);
+}
+
+void relu(const Compute& compute, float* x, int64_t n) {
+  const OpTimer timer(compute.profile, OpKind::kElementwise, 0);
+  ref::relu(x, n);
+}
+
+void transpose(const Compute& compute, const float* src, int64_t rows, int64_t cols, float* dst) {
+  const OpTimer timer(compute.profile, OpKind::kCopy, 0);
+  ref::transpose(src, rows, cols, dst);
+}
+
+void copy(const Compute& compute, const float* src, int64_t n, float* dst) {
+  const OpTimer timer(compute.profile, OpKind::kCopy, 0);
+  std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(n));
+}
+
 void merge_patches(const Compute& compute, const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells,
                    float* out) {
-  gather_merge_cells(x, stage.resolution, stage.dim, cells);
+  {
+    const OpTimer timer(compute.profile, OpKind::kRows, 0);
+    gather_merge_cells(x, stage.resolution, stage.dim, cells);
+  }
   layer_norm(compute, cells, stage.out_tokens, 4 * stage.dim, weights.merge_norm, cells);
   linear(compute, cells, stage.out_tokens, weights.merge_reduction, out);
 }

@@ -5,15 +5,19 @@
 
 #include "engine/src/config.h"
 #include "engine/src/model.h"
+#include "engine/src/op_profile.h"
+#include "kernels/attention.h"
 #include "kernels/parallel.h"
 
 namespace adarun::layers {
 
-// Where and how a frame computes: the model's packed ISA and the session's thread pool.
+// Where and how a frame computes: the model's packed ISA, the session's thread pool, and where each op's time
+// goes while the session profiles (nullptr otherwise).
 struct Compute {
   Isa isa = Isa::kReference;
   pthreadpool_t pool = nullptr;
   int threads = 1;
+  OpProfile* profile = nullptr;
 };
 
 // Splits [0, count) into one contiguous chunk per thread and runs fn(begin, end) on each.
@@ -39,8 +43,8 @@ void gelu(const Compute& compute, float* x, int64_t n);
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y);
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y);
 // y[rows, out] += (x down^T) up^T; no-op for rank 0. rank_scratch: rows*rank, out_scratch: rows*out.
-void add_low_rank(const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out, float* rank_scratch,
-                  float* out_scratch, float* y);
+void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
+                  float* rank_scratch, float* out_scratch, float* y);
 // CHW convolution with zero padding: the unfolding GEMM across the threads, or ref::conv2d on the reference path.
 // scratch: the workspace's im2col buffer.
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
@@ -49,6 +53,20 @@ void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int
 // kernels otherwise.
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
 void resize_bilinear(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
+// Window attention (kernels/attention.h) over a stage's windows; scratch: the workspace's score buffer.
+void window_attention(const Compute& compute, const WindowAttentionArgs& args, float* scratch);
+
+// Token moves (kernels/ref/rows.h): dst[i] = src[index[i]], dst[index[i]] = src[i], dst[index[i]] += src[i].
+void gather_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
+void scatter_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
+void scatter_add_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
+// y += x and x = max(x, 0) over n floats.
+void add(const Compute& compute, float* y, const float* x, int64_t n);
+void relu(const Compute& compute, float* x, int64_t n);
+// dst[cols, rows] = src[rows, cols]^T, and a plain copy of n floats.
+void transpose(const Compute& compute, const float* src, int64_t rows, int64_t cols, float* dst);
+void copy(const Compute& compute, const float* src, int64_t n, float* dst);
+
 // SPEC 1 patch merging of a stage's [tokens, dim] map into [tokens/4, 2 dim]; `cells` holds [tokens/4, 4 dim].
 void merge_patches(const Compute& compute, const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells,
                    float* out);

@@ -29,6 +29,11 @@ Status Session::set_threads(int threads) {
 }
 Session::~Session() = default;
 
+void Session::set_profiling(bool on) {
+  profile_ = OpProfile();
+  compute_.profile = on ? &profile_ : nullptr;
+}
+
 Status Session::create(const Model& model, std::unique_ptr<Session>* session) {
   std::unique_ptr<Session> created(new Session(model));
   for (const StageGeometry& stage : model.config().stages) created->window_plans_.push_back(make_window_plan(stage));
@@ -92,7 +97,12 @@ Status Session::run(const float* input, int64_t count) {
   stats_.macs_executed = 0;
   run_backbone(input);
   for (int t : task_indices_) run_decoder(t);
-  stats_.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  stats_.milliseconds = elapsed.count() * 1e3;
+  if (compute_.profile) {
+    profile_.frame_seconds += elapsed.count();
+    profile_.frames += 1;
+  }
   return Status::ok();
 }
 

@@ -9,6 +9,7 @@
 #include "engine/src/frame_stats.h"
 #include "engine/src/layers.h"
 #include "engine/src/model.h"
+#include "engine/src/op_profile.h"
 #include "engine/src/status.h"
 #include "engine/src/window_plan.h"
 
@@ -34,6 +35,10 @@ class Session {
   // instead of thresholding. 0 turns the budget off (the default).
   Status set_budget(float fraction);
   float budget() const { return budget_; }
+
+  // While on, each frame adds its time, MACs and calls per op kind to profile(); turning it on clears it.
+  void set_profiling(bool on);
+  const OpProfile& profile() const { return profile_; }
 
   // input: [in_chans, img_size, img_size] float, normalised (SPEC 1).
   Status run(const float* input, int64_t count);
@@ -73,6 +78,7 @@ class Session {
   Arena arena_;
   std::unique_ptr<Workspace> workspace_;
   FrameStats stats_;
+  OpProfile profile_;
 };
 
 }  // namespace adarun

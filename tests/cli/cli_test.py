@@ -93,6 +93,27 @@ class BenchInput(unittest.TestCase):
         self.assertAlmostEqual(report["gmacs"], case["macs_executed"] * 1e-9, delta=1e-4)
         self.assertAlmostEqual(report["macs_static_g"], case["macs_static"] * 1e-9, delta=1e-4)
 
+    def test_bench_profile_accounts_for_the_frame(self):
+        """--profile: the MACs of the ops it timed add up to the oracle's MACs for the frame (macs.py), and the
+        op kinds plus the unattributed rest make up the frame's time."""
+        case = read_case()
+        result = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"),
+                            "--input", os.path.join(CASE_DIR, "input.npy"), "--iters", "2", "--warmup", "1",
+                            "--tasks", ",".join(case["tasks"]), "--gate-threshold", repr(case["threshold"]),
+                            "--json", "yes", "--profile", "yes")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = {row["op"]: row for row in json.loads(result.stdout)["profile"]}
+        frame = rows.pop("frame")
+        self.assertAlmostEqual(sum(row["gmacs"] for row in rows.values()), case["macs_executed"] * 1e-9, delta=1e-4)
+        self.assertAlmostEqual(sum(row["ms"] for row in rows.values()), frame["ms"], delta=1e-3)
+        self.assertGreater(rows["linear"]["calls"], 0)
+        table = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--iters", "1", "--profile", "yes")
+        self.assertEqual(table.returncode, 0, table.stderr)
+        self.assertIn("GFLOP/s", table.stdout.splitlines()[2])
+        refused = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--profile", "maybe")
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("yes or no", refused.stderr)
+
     def test_bench_refuses_a_missing_frame(self):
         result = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--input", "/nonexistent.png")
         self.assertNotEqual(result.returncode, 0)
