@@ -1,5 +1,6 @@
 // Kernel benchmarks on the Swin-T 224 shapes: the reference GEMM, the packed ones this CPU runs
-// (AVX2, AVX-512 or NEON) and XNNPACK's side by side, plus the FMA peak they are measured against.
+// (AVX2, AVX-512 or NEON) and XNNPACK's side by side, window attention per ISA, and the FMA peak they
+// are measured against.
 #include <benchmark/benchmark.h>
 #include <xnnpack.h>
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "bench/fma_peak.h"
+#include "kernels/attention.h"
 #include "kernels/gemm.h"
 #include "kernels/ref/linear.h"
 
@@ -74,6 +76,33 @@ void gemm_xnnpack(benchmark::State& state, Shape s) {
   report(state, s);
 }
 
+struct AttentionShape {
+  const char* name;
+  int64_t windows, heads;  // Swin-T: 7x7 windows of 32-wide heads
+};
+
+// Swin-T 224's stages: 64 windows x 3 heads, 16 x 6, 4 x 12, 1 x 24; shifted (masked) blocks.
+const AttentionShape kAttentionShapes[] = {{"s0", 64, 3}, {"s1", 16, 6}, {"s2", 4, 12}, {"s3", 1, 24}};
+
+// One shifted block's window attention on `isa` (kReference: the scalar twin), one thread.
+void window_attention(benchmark::State& state, AttentionShape s, adarun::Isa isa) {
+  constexpr int64_t n = 49, head_dim = 32;
+  const int64_t dim = s.heads * head_dim;
+  const auto qkv = random_floats(s.windows * n * 3 * dim), bias = random_floats(s.heads * n * n);
+  // Shifted-window masks as the model has them: 0 within a region, -100 across (make_window_plan).
+  std::vector<float> masks(size_t(s.windows * n * n), 0.0f);
+  for (size_t i = 0; i < masks.size(); ++i) masks[i] = (i * 2654435761u) % 3 == 0 ? -100.0f : 0.0f;
+  std::vector<float> out(size_t(s.windows * n * dim)), scratch(size_t(adarun::window_attention_scratch_floats(n, head_dim)));
+  adarun::WindowAttentionArgs args;
+  args.qkv = qkv.data(), args.rel_bias = bias.data(), args.masks = masks.data(), args.out = out.data();
+  args.windows = s.windows, args.n = n, args.heads = s.heads, args.head_dim = head_dim;
+  args.scale = 1.0f / std::sqrt(float(head_dim));
+  for (auto _ : state) adarun::window_attention(isa, args, scratch.data(), 1, nullptr);
+  // q k^T and p v: 2 n^2 head_dim MACs per (window, head).
+  state.counters["GFLOP/s"] = benchmark::Counter(4.0 * double(s.windows * s.heads * n * n * head_dim),
+                                                 benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
 void fma_peak(benchmark::State& state, adarun::Isa isa) {
   double gflops = 0;
   for (auto _ : state) gflops = adarun::bench::fma_peak_gflops(isa, 0.2);
@@ -92,6 +121,13 @@ void register_benchmarks() {
       benchmark::RegisterBenchmark((std::string("gemm/") + adarun::isa_name(isa) + "/" + s.name).c_str(), gemm_packed, s, isa);
     }
     benchmark::RegisterBenchmark((std::string("gemm/xnnpack/") + s.name).c_str(), gemm_xnnpack, s);
+  }
+  for (const AttentionShape& s : kAttentionShapes) {
+    benchmark::RegisterBenchmark((std::string("attention/ref/") + s.name).c_str(), window_attention, s, adarun::Isa::kReference);
+    for (adarun::Isa isa : adarun::kPackedIsas) {
+      if (!adarun::isa_supported(isa)) continue;
+      benchmark::RegisterBenchmark((std::string("attention/") + adarun::isa_name(isa) + "/" + s.name).c_str(), window_attention, s, isa);
+    }
   }
 }
 

@@ -11,10 +11,11 @@
 namespace adarun::neon {
 namespace {
 
-// x is clamped to [-87.34, 88.37] so that 2^n stays a normal float (-126 <= n <= 127) and can be built
-// in the exponent bits. The kernels here only pass x <= ~1 (softmax shifts by the row max; erfc's argument).
+// x is clamped to [kExpZeroBelow, 88.37] so that 2^n and the result stay normal floats (2^n is built in the
+// exponent bits); below the clamp the result is 0. The kernels here only pass x <= ~1 (softmax shifts by the row max; erfc's argument).
 float32x4_t exp_ps(float32x4_t x) {
-  x = vmaxq_f32(vminq_f32(x, vdupq_n_f32(88.37f)), vdupq_n_f32(-87.3365447504f));
+  const uint32x4_t representable = vcgeq_f32(x, vdupq_n_f32(kExpZeroBelow));
+  x = vmaxq_f32(vminq_f32(x, vdupq_n_f32(88.37f)), vdupq_n_f32(kExpZeroBelow));
   const float32x4_t n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
   float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
   r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
@@ -26,7 +27,8 @@ float32x4_t exp_ps(float32x4_t x) {
   p = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), p, r);
   p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r));
   const int32x4_t biased_exponent = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
-  return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(biased_exponent, 23)));
+  const float32x4_t e = vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(biased_exponent, 23)));
+  return vreinterpretq_f32_u32(vandq_u32(representable, vreinterpretq_u32_f32(e)));
 }
 
 // erf(x) = 1 - erfc(|x|) with the sign of x; erfc(z) ~ t exp(-z^2 + P(t)), t = 1 / (1 + z/2).

@@ -11,10 +11,11 @@
 namespace adarun::avx2 {
 namespace {
 
-// x is clamped to [-87.34, 88.37] so that 2^n stays a normal float (-126 <= n <= 127) and can be built
-// in the exponent bits. The kernels here only pass x <= ~1 (softmax shifts by the row max; erfc's argument).
+// x is clamped to [kExpZeroBelow, 88.37] so that 2^n and the result stay normal floats (2^n is built in the
+// exponent bits); below the clamp the result is 0. The kernels here only pass x <= ~1 (softmax shifts by the row max; erfc's argument).
 __m256 exp_ps(__m256 x) {
-  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.37f)), _mm256_set1_ps(-87.3365447504f));
+  const __m256 representable = _mm256_cmp_ps(x, _mm256_set1_ps(kExpZeroBelow), _CMP_GE_OQ);
+  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.37f)), _mm256_set1_ps(kExpZeroBelow));
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
@@ -27,7 +28,7 @@ __m256 exp_ps(__m256 x) {
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
   p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
   const __m256i biased_exponent = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(biased_exponent, 23)));
+  return _mm256_and_ps(representable, _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(biased_exponent, 23))));
 }
 
 // erf(x) = 1 - erfc(|x|) with the sign of x; erfc(z) ~ t exp(-z^2 + P(t)), t = 1 / (1 + z/2).
