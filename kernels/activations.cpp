@@ -28,15 +28,15 @@ void layer_norm([[maybe_unused]] Isa isa, const float* x, int64_t rows, int64_t 
   ref::layer_norm(x, rows, dim, gamma, beta, eps, y);
 }
 
-void softmax_rows([[maybe_unused]] Isa isa, float* x, int64_t rows, int64_t cols) {
+void softmax_rows_strided([[maybe_unused]] Isa isa, float* x, int64_t rows, int64_t cols, int64_t stride) {
 #ifdef ADARUN_X86_KERNELS
-  if (isa == Isa::kAvx512) return avx512::softmax_rows(x, rows, cols);
-  if (isa == Isa::kAvx2) return avx2::softmax_rows(x, rows, cols);
+  if (isa == Isa::kAvx512) return avx512::softmax_rows_strided(x, rows, cols, stride);
+  if (isa == Isa::kAvx2) return avx2::softmax_rows_strided(x, rows, cols, stride);
 #endif
 #ifdef ADARUN_ARM_KERNELS
-  if (isa == Isa::kNeon) return neon::softmax_rows(x, rows, cols);
+  if (isa == Isa::kNeon) return neon::softmax_rows_strided(x, rows, cols, stride);
 #endif
-  ref::softmax_rows(x, rows, cols);
+  for (int64_t r = 0; r < rows; ++r) ref::softmax_rows(x + r * stride, 1, cols);
 }
 
 }  // namespace adarun

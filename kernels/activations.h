@@ -15,27 +15,24 @@ constexpr float kExpZeroBelow = -80.0f;
 void gelu(Isa isa, float* x, int64_t n);
 // Row-wise LayerNorm as ref::layer_norm; y may equal x.
 void layer_norm(Isa isa, const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);
-void softmax_rows(Isa isa, float* x, int64_t rows, int64_t cols);
+// Softmax of `rows` rows of `cols` floats, rows `stride` floats apart.
+void softmax_rows_strided(Isa isa, float* x, int64_t rows, int64_t cols, int64_t stride);
 
 namespace avx2 {
 void gelu(float* x, int64_t n);
 void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);
-void softmax_rows(float* x, int64_t rows, int64_t cols);
 void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride);
 }  // namespace avx2
 
 namespace avx512 {
 void gelu(float* x, int64_t n);
 void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);
-void softmax_rows(float* x, int64_t rows, int64_t cols);
-// Rows `stride` floats apart, `cols` of them used.
 void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride);
 }  // namespace avx512
 
 namespace neon {
 void gelu(float* x, int64_t n);
 void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y);
-void softmax_rows(float* x, int64_t rows, int64_t cols);
 void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride);
 }  // namespace neon
 

@@ -1,12 +1,110 @@
+// Window attention on the packed GEMM (kernels/gemm.h) of the ISA: per (window, head), k is packed as the GEMM's
+// weight panels and the scores are q_scaled k^T accumulated onto bias + mask; the ISA's softmax; then v packed
+// the same way and out = p v. Each ISA's best-tuned micro-tile does both products, so no ISA keeps attention
+// loops of its own.
 #include "kernels/attention.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 
+#include "kernels/activations.h"
 #include "kernels/parallel.h"
 #include "kernels/ref/window_attention.h"
 
 namespace adarun {
 namespace {
+
+constexpr int64_t kAlign = 16;  // floats: every scratch part starts on a 64-byte line, as the panels' loads need
+constexpr int64_t kSoftmaxPadding = 16;  // a multiple of every ISA's vector width
+
+int64_t aligned(int64_t floats) { return (floats + kAlign - 1) / kAlign * kAlign; }
+int64_t padded(int64_t n, int64_t width) { return (n + width - 1) / width * width; }
+
+// One head's scratch, laid out for the widest panel of any ISA.
+struct HeadScratch {
+  float* q_scaled;  // [n, hd]
+  float* k_panels;  // k as the weight of scores = q_scaled k^T
+  float* v_panels;  // v^T as the weight of out = p v
+  float* scores;    // [n, padded n]
+  int64_t score_stride;
+
+  HeadScratch(float* scratch, int64_t n, int64_t hd) {
+    const int64_t wide_n = padded(n, kMaxPanelWidth), wide_hd = padded(hd, kMaxPanelWidth);
+    const uintptr_t line = 4 * kAlign;
+    q_scaled = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + line - 1) / line * line);
+    k_panels = q_scaled + aligned(n * hd);
+    v_panels = k_panels + aligned(wide_n * hd);
+    scores = v_panels + aligned(wide_hd * n);
+    score_stride = wide_n;
+  }
+  static int64_t floats(int64_t n, int64_t hd) {
+    const int64_t wide_n = padded(n, kMaxPanelWidth), wide_hd = padded(hd, kMaxPanelWidth);
+    return kAlign + aligned(n * hd) + aligned(wide_n * hd) + aligned(wide_hd * n) + aligned(n * wide_n);  // + the start's alignment
+  }
+};
+
+// The packed layout of kernels/packed_tiles.h (panel p, depth t, lane c: W[p * width + c, t]) for two ways of
+// holding W. Columns past `cols` are zero.
+// W[c, t] = x[c * ldx + t]: k as the weight of q k^T. Reads run along x's rows.
+void pack_rows(const float* x, int64_t cols, int64_t depth, int64_t ldx, int width, float* packed) {
+  for (int64_t first = 0; first < cols; first += width) {
+    const int64_t lanes = std::min<int64_t>(width, cols - first);
+    float* panel = packed + first * depth;
+    for (int64_t t = 0; t < depth; ++t) {
+      float* out = panel + t * width;
+      for (int64_t c = 0; c < lanes; ++c) out[c] = x[(first + c) * ldx + t];
+      std::fill(out + lanes, out + width, 0.0f);
+    }
+  }
+}
+
+// W[c, t] = x[t * ldx + c]: v as the weight of p v. Each x row is a run of panel lanes.
+void pack_columns(const float* x, int64_t cols, int64_t depth, int64_t ldx, int width, float* packed) {
+  const int64_t panels = (cols + width - 1) / width;
+  for (int64_t p = 0; p < panels; ++p) {
+    const int64_t lanes = std::min<int64_t>(width, cols - p * width);
+    float* panel = packed + p * depth * width;
+    for (int64_t t = 0; t < depth; ++t) {
+      std::memcpy(panel + t * width, x + t * ldx + p * width, sizeof(float) * size_t(lanes));
+      std::fill(panel + t * width + lanes, panel + (t + 1) * width, 0.0f);
+    }
+  }
+}
+
+void attention_head(Isa isa, const WindowAttentionArgs& a, int64_t window, int64_t head, float* scratch) {
+  const int64_t n = a.n, hd = a.head_dim, dim = a.heads * hd, stride = 3 * dim;
+  const int width = gemm_panel_width(isa);
+  const float* q = a.qkv + window * n * stride + head * hd;
+  const float* k = q + dim;
+  const float* v = q + 2 * dim;
+  HeadScratch s(scratch, n, hd);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t d = 0; d < hd; ++d) s.q_scaled[i * hd + d] = q[i * stride + d] * a.scale;  // torch scales q first
+  }
+  const float* bias = a.rel_bias + head * n * n;
+  const float* mask = a.masks ? a.masks + window * n * n : nullptr;
+  // Softmax runs over whole vectors: the row's padding is -inf, which it turns to 0, and no GEMM store reaches it.
+  const int64_t softmax_cols = padded(n, kSoftmaxPadding);
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = s.scores + i * s.score_stride;
+    for (int64_t j = 0; j < n; ++j) row[j] = mask ? bias[i * n + j] + mask[i * n + j] : bias[i * n + j];
+    std::fill(row + n, row + softmax_cols, -std::numeric_limits<float>::infinity());
+  }
+  pack_rows(k, n, hd, stride, width, s.k_panels);
+  GemmArgs scores;
+  scores.a = s.q_scaled, scores.lda = hd, scores.packed = s.k_panels;
+  scores.c = s.scores, scores.ldc = s.score_stride, scores.m = n, scores.n = n, scores.k = hd;
+  scores.accumulate = true;
+  gemm(isa, scores, nullptr);
+  softmax_rows_strided(isa, s.scores, n, softmax_cols, s.score_stride);
+  pack_columns(v, hd, n, stride, width, s.v_panels);
+  GemmArgs out;
+  out.a = s.scores, out.lda = s.score_stride, out.packed = s.v_panels;
+  out.c = a.out + window * n * dim + head * hd, out.ldc = dim, out.m = n, out.n = hd, out.k = n;
+  gemm(isa, out, nullptr);
+}
 
 struct AttentionTask {
   const WindowAttentionArgs* args;
@@ -18,28 +116,13 @@ struct AttentionTask {
 
 void run_window(const AttentionTask& task, int64_t w, float* scratch) {
   const WindowAttentionArgs& a = *task.args;
+  if (task.isa != Isa::kReference) {
+    for (int64_t h = 0; h < a.heads; ++h) attention_head(task.isa, a, w, h, scratch);
+    return;
+  }
   const int64_t dim = a.heads * a.head_dim;
   const float* mask = a.masks ? a.masks + w * a.n * a.n : nullptr;
-#ifdef ADARUN_X86_KERNELS
-  if (task.isa == Isa::kAvx512) {
-    for (int64_t h = 0; h < a.heads; ++h) avx512::attention_head(a, w, h, scratch);
-    return;
-  }
-  if (task.isa == Isa::kAvx2) {
-    for (int64_t h = 0; h < a.heads; ++h) avx2::attention_head(a, w, h, scratch);
-    return;
-  }
-#endif
-#ifdef ADARUN_ARM_KERNELS
-  if (task.isa == Isa::kNeon) {
-    for (int64_t h = 0; h < a.heads; ++h) neon::attention_head(a, w, h, scratch);
-    return;
-  }
-#endif
-  {
-    ref::window_attention(a.qkv + w * a.n * 3 * dim, a.n, a.heads, a.head_dim, a.rel_bias, mask, a.scale, scratch,
-                          a.out + w * a.n * dim);
-  }
+  ref::window_attention(a.qkv + w * a.n * 3 * dim, a.n, a.heads, a.head_dim, a.rel_bias, mask, a.scale, scratch, a.out + w * a.n * dim);
 }
 
 // Chunk `chunk` of `chunks` owns a contiguous range of windows and scratch slice `chunk`.
@@ -53,8 +136,7 @@ void run_chunk(void* context, size_t chunk) {
 }  // namespace
 
 int64_t window_attention_scratch_floats(int64_t n, int64_t head_dim) {
-  const int64_t padded = (n + 15) / 16 * 16;
-  return (padded * n + head_dim * padded + 16 + 15) / 16 * 16;  // scores and a transposed k, 64-byte rows
+  return std::max(HeadScratch::floats(n, head_dim), aligned(n * n));
 }
 
 void window_attention(Isa isa, const WindowAttentionArgs& args, float* scratch, int threads, pthreadpool_t pool) {

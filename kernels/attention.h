@@ -1,5 +1,5 @@
 #pragma once
-// Window attention over all windows of a stage, dispatched by ISA and spread over the pool's threads.
+// Window attention over all windows of a stage, on the ISA's packed GEMM and softmax, spread over the pool's threads.
 // The reference twin is ref::window_attention (one window); tests/kernels/attention_test.cpp compares them.
 #include <pthreadpool.h>
 
@@ -21,20 +21,5 @@ struct WindowAttentionArgs {
 // scratch: window_attention_scratch_floats(n, head_dim) per thread of the pool (threads counted).
 int64_t window_attention_scratch_floats(int64_t n, int64_t head_dim);
 void window_attention(Isa isa, const WindowAttentionArgs& args, float* scratch, int threads, pthreadpool_t pool);
-
-namespace avx512 {
-// One (window, head): q k^T via a transposed k, softmax in registers' reach, times v.
-void attention_head(const WindowAttentionArgs& args, int64_t window, int64_t head, float* scratch);
-}  // namespace avx512
-
-namespace avx2 {
-// One (window, head), as avx512::attention_head.
-void attention_head(const WindowAttentionArgs& args, int64_t window, int64_t head, float* scratch);
-}  // namespace avx2
-
-namespace neon {
-// One (window, head), as avx512::attention_head.
-void attention_head(const WindowAttentionArgs& args, int64_t window, int64_t head, float* scratch);
-}  // namespace neon
 
 }  // namespace adarun

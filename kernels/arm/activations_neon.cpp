@@ -96,8 +96,6 @@ void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, c
   }
 }
 
-void softmax_rows(float* x, int64_t rows, int64_t cols) { softmax_rows_strided(x, rows, cols, cols); }
-
 void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride) {
   const int64_t full = cols / 4 * 4, tail = cols - full;
   for (int64_t r = 0; r < rows; ++r) {

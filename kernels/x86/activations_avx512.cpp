@@ -78,8 +78,6 @@ void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, c
   }
 }
 
-void softmax_rows(float* x, int64_t rows, int64_t cols) { softmax_rows_strided(x, rows, cols, cols); }
-
 void softmax_rows_strided(float* x, int64_t rows, int64_t cols, int64_t stride) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = x + r * stride;
