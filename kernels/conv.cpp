@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/gemm_tiles.h"
 #include "kernels/parallel.h"
 
 namespace adarun {
@@ -52,19 +53,20 @@ void copy_bordered_channel(void* context, size_t channel) {
   }
 }
 
-// The stride-1 unfolding from the bordered copy. Each run copies a whole kMaxPanelWidth floats: what spills past it
-// lands on lanes that a later run or tap overwrites, or that the GEMM never stores (past `count`), or on the
-// chunk's slack. Inlined into per-ISA entry points, where the fixed-size copies become one or two vector moves.
-__attribute__((always_inline)) inline void unfold_bordered_body(int64_t width, const ConvArgs& a, const float* bordered,
-                                                                const Run* runs, int run_count, float* panel) {
+// The stride-1 unfolding from the bordered copy. Each run copies a whole panel row of Width floats: what spills past
+// it lands on lanes that a later run or tap overwrites, or that the GEMM never stores (past `count`), or on the
+// chunk's slack. Instantiated per ISA under its target, where the fixed-size copies become one or two vector moves.
+template <int Width>
+__attribute__((always_inline)) inline void unfold_bordered_body(const ConvArgs& a, const float* bordered, const Run* runs,
+                                                                int run_count, float* panel) {
   const int64_t k = a.kernel, bw = a.w + 2 * a.pad;
   float* lanes = panel;  // tap (channel, ky, kx) in that order, one panel row each
   for (int64_t channel = 0; channel < a.cin; ++channel) {
     for (int64_t ky = 0; ky < k; ++ky) {
-      for (int64_t kx = 0; kx < k; ++kx, lanes += width) {
+      for (int64_t kx = 0; kx < k; ++kx, lanes += Width) {
         const float* source = bordered + channel * bordered_plane_floats(a) + ky * bw + kx;
         for (int r = 0; r < run_count; ++r) {
-          std::memcpy(lanes + runs[r].lane, source + runs[r].out_y * bw + runs[r].out_x, sizeof(float) * kMaxPanelWidth);
+          std::memcpy(lanes + runs[r].lane, source + runs[r].out_y * bw + runs[r].out_x, sizeof(float) * Width);
         }
       }
     }
@@ -72,26 +74,28 @@ __attribute__((always_inline)) inline void unfold_bordered_body(int64_t width, c
 }
 
 #ifdef ADARUN_X86_KERNELS
-__attribute__((target("avx512f"))) void unfold_bordered_avx512(int64_t width, const ConvArgs& a, const float* bordered,
-                                                               const Run* runs, int run_count, float* panel) {
-  unfold_bordered_body(width, a, bordered, runs, run_count, panel);
+__attribute__((target("avx512f"))) void unfold_bordered_avx512(const ConvArgs& a, const float* bordered, const Run* runs,
+                                                               int run_count, float* panel) {
+  unfold_bordered_body<avx512::kPanel>(a, bordered, runs, run_count, panel);
 }
 
-__attribute__((target("avx2"))) void unfold_bordered_avx2(int64_t width, const ConvArgs& a, const float* bordered,
-                                                          const Run* runs, int run_count, float* panel) {
-  unfold_bordered_body(width, a, bordered, runs, run_count, panel);
+__attribute__((target("avx2"))) void unfold_bordered_avx2(const ConvArgs& a, const float* bordered, const Run* runs,
+                                                          int run_count, float* panel) {
+  unfold_bordered_body<avx2::kPanel>(a, bordered, runs, run_count, panel);
 }
 #endif
 
 void unfold_bordered(Isa isa, const ConvArgs& a, const float* bordered, int64_t first, int64_t count, float* panel) {
   Run runs[kMaxPanelWidth + 1];
   const int run_count = split_runs(first, count, a.out_w(), runs);
-  const int64_t width = gemm_panel_width(isa);
 #ifdef ADARUN_X86_KERNELS
-  if (isa == Isa::kAvx512) return unfold_bordered_avx512(width, a, bordered, runs, run_count, panel);
-  if (isa == Isa::kAvx2) return unfold_bordered_avx2(width, a, bordered, runs, run_count, panel);
+  if (isa == Isa::kAvx512) return unfold_bordered_avx512(a, bordered, runs, run_count, panel);
+  if (isa == Isa::kAvx2) return unfold_bordered_avx2(a, bordered, runs, run_count, panel);
 #endif
-  unfold_bordered_body(width, a, bordered, runs, run_count, panel);
+#ifdef ADARUN_ARM_KERNELS
+  if (isa == Isa::kNeon) return unfold_bordered_body<neon::kPanel>(a, bordered, runs, run_count, panel);
+#endif
+  (void)isa;
 }
 
 int64_t chunk_floats(Isa isa, const ConvArgs& a) {
