@@ -113,7 +113,7 @@ void pack_weights(Isa isa, const float* w, int64_t n, int64_t k, float* packed) 
 
 void gemm(Isa isa, const GemmArgs& args, pthreadpool_t pool) {
   const PackedGemm kernel = packed_gemm(isa);
-  if (!kernel.tile || args.m == 0 || args.n == 0) return;  // no tile: isa is kReference, which has no packed path
+  if (!kernel.tile || args.m == 0 || args.n == 0 || (args.gelu && args.accumulate)) return;  // no tile: isa is kReference, which has no packed path
   const GemmTask task{&args, kernel.tile};
   const size_t panels = static_cast<size_t>((args.n + kernel.panel - 1) / kernel.panel);
   const size_t row_blocks = static_cast<size_t>((args.m + kRowsPerTask - 1) / kRowsPerTask);

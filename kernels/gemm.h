@@ -1,5 +1,6 @@
 #pragma once
-// C[m, n] (+)= A[m, k] W[n, k]^T + bias, with W packed once at load for the CPU's vector width.
+// C[m, n] (+)= act(A[m, k] W[n, k]^T + bias), with W packed once at load for the CPU's vector width; act is GELU or
+// nothing, applied in the epilogue while the tile is in registers.
 // The reference twin is ref::linear; every ISA here is checked against it (tests/kernels/gemm_test.cpp).
 #include <pthreadpool.h>
 
@@ -34,6 +35,7 @@ struct GemmArgs {
   int64_t ldc = 0;
   int64_t m = 0, n = 0, k = 0;
   bool accumulate = false;  // C += instead of C =
+  bool gelu = false;        // GELU after the biases; not with accumulate
 };
 
 // Runs on `pool` (nullptr: the calling thread). isa must not be kReference.

@@ -174,16 +174,13 @@ void Session::run_block(int stage_index, int block_index, const uint8_t* mask, i
   layer_norm(compute_, w.x, tokens, dim, block.norm2, w.normed);
   if (mask) {
     layers::gather_rows(compute_, w.normed, w.kept_index.data(), kept, dim, w.mlp_rows);
-    linear(compute_, w.mlp_rows, kept, block.fc1, w.mlp_hidden);
-    layers::gelu(compute_, w.mlp_hidden, kept * stage.mlp_hidden);
+    layers::linear_gelu(compute_, w.mlp_rows, kept, block.fc1, w.mlp_hidden);
     linear(compute_, w.mlp_hidden, kept, block.fc2, w.mlp_out);
     layers::scatter_rows(compute_, w.mlp_out, w.kept_index.data(), kept, dim, w.normed);
     layers::add(compute_, w.x, w.normed, tokens * dim);  // unselected rows add LN2(x) itself, as trained
   } else {
-    linear(compute_, w.normed, tokens, block.fc1, w.mlp_hidden);
-    layers::gelu(compute_, w.mlp_hidden, tokens * stage.mlp_hidden);
-    linear(compute_, w.mlp_hidden, tokens, block.fc2, w.mlp_out);
-    layers::add(compute_, w.x, w.mlp_out, tokens * dim);
+    layers::linear_gelu(compute_, w.normed, tokens, block.fc1, w.mlp_hidden);
+    layers::linear_add(compute_, w.mlp_hidden, tokens, block.fc2, w.mlp_out, w.x);
   }
   stats_.macs_executed += macs::block_mlp(stage, kept);
 }

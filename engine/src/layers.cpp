@@ -34,20 +34,50 @@ void gather_merge_cells(const float* x, int64_t resolution, int64_t dim, float* 
 
 }  // namespace
 
+namespace {
+
+// The packed GEMM of a layer, with the epilogue `args` asks for.
+void packed_linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, GemmArgs args, float* y) {
+  args.a = x;
+  args.lda = layer.in;
+  args.packed = layer.packed;
+  args.bias = layer.bias;
+  args.c = y;
+  args.ldc = layer.out;
+  args.m = rows, args.n = layer.out, args.k = layer.in;
+  gemm(compute.isa, args, compute.pool);
+}
+
+bool runs_packed(const Compute& compute, const LinearWeights& layer) { return layer.packed && compute.isa != Isa::kReference; }
+
+}  // namespace
+
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y) {
   const OpTimer timer(compute.profile, OpKind::kLinear, rows * layer.in * layer.out);
-  if (layer.packed && compute.isa != Isa::kReference) {
-    GemmArgs args;
-    args.a = x;
-    args.lda = layer.in;
-    args.packed = layer.packed;
-    args.bias = layer.bias;
-    args.c = y;
-    args.ldc = layer.out;
-    args.m = rows, args.n = layer.out, args.k = layer.in;
-    return gemm(compute.isa, args, compute.pool);
-  }
+  if (runs_packed(compute, layer)) return packed_linear(compute, x, rows, layer, GemmArgs(), y);
   ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
+}
+
+void linear_gelu(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y) {
+  if (!runs_packed(compute, layer)) {
+    linear(compute, x, rows, layer, y);
+    return gelu(compute, y, rows * layer.out);
+  }
+  const OpTimer timer(compute.profile, OpKind::kLinear, rows * layer.in * layer.out);
+  GemmArgs epilogue;
+  epilogue.gelu = true;
+  packed_linear(compute, x, rows, layer, epilogue, y);
+}
+
+void linear_add(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* scratch, float* y) {
+  if (!runs_packed(compute, layer)) {
+    linear(compute, x, rows, layer, scratch);
+    return add(compute, y, scratch, rows * layer.out);
+  }
+  const OpTimer timer(compute.profile, OpKind::kLinear, rows * layer.in * layer.out);
+  GemmArgs epilogue;
+  epilogue.accumulate = true;
+  packed_linear(compute, x, rows, layer, epilogue, y);
 }
 
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {

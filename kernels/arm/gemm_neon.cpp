@@ -6,6 +6,8 @@
 
 #include "kernels/gemm_tiles.h"
 #include "kernels/packed_tiles.h"
+#include "kernels/arm/neon_lanes.h"
+#include "kernels/arm/neon_math.h"
 
 namespace adarun::neon {
 namespace {
@@ -41,6 +43,17 @@ void finish_partial_row(RowAccumulators acc, const float* bias, const float* row
   std::memcpy(out, lanes, sizeof(float) * size_t(cols));
 }
 
+// GELU over a stored tile, still in L1. Out of line, so that its code and constants stay out of the k loop's
+// registers and the tile's code stays small.
+__attribute__((noinline)) void gelu_tile(float* c, int64_t ldc, int rows, int64_t cols) {
+  for (int r = 0; r < rows; ++r) {
+    float* row = c + r * ldc;
+    int64_t j = 0;
+    for (; j + 4 <= cols; j += 4) vst1q_f32(row + j, gelu_ps(vld1q_f32(row + j)));
+    if (j < cols) store_tail(row + j, gelu_ps(load_tail(row + j, cols - j, 0.0f)), cols - j);
+  }
+}
+
 // Every loop over rows and vectors is unrolled, so each accumulator is one register: an accumulator indexed at
 // run time (or passed by reference) would live in memory and be stored at every k.
 template <int R>
@@ -71,6 +84,7 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
     for (int r = 0; r < R; ++r)
       finish_partial_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, cols, c + r * g.ldc);
   }
+  if (g.gelu) gelu_tile(c, g.ldc, R, cols);
 }
 
 constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,

@@ -3,6 +3,7 @@
 
 #include "kernels/gemm_tiles.h"
 #include "kernels/packed_tiles.h"
+#include "kernels/x86/avx2_math.h"
 
 namespace adarun::avx2 {
 namespace {
@@ -29,7 +30,7 @@ inline void store_lanes(float* p, __m256 v, bool full, __m256i mask) {
 }
 
 // One row of C over a panel: + bias, + row bias, + C when accumulating; masked only on a partial panel.
-inline void finish_row(__m256 lo, __m256 hi, const PanelLanes& lanes, const float* bias, const float* row_bias, bool accumulate,
+inline void finish_row(__m256 lo, __m256 hi, const PanelLanes& lanes, const float* bias, const float* row_bias, const GemmArgs& g,
                        float* out) {
   if (bias) {
     lo = _mm256_add_ps(lo, load_lanes(bias, lanes.full, lanes.lo));
@@ -39,7 +40,7 @@ inline void finish_row(__m256 lo, __m256 hi, const PanelLanes& lanes, const floa
     lo = _mm256_add_ps(lo, _mm256_set1_ps(*row_bias));
     hi = _mm256_add_ps(hi, _mm256_set1_ps(*row_bias));
   }
-  if (accumulate) {
+  if (g.accumulate) {
     lo = _mm256_add_ps(lo, load_lanes(out, lanes.full, lanes.lo));
     hi = _mm256_add_ps(hi, load_lanes(out + 8, lanes.full, lanes.hi));
   }
@@ -49,6 +50,16 @@ inline void finish_row(__m256 lo, __m256 hi, const PanelLanes& lanes, const floa
 
 // Every loop over rows is unrolled, so each accumulator is one register: an accumulator indexed at run time
 // would live in memory and be stored at every k.
+// GELU over a stored tile, still in L1. Out of line, so that its code and constants stay out of the k loop's
+// registers and the tile's code stays small.
+__attribute__((noinline)) void gelu_tile(float* c, int64_t ldc, int rows, const PanelLanes& lanes) {
+  for (int r = 0; r < rows; ++r) {
+    float* row = c + r * ldc;
+    store_lanes(row, gelu_ps(load_lanes(row, lanes.full, lanes.lo)), lanes.full, lanes.lo);
+    store_lanes(row + 8, gelu_ps(load_lanes(row + 8, lanes.full, lanes.hi)), lanes.full, lanes.hi);
+  }
+}
+
 template <int R>
 void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
   __m256 acc[R][2];
@@ -68,7 +79,8 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
   const PanelLanes lanes{cols == kPanel, lane_mask(cols), lane_mask(cols - 8)};
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r)
-    finish_row(acc[r][0], acc[r][1], lanes, bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
+    finish_row(acc[r][0], acc[r][1], lanes, bias, row_bias ? row_bias + r : nullptr, g, c + r * g.ldc);
+  if (g.gelu) gelu_tile(c, g.ldc, R, lanes);
 }
 
 constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,

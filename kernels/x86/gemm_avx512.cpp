@@ -3,6 +3,7 @@
 
 #include "kernels/gemm_tiles.h"
 #include "kernels/packed_tiles.h"
+#include "kernels/x86/avx512_math.h"
 
 namespace adarun::avx512 {
 namespace {
@@ -16,7 +17,7 @@ __mmask16 lane_mask(int64_t valid) {
 // One row of C over a panel (mask: its real columns; all ones for a full panel): + bias, + row bias, + C when
 // accumulating. Masked AVX-512 loads and stores cost what plain ones do.
 inline void finish_row(__m512 lo, __m512 hi, __mmask16 mask_lo, __mmask16 mask_hi, const float* bias, const float* row_bias,
-                       bool accumulate, float* out) {
+                       const GemmArgs& g, float* out) {
   if (bias) {
     lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(mask_lo, bias));
     hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(mask_hi, bias + 16));
@@ -25,7 +26,7 @@ inline void finish_row(__m512 lo, __m512 hi, __mmask16 mask_lo, __mmask16 mask_h
     lo = _mm512_add_ps(lo, _mm512_set1_ps(*row_bias));
     hi = _mm512_add_ps(hi, _mm512_set1_ps(*row_bias));
   }
-  if (accumulate) {
+  if (g.accumulate) {
     lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(mask_lo, out));
     hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(mask_hi, out + 16));
   }
@@ -35,6 +36,16 @@ inline void finish_row(__m512 lo, __m512 hi, __mmask16 mask_lo, __mmask16 mask_h
 
 // Every loop over rows is unrolled, so each accumulator is one register: an accumulator indexed at run time
 // would live in memory and be stored at every k.
+// GELU over a stored tile, still in L1. Out of line, so that its code and constants stay out of the k loop's
+// registers and the tile's code stays small.
+__attribute__((noinline)) void gelu_tile(float* c, int64_t ldc, int rows, __mmask16 mask_lo, __mmask16 mask_hi) {
+  for (int r = 0; r < rows; ++r) {
+    float* row = c + r * ldc;
+    _mm512_mask_storeu_ps(row, mask_lo, gelu_ps(_mm512_maskz_loadu_ps(mask_lo, row)));
+    _mm512_mask_storeu_ps(row + 16, mask_hi, gelu_ps(_mm512_maskz_loadu_ps(mask_hi, row + 16)));
+  }
+}
+
 template <int R>
 void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
   __m512 acc[R][2];
@@ -54,7 +65,8 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
   const __mmask16 mask_lo = lane_mask(cols), mask_hi = lane_mask(cols - 16);
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
-    finish_row(acc[r][0], acc[r][1], mask_lo, mask_hi, bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
+    finish_row(acc[r][0], acc[r][1], mask_lo, mask_hi, bias, row_bias ? row_bias + r : nullptr, g, c + r * g.ldc);
+  if (g.gelu) gelu_tile(c, g.ldc, R, mask_lo, mask_hi);
 }
 
 constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr,        micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
