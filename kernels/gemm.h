@@ -28,11 +28,13 @@ void pack_weights(Isa isa, const float* w, int64_t n, int64_t k, float* packed);
 struct GemmArgs {
   const float* a = nullptr;  // [m, k], leading dimension lda
   int64_t lda = 0;
+  const int32_t* a_rows = nullptr;  // [m] or nullptr: row i of A is a + a_rows[i] * lda (a gather fused into the read)
   const float* packed = nullptr;
   const float* bias = nullptr;      // [n] or nullptr: added to every row
   const float* row_bias = nullptr;  // [m] or nullptr: added to every column (convolutions in CHW)
   float* c = nullptr;           // [m, n], leading dimension ldc
   int64_t ldc = 0;
+  const int32_t* c_rows = nullptr;  // [m] or nullptr: row i of C is c + c_rows[i] * ldc (distinct rows: a scatter)
   int64_t m = 0, n = 0, k = 0;
   bool accumulate = false;  // C += instead of C =
   bool gelu = false;        // GELU after the biases; not with accumulate

@@ -8,20 +8,34 @@
 
 namespace adarun::packed {
 
+// Where a micro-tile's rows are: A's (through GemmArgs::a_rows when it gathers) and C's at the panel's first
+// column (through c_rows when it scatters).
+template <int Rows>
+struct TileRows {
+  const float* a[Rows];
+  float* c[Rows];
+};
+
 // A micro-tile: up to Rows rows of C for one panel; `cols` of the panel's columns are real.
-using MicroTile = void (*)(const GemmArgs&, const float* a, const float* b, float* c, int64_t cols, const float* bias,
+template <int Rows>
+using MicroTile = void (*)(const GemmArgs&, const TileRows<Rows>& rows, const float* b, int64_t cols, const float* bias,
                            const float* row_bias);
 
 // Rows [row, row + rows) of C for one panel, in micro-tiles of Rows rows; tiles[r] handles r rows.
 template <int Panel, int Rows>
-void run_tiles(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel, const MicroTile (&tiles)[Rows + 1]) {
+void run_tiles(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel, const MicroTile<Rows> (&tiles)[Rows + 1]) {
   const int64_t col = panel * Panel;
   const int64_t cols = g.n - col < Panel ? g.n - col : Panel;
   const float* b = g.packed + panel * g.k * Panel;
   const float* bias = g.bias ? g.bias + col : nullptr;
   for (int64_t r = row; r < row + rows; r += Rows) {
     const int64_t count = row + rows - r < Rows ? row + rows - r : Rows;
-    tiles[count](g, g.a + r * g.lda, b, g.c + r * g.ldc + col, cols, bias, g.row_bias ? g.row_bias + r : nullptr);
+    TileRows<Rows> at;
+    for (int64_t i = 0; i < count; ++i) {
+      at.a[i] = g.a + (g.a_rows ? g.a_rows[r + i] : r + i) * g.lda;
+      at.c[i] = g.c + (g.c_rows ? g.c_rows[r + i] : r + i) * g.ldc + col;
+    }
+    tiles[count](g, at, b, cols, bias, g.row_bias ? g.row_bias + r : nullptr);
   }
 }
 

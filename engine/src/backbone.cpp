@@ -146,8 +146,10 @@ void Session::attend(int stage_index, int block_index) {
   const bool shifted = stage.shift > 0 && block_index % 2 == 1;
 
   layer_norm(compute_, w.x, tokens, dim, block.norm1, w.normed);
-  layers::gather_rows(compute_, w.normed, window_order(stage_index, block_index), tokens, dim, w.windows);
-  linear(compute_, w.windows, tokens, block.qkv, w.qkv);
+  layers::LinearFusion windows;  // the window partition read straight from LN1's rows
+  windows.gather = window_order(stage_index, block_index);
+  windows.gathered = w.windows;
+  linear(compute_, w.normed, tokens, block.qkv, windows, w.qkv);
   WindowAttentionArgs args;
   args.qkv = w.qkv;
   args.rel_bias = block.rel_bias;
@@ -167,20 +169,32 @@ void Session::run_block(int stage_index, int block_index, const uint8_t* mask, i
   const int32_t* order = window_order(stage_index, block_index);
 
   attend(stage_index, block_index);
-  linear(compute_, w.attention, tokens, block.proj, w.projected);
-  layers::scatter_add_rows(compute_, w.projected, order, tokens, dim, w.x);
+  layers::LinearFusion residual;  // x[order[i]] += proj(attention[i]): window reverse and residual in the store
+  residual.scatter = order;
+  residual.accumulate = true;
+  residual.unfused_out = w.projected;
+  linear(compute_, w.attention, tokens, block.proj, residual, w.x);
   stats_.macs_executed += macs::block_attention(stage);
 
   layer_norm(compute_, w.x, tokens, dim, block.norm2, w.normed);
+  layers::LinearFusion fc1;
+  fc1.gelu = true;
+  layers::LinearFusion fc2;
   if (mask) {
-    layers::gather_rows(compute_, w.normed, w.kept_index.data(), kept, dim, w.mlp_rows);
-    layers::linear_gelu(compute_, w.mlp_rows, kept, block.fc1, w.mlp_hidden);
-    linear(compute_, w.mlp_hidden, kept, block.fc2, w.mlp_out);
-    layers::scatter_rows(compute_, w.mlp_out, w.kept_index.data(), kept, dim, w.normed);
-    layers::add(compute_, w.x, w.normed, tokens * dim);  // unselected rows add LN2(x) itself, as trained
+    // The kept rows are read from LN2's output and written back over them, so unselected rows add LN2(x) itself,
+    // as trained.
+    fc1.gather = w.kept_index.data();
+    fc1.gathered = w.mlp_rows;
+    fc2.scatter = w.kept_index.data();
+    fc2.unfused_out = w.mlp_out;
+    linear(compute_, w.normed, kept, block.fc1, fc1, w.mlp_hidden);
+    linear(compute_, w.mlp_hidden, kept, block.fc2, fc2, w.normed);
+    layers::add(compute_, w.x, w.normed, tokens * dim);
   } else {
-    layers::linear_gelu(compute_, w.normed, tokens, block.fc1, w.mlp_hidden);
-    layers::linear_add(compute_, w.mlp_hidden, tokens, block.fc2, w.mlp_out, w.x);
+    fc2.accumulate = true;
+    fc2.unfused_out = w.mlp_out;
+    linear(compute_, w.normed, tokens, block.fc1, fc1, w.mlp_hidden);
+    linear(compute_, w.mlp_hidden, tokens, block.fc2, fc2, w.x);
   }
   stats_.macs_executed += macs::block_mlp(stage, kept);
 }

@@ -58,26 +58,27 @@ void linear(const Compute& compute, const float* x, int64_t rows, const LinearWe
   ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
 }
 
-void linear_gelu(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y) {
-  if (!runs_packed(compute, layer)) {
-    linear(compute, x, rows, layer, y);
-    return gelu(compute, y, rows * layer.out);
+void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, const LinearFusion& f, float* y) {
+  if (runs_packed(compute, layer)) {
+    const OpTimer timer(compute.profile, OpKind::kLinear, rows * layer.in * layer.out);
+    GemmArgs epilogue;
+    epilogue.a_rows = f.gather, epilogue.c_rows = f.scatter;
+    epilogue.gelu = f.gelu, epilogue.accumulate = f.accumulate;
+    return packed_linear(compute, x, rows, layer, epilogue, y);
   }
-  const OpTimer timer(compute.profile, OpKind::kLinear, rows * layer.in * layer.out);
-  GemmArgs epilogue;
-  epilogue.gelu = true;
-  packed_linear(compute, x, rows, layer, epilogue, y);
-}
-
-void linear_add(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* scratch, float* y) {
-  if (!runs_packed(compute, layer)) {
-    linear(compute, x, rows, layer, scratch);
-    return add(compute, y, scratch, rows * layer.out);
+  // The reference path runs the steps one by one, through the caller's buffers.
+  if (f.gather) {
+    gather_rows(compute, x, f.gather, rows, layer.in, f.gathered);
+    x = f.gathered;
   }
-  const OpTimer timer(compute.profile, OpKind::kLinear, rows * layer.in * layer.out);
-  GemmArgs epilogue;
-  epilogue.accumulate = true;
-  packed_linear(compute, x, rows, layer, epilogue, y);
+  const bool direct = !f.scatter && !f.accumulate;
+  float* out = direct ? y : f.unfused_out;
+  linear(compute, x, rows, layer, out);
+  if (f.gelu) gelu(compute, out, rows * layer.out);
+  if (direct) return;
+  if (!f.scatter) return add(compute, y, out, rows * layer.out);
+  if (f.accumulate) return scatter_add_rows(compute, out, f.scatter, rows, layer.out, y);
+  scatter_rows(compute, out, f.scatter, rows, layer.out, y);
 }
 
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {

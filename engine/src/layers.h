@@ -41,10 +41,19 @@ void gelu(const Compute& compute, float* x, int64_t n);
 
 // y = x W^T + b: the packed GEMM when the layer was packed, the reference otherwise.
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y);
-// y = GELU(x W^T + b): GELU in the GEMM's epilogue when packed.
-void linear_gelu(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y);
-// y += x W^T + b: the GEMM accumulates into y when packed; the reference computes into scratch ([rows, out]) and adds.
-void linear_add(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* scratch, float* y);
+
+// What a linear layer does around its product, fused into the packed GEMM (its A read and its epilogue):
+//   y[scatter[i]] (+)= act(x[gather[i]] W^T + b)   for i < rows; act is GELU or nothing (GELU excludes accumulate).
+// The reference path runs the same steps apart, through `gathered` ([rows, in]) and `unfused_out` ([rows, out]).
+struct LinearFusion {
+  const int32_t* gather = nullptr;
+  const int32_t* scatter = nullptr;
+  bool gelu = false;
+  bool accumulate = false;
+  float* gathered = nullptr;
+  float* unfused_out = nullptr;
+};
+void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, const LinearFusion& fusion, float* y);
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y);
 // y[rows, out] += (x down^T) up^T; no-op for rank 0. rank_scratch: rows*rank, out_scratch: rows*out.
 void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,

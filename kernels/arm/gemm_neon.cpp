@@ -45,9 +45,9 @@ void finish_partial_row(RowAccumulators acc, const float* bias, const float* row
 
 // GELU over a stored tile, still in L1. Out of line, so that its code and constants stay out of the k loop's
 // registers and the tile's code stays small.
-__attribute__((noinline)) void gelu_tile(float* c, int64_t ldc, int rows, int64_t cols) {
+__attribute__((noinline)) void gelu_tile(float* const* c, int rows, int64_t cols) {
   for (int r = 0; r < rows; ++r) {
-    float* row = c + r * ldc;
+    float* row = c[r];
     int64_t j = 0;
     for (; j + 4 <= cols; j += 4) vst1q_f32(row + j, gelu_ps(vld1q_f32(row + j)));
     if (j < cols) store_tail(row + j, gelu_ps(load_tail(row + j, cols - j, 0.0f)), cols - j);
@@ -57,37 +57,41 @@ __attribute__((noinline)) void gelu_tile(float* c, int64_t ldc, int rows, int64_
 // Every loop over rows and vectors is unrolled, so each accumulator is one register: an accumulator indexed at
 // run time (or passed by reference) would live in memory and be stored at every k.
 template <int R>
-void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
+void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const float* b, int64_t cols, const float* bias,
+                const float* row_bias) {
   RowAccumulators acc[R];
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) acc[r].v[v] = vdupq_n_f32(0.0f);
   }
-  const int64_t k = g.k, lda = g.lda;
+  const float* a[R];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) a[r] = rows.a[r];
+  const int64_t k = g.k;
   for (int64_t kk = 0; kk < k; ++kk) {
     float32x4_t panel[kVectors];
 #pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(b + kk * kPanel + 4 * v);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const float a_value = a[r * lda + kk];
+      const float a_value = a[r][kk];
 #pragma GCC unroll 4
       for (int v = 0; v < kVectors; ++v) acc[r].v[v] = vfmaq_n_f32(acc[r].v[v], panel[v], a_value);
     }
   }
   if (cols == kPanel) {
 #pragma GCC unroll 6
-    for (int r = 0; r < R; ++r) finish_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, c + r * g.ldc);
+    for (int r = 0; r < R; ++r) finish_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, rows.c[r]);
   } else {
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r)
-      finish_partial_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, cols, c + r * g.ldc);
+      finish_partial_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, cols, rows.c[r]);
   }
-  if (g.gelu) gelu_tile(c, g.ldc, R, cols);
+  if (g.gelu) gelu_tile(rows.c, R, cols);
 }
 
-constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
+constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
                                                  micro_tile<4>, micro_tile<5>, micro_tile<6>};
 
 }  // namespace

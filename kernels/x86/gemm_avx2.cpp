@@ -52,26 +52,32 @@ inline void finish_row(__m256 lo, __m256 hi, const PanelLanes& lanes, const floa
 // would live in memory and be stored at every k.
 // GELU over a stored tile, still in L1. Out of line, so that its code and constants stay out of the k loop's
 // registers and the tile's code stays small.
-__attribute__((noinline)) void gelu_tile(float* c, int64_t ldc, int rows, const PanelLanes& lanes) {
+__attribute__((noinline)) void gelu_tile(float* const* c, int rows, const PanelLanes& lanes) {
   for (int r = 0; r < rows; ++r) {
-    float* row = c + r * ldc;
+    float* row = c[r];
     store_lanes(row, gelu_ps(load_lanes(row, lanes.full, lanes.lo)), lanes.full, lanes.lo);
     store_lanes(row + 8, gelu_ps(load_lanes(row + 8, lanes.full, lanes.hi)), lanes.full, lanes.hi);
   }
 }
 
 template <int R>
-void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
+void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const float* b, int64_t cols, const float* bias,
+                const float* row_bias) {
   __m256 acc[R][2];
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-  const int64_t k = g.k, lda = g.lda;
-  for (int64_t kk = 0; kk < k; ++kk) {
-    const __m256 b0 = _mm256_load_ps(b + kk * kPanel);
-    const __m256 b1 = _mm256_load_ps(b + kk * kPanel + 8);
+  // A is read at a negative offset from its rows' ends, counting up to 0: with six row pointers, the panel
+  // pointer and that offset, no register is left for a loop bound, which would otherwise be re-read from the stack.
+  const int64_t k = g.k;
+  const float* a_end[R];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) a_end[r] = rows.a[r] + k;
+  for (int64_t offset = -k; offset != 0; ++offset, b += kPanel) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a + r * lda + kk);
+      const __m256 av = _mm256_broadcast_ss(a_end[r] + offset);
       acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
     }
@@ -79,11 +85,11 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
   const PanelLanes lanes{cols == kPanel, lane_mask(cols), lane_mask(cols - 8)};
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r)
-    finish_row(acc[r][0], acc[r][1], lanes, bias, row_bias ? row_bias + r : nullptr, g, c + r * g.ldc);
-  if (g.gelu) gelu_tile(c, g.ldc, R, lanes);
+    finish_row(acc[r][0], acc[r][1], lanes, bias, row_bias ? row_bias + r : nullptr, g, rows.c[r]);
+  if (g.gelu) gelu_tile(rows.c, R, lanes);
 }
 
-constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
+constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
                                          micro_tile<4>, micro_tile<5>, micro_tile<6>};
 
 }  // namespace

@@ -38,26 +38,30 @@ inline void finish_row(__m512 lo, __m512 hi, __mmask16 mask_lo, __mmask16 mask_h
 // would live in memory and be stored at every k.
 // GELU over a stored tile, still in L1. Out of line, so that its code and constants stay out of the k loop's
 // registers and the tile's code stays small.
-__attribute__((noinline)) void gelu_tile(float* c, int64_t ldc, int rows, __mmask16 mask_lo, __mmask16 mask_hi) {
+__attribute__((noinline)) void gelu_tile(float* const* c, int rows, __mmask16 mask_lo, __mmask16 mask_hi) {
   for (int r = 0; r < rows; ++r) {
-    float* row = c + r * ldc;
+    float* row = c[r];
     _mm512_mask_storeu_ps(row, mask_lo, gelu_ps(_mm512_maskz_loadu_ps(mask_lo, row)));
     _mm512_mask_storeu_ps(row + 16, mask_hi, gelu_ps(_mm512_maskz_loadu_ps(mask_hi, row + 16)));
   }
 }
 
 template <int R>
-void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int64_t cols, const float* bias, const float* row_bias) {
+void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const float* b, int64_t cols, const float* bias,
+                const float* row_bias) {
   __m512 acc[R][2];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-  const int64_t k = g.k, lda = g.lda;
+  const float* a[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) a[r] = rows.a[r];
+  const int64_t k = g.k;
   for (int64_t kk = 0; kk < k; ++kk) {
     const __m512 b0 = _mm512_load_ps(b + kk * kPanel);
     const __m512 b1 = _mm512_load_ps(b + kk * kPanel + 16);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r * lda + kk]);
+      const __m512 av = _mm512_set1_ps(a[r][kk]);
       acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
     }
@@ -65,11 +69,11 @@ void micro_tile(const GemmArgs& g, const float* a, const float* b, float* c, int
   const __mmask16 mask_lo = lane_mask(cols), mask_hi = lane_mask(cols - 16);
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
-    finish_row(acc[r][0], acc[r][1], mask_lo, mask_hi, bias, row_bias ? row_bias + r : nullptr, g, c + r * g.ldc);
-  if (g.gelu) gelu_tile(c, g.ldc, R, mask_lo, mask_hi);
+    finish_row(acc[r][0], acc[r][1], mask_lo, mask_hi, bias, row_bias ? row_bias + r : nullptr, g, rows.c[r]);
+  if (g.gelu) gelu_tile(rows.c, R, mask_lo, mask_hi);
 }
 
-constexpr packed::MicroTile kTiles[kRows + 1] = {nullptr,        micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
+constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr,        micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
                                          micro_tile<5>, micro_tile<6>, micro_tile<7>, micro_tile<8>};
 
 }  // namespace
