@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Does latency track compute when the policies skip work? For each budget f the policies keep the
 ceil(f L) best tokens of every block and ceil(f depth) best blocks of every stage; prints the
-latency fraction against the MAC fraction (both relative to f = 1), measured in one run.
+latency fraction against the MAC fraction (both relative to f = 1, every gate on), measured in one run.
+The first row is the trained gates (threshold 0, no budget) on the same frame.
 
 usage: /usr/bin/python3 bench/gating_sweep.py MODEL.adarun [--fractions 1,0.75,0.5,0.25] [--threads 1] [--iters 10]
 """
@@ -18,13 +19,14 @@ def main():
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--adarun", default=DEFAULT_BINARY)
     args = parser.parse_args()
-    runs = [(float(f), adarun_bench(args.adarun, args.model, args.threads, args.iters, budget=float(f)))
-            for f in args.fractions.split(",")]
-    base = runs[0][1]
-    print(f"{'f':>5} {'median ms':>10} {'GMACs':>7} {'latency frac':>13} {'MAC frac':>9} {'excess':>7}")
-    for fraction, run in runs:
+    fractions = [float(f) for f in args.fractions.split(",")]
+    runs = [(f"{f:.2f}", adarun_bench(args.adarun, args.model, args.threads, args.iters, budget=f)) for f in fractions]
+    runs.insert(0, ("trained", adarun_bench(args.adarun, args.model, args.threads, args.iters, threshold=0.0)))
+    base = next(run for name, run in runs if name == "1.00")
+    print(f"{'f':>7} {'median ms':>10} {'GMACs':>7} {'latency frac':>13} {'MAC frac':>9} {'excess':>7}  ({base['isa']})")
+    for name, run in runs:
         latency, work = run["median_ms"] / base["median_ms"], run["gmacs"] / base["gmacs"]
-        print(f"{fraction:>5.2f} {run['median_ms']:>10.1f} {run['gmacs']:>7.3f} {latency:>13.3f} {work:>9.3f} {latency - work:>+7.3f}")
+        print(f"{name:>7} {run['median_ms']:>10.1f} {run['gmacs']:>7.3f} {latency:>13.3f} {work:>9.3f} {latency - work:>+7.3f}")
 
 
 if __name__ == "__main__":
