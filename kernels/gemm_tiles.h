@@ -21,7 +21,7 @@ void tile(const GemmArgs& args, int64_t row, int64_t rows, int64_t panel);
 
 namespace adarun::neon {
 constexpr int kPanel = 16;
-constexpr int kRows = 6;
+constexpr int kRows = 5;
 void pack(const float* w, int64_t n, int64_t k, float* packed);
 void tile(const GemmArgs& args, int64_t row, int64_t rows, int64_t panel);
 }  // namespace adarun::neon

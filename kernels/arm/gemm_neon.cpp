@@ -1,5 +1,5 @@
-// NEON GEMM tile: 6 rows x 16 columns of accumulators (24 of the 32 q registers), one scalar of A per row
-// and k multiplied into four vectors of the packed panel (fmla by element).
+// NEON GEMM tile: 5 rows x 16 columns of accumulators (20 of the 32 q registers); A read four k steps at a time
+// per row and multiplied into four vectors of the packed panel by lane (fmla by element).
 #include <arm_neon.h>
 
 #include <cstring>
@@ -54,26 +54,52 @@ __attribute__((noinline)) void gelu_tile(float* const* c, int rows, int64_t cols
   }
 }
 
+// k step `Lane` of four whose A values are lane `Lane` of a[r]: four panel vectors, R x 4 FMAs by lane.
+template <int R, int Lane>
+__attribute__((always_inline)) inline void lane_step(RowAccumulators (&acc)[R], const float* b, const float32x4_t (&a)[R]) {
+  float32x4_t panel[kVectors];
+#pragma GCC unroll 4
+  for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(b + 4 * v);
+#pragma GCC unroll 5
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < kVectors; ++v) acc[r].v[v] = vfmaq_laneq_f32(acc[r].v[v], panel[v], a[r], Lane);
+  }
+}
+
 // Every loop over rows and vectors is unrolled, so each accumulator is one register: an accumulator indexed at
-// run time (or passed by reference) would live in memory and be stored at every k.
+// run time (or passed by reference to a call) would live in memory and be stored at every k.
+// k goes four steps at a time with one vector load of A per row (lanes 0-3 feed the four steps): on an in-order
+// dual-issue core (Cortex-A55) every instruction that is not an FMA costs issue slots, and scalar A loads were 6
+// of every 36. 5 rows x 16 columns: 20 accumulators, 4 panel and 5 A vectors fit the 32 q registers.
 template <int R>
 void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const float* b, int64_t cols, const float* bias,
                 const float* row_bias) {
   RowAccumulators acc[R];
-#pragma GCC unroll 6
+#pragma GCC unroll 5
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) acc[r].v[v] = vdupq_n_f32(0.0f);
   }
   const float* a[R];
-#pragma GCC unroll 6
+#pragma GCC unroll 5
   for (int r = 0; r < R; ++r) a[r] = rows.a[r];
   const int64_t k = g.k;
-  for (int64_t kk = 0; kk < k; ++kk) {
+  int64_t kk = 0;
+  for (; kk + 4 <= k; kk += 4) {
+    float32x4_t a_values[R];
+#pragma GCC unroll 5
+    for (int r = 0; r < R; ++r) a_values[r] = vld1q_f32(a[r] + kk);
+    lane_step<R, 0>(acc, b + kk * kPanel, a_values);
+    lane_step<R, 1>(acc, b + (kk + 1) * kPanel, a_values);
+    lane_step<R, 2>(acc, b + (kk + 2) * kPanel, a_values);
+    lane_step<R, 3>(acc, b + (kk + 3) * kPanel, a_values);
+  }
+  for (; kk < k; ++kk) {
     float32x4_t panel[kVectors];
 #pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(b + kk * kPanel + 4 * v);
-#pragma GCC unroll 6
+#pragma GCC unroll 5
     for (int r = 0; r < R; ++r) {
       const float a_value = a[r][kk];
 #pragma GCC unroll 4
@@ -81,18 +107,18 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
     }
   }
   if (cols == kPanel) {
-#pragma GCC unroll 6
+#pragma GCC unroll 5
     for (int r = 0; r < R; ++r) finish_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, rows.c[r]);
   } else {
-#pragma GCC unroll 6
+#pragma GCC unroll 5
     for (int r = 0; r < R; ++r)
       finish_partial_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, cols, rows.c[r]);
   }
   if (g.gelu) gelu_tile(rows.c, R, cols);
 }
 
-constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
-                                                 micro_tile<4>, micro_tile<5>, micro_tile<6>};
+constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
+                                                        micro_tile<5>};
 
 }  // namespace
 
