@@ -11,6 +11,7 @@
 #include "kernels/ref/resize.h"
 #include "kernels/ref/rows.h"
 #include "kernels/resize.h"
+#include "kernels/rows.h"
 
 namespace adarun::layers {
 namespace {
@@ -18,10 +19,11 @@ namespace {
 constexpr float kLayerNormEps = 1e-5f;
 
 // Writes [x0, x1, x2, x3] of every 2x2 cell: (even, even), (odd, even), (even, odd), (odd, odd).
-void gather_merge_cells(const float* x, int64_t resolution, int64_t dim, float* cells) {
+// Rows [r_begin, r_end) of the merged grid.
+void gather_merge_cells(const float* x, int64_t resolution, int64_t dim, int64_t r_begin, int64_t r_end, float* cells) {
   const int64_t half = resolution / 2;
   const int64_t offsets[4][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};
-  for (int64_t r = 0; r < half; ++r) {
+  for (int64_t r = r_begin; r < r_end; ++r) {
     for (int64_t c = 0; c < half; ++c) {
       float* cell = cells + (r * half + c) * 4 * dim;
       for (int part = 0; part < 4; ++part) {
@@ -139,34 +141,47 @@ void window_attention(const Compute& compute, const WindowAttentionArgs& args, f
   adarun::window_attention(compute.isa, args, scratch, std::min(compute.threads, kMaxAttentionChunks), compute.pool);
 }
 
+// The reference path runs the twins on the calling thread; the others run the fast kernels across the threads.
 void gather_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
   const OpTimer timer(compute.profile, OpKind::kRows, 0);
-  ref::gather_rows(src, index, count, cols, dst);
+  if (compute.isa == Isa::kReference) return ref::gather_rows(src, index, count, cols, dst);
+  parallel_chunks(compute, count, [&](int64_t begin, int64_t end) {
+    fast::gather_rows(src, index + begin, end - begin, cols, dst + begin * cols);
+  });
 }
 
 void scatter_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
   const OpTimer timer(compute.profile, OpKind::kRows, 0);
-  ref::scatter_rows(src, index, count, cols, dst);
+  if (compute.isa == Isa::kReference) return ref::scatter_rows(src, index, count, cols, dst);
+  parallel_chunks(compute, count, [&](int64_t begin, int64_t end) {
+    fast::scatter_rows(src + begin * cols, index + begin, end - begin, cols, dst);
+  });
 }
 
 void scatter_add_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
   const OpTimer timer(compute.profile, OpKind::kRows, 0);
-  ref::scatter_add_rows(src, index, count, cols, dst);
+  if (compute.isa == Isa::kReference) return ref::scatter_add_rows(src, index, count, cols, dst);
+  parallel_chunks(compute, count, [&](int64_t begin, int64_t end) {
+    fast::scatter_add_rows(src + begin * cols, index + begin, end - begin, cols, dst);
+  });
 }
 
 void add(const Compute& compute, float* y, const float* x, int64_t n) {
   const OpTimer timer(compute.profile, OpKind::kElementwise, 0);
-  ref::add_inplace(y, x, n);
+  if (compute.isa == Isa::kReference) return ref::add_inplace(y, x, n);
+  parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { fast::add_inplace(y + begin, x + begin, end - begin); });
 }
 
 void relu(const Compute& compute, float* x, int64_t n) {
   const OpTimer timer(compute.profile, OpKind::kElementwise, 0);
-  ref::relu(x, n);
+  if (compute.isa == Isa::kReference) return ref::relu(x, n);
+  parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { fast::relu(x + begin, end - begin); });
 }
 
 void transpose(const Compute& compute, const float* src, int64_t rows, int64_t cols, float* dst) {
   const OpTimer timer(compute.profile, OpKind::kCopy, 0);
-  ref::transpose(src, rows, cols, dst);
+  if (compute.isa == Isa::kReference) return ref::transpose(src, rows, cols, dst);
+  parallel_chunks(compute, cols, [&](int64_t begin, int64_t end) { fast::transpose(src, rows, cols, begin, end, dst); });
 }
 
 void copy(const Compute& compute, const float* src, int64_t n, float* dst) {
@@ -178,7 +193,9 @@ void merge_patches(const Compute& compute, const float* x, const StageGeometry& 
                    float* out) {
   {
     const OpTimer timer(compute.profile, OpKind::kRows, 0);
-    gather_merge_cells(x, stage.resolution, stage.dim, cells);
+    parallel_chunks(compute, stage.resolution / 2, [&](int64_t begin, int64_t end) {
+      gather_merge_cells(x, stage.resolution, stage.dim, begin, end, cells);
+    });
   }
   layer_norm(compute, cells, stage.out_tokens, 4 * stage.dim, weights.merge_norm, cells);
   linear(compute, cells, stage.out_tokens, weights.merge_reduction, out);

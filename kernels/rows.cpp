@@ -1,0 +1,48 @@
+#include "kernels/rows.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace adarun::fast {
+namespace {
+
+// A transpose block: 16 x 16 floats read and 16 x 16 written stay within 32 cache lines.
+constexpr int64_t kBlock = 16;
+
+inline void add_row(float* __restrict y, const float* __restrict x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+}  // namespace
+
+void gather_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
+  for (int64_t i = 0; i < count; ++i) std::memcpy(dst + i * cols, src + int64_t{index[i]} * cols, sizeof(float) * size_t(cols));
+}
+
+void scatter_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
+  for (int64_t i = 0; i < count; ++i) std::memcpy(dst + int64_t{index[i]} * cols, src + i * cols, sizeof(float) * size_t(cols));
+}
+
+void scatter_add_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
+  for (int64_t i = 0; i < count; ++i) add_row(dst + int64_t{index[i]} * cols, src + i * cols, cols);
+}
+
+void transpose(const float* src, int64_t rows, int64_t cols, int64_t col_begin, int64_t col_end, float* dst) {
+  for (int64_t c0 = col_begin; c0 < col_end; c0 += kBlock) {
+    const int64_t c1 = std::min(c0 + kBlock, col_end);
+    for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
+      const int64_t r1 = std::min(r0 + kBlock, rows);
+      for (int64_t c = c0; c < c1; ++c) {
+        for (int64_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+      }
+    }
+  }
+}
+
+void add_inplace(float* y, const float* x, int64_t n) { add_row(y, x, n); }
+
+void relu(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] < 0.0f ? 0.0f : x[i];  // NaN and -0 pass, as std::max(x, 0) in the twin
+}
+
+}  // namespace adarun::fast

@@ -1,0 +1,20 @@
+#pragma once
+// The fast twins of kernels/ref/rows.h and ref::relu: how tokens move between layouts, residual adds and ReLU.
+// They are memory-bound, so one portable source serves every ISA: its loops are written for the compiler to
+// vectorise (SSE2 on any x86-64, Advanced SIMD on aarch64), and transpose goes in cache-sized blocks.
+// engine/src/layers spreads them over the threads; tests/kernels/fast_rows_test.cpp compares them with the twins.
+#include <cstdint>
+
+namespace adarun::fast {
+
+// dst[i, :] = src[index[i], :], dst[index[i], :] = src[i, :], dst[index[i], :] += src[i, :] for i < count.
+void gather_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
+void scatter_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
+void scatter_add_rows(const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst);
+// dst[cols, rows] = src[rows, cols]^T for the columns [col_begin, col_end) of src (dst rows of that range).
+void transpose(const float* src, int64_t rows, int64_t cols, int64_t col_begin, int64_t col_end, float* dst);
+// y += x; x = max(x, 0).
+void add_inplace(float* y, const float* x, int64_t n);
+void relu(float* x, int64_t n);
+
+}  // namespace adarun::fast
