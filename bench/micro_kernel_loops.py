@@ -55,9 +55,11 @@ def micro_kernels(library, arch):
 
 
 def short_name(name):
+    """avx2::micro_tile<6> for a packed-panel tile, avx2::micro_tile<6>+offsets for one reading B in place."""
     isa = re.search(r"adarun::(\w+)::", name)
-    rows = re.search(r"micro_tile<(\d+)>", name)
-    return f"{isa.group(1) if isa else '?'}::micro_tile<{rows.group(1) if rows else '?'}>"
+    rows = re.search(r"micro_tile<(\d+)(, (true|false))?>", name)
+    offsets = "+offsets" if rows and rows.group(3) == "true" else ""
+    return f"{isa.group(1) if isa else '?'}::micro_tile<{rows.group(1) if rows else '?'}>{offsets}"
 
 
 def k_loop(instructions, arch):
@@ -150,7 +152,7 @@ def main():
     print(f"{arch} micro-kernels in {args.library}, per k step of each k loop:")
     print(f"{'kernel':24} {'instr':>5} {'FMA':>4} {'loads':>5} {'stores':>6} {'stack':>5}" +
           "".join(f" {cpu + ' cyc':>16} {'flop/cyc':>8} {'peak':>5}" for cpu in cpus if args.mca))
-    for name in sorted(kernels, key=lambda n: (n.split("::")[0], int(re.search(r"<(\d+)>", n).group(1)))):
+    for name in sorted(kernels, key=lambda n: (n.split("::")[0], n.endswith("offsets"), int(re.search(r"<(\d+)>", n).group(1)))):
         if args.rows and f"<{args.rows}>" not in name:
             continue
         body = k_loop(kernels[name], arch)

@@ -102,44 +102,81 @@ int64_t chunk_floats(Isa isa, const ConvArgs& a) {
   return aligned_floats(packed_weight_floats(isa, 1, a.cin * a.kernel * a.kernel) + kMaxPanelWidth);
 }
 
+// Stride-1 convolutions whose output rows fill most of a panel read B in place from the bordered copy: k step
+// (channel, ky, kx) of output pixel (oy, ox) is bordered[channel][oy + ky][ox + kx], so for a panel along one
+// output row each step's row is the bordered copy at a fixed offset (GemmArgs::b_offsets), and nothing is
+// unfolded. Reads past a row's real pixels land in the border, the next row or the slack.
+bool reads_in_place(Isa isa, const ConvArgs& a) {
+  const int64_t width = gemm_panel_width(isa), ow = a.out_w();
+  const int64_t lanes = (ow + width - 1) / width * width;
+  return a.stride == 1 && 4 * ow >= 3 * lanes;  // at least 3/4 of the lanes are real pixels
+}
+
+int64_t offsets_floats(const ConvArgs& a) { return aligned_floats(a.cin * a.kernel * a.kernel); }  // int32 each
+
+void fill_offsets(const ConvArgs& a, int32_t* offsets) {
+  const int64_t bw = a.w + 2 * a.pad;
+  for (int64_t channel = 0; channel < a.cin; ++channel) {
+    for (int64_t ky = 0; ky < a.kernel; ++ky) {
+      for (int64_t kx = 0; kx < a.kernel; ++kx) {
+        *offsets++ = static_cast<int32_t>(channel * bordered_plane_floats(a) + ky * bw + kx);
+      }
+    }
+  }
+}
+
 struct ConvTask {
   const ConvArgs* args;
   Isa isa;
-  const float* bordered;  // stride 1 only
+  const float* bordered;   // stride 1 only
+  const int32_t* offsets;  // reading in place only
   float* chunks_scratch;
   int64_t panels, chunks;
 };
 
-// Chunk c's panels, one at a time: unfold it, then multiply every output channel by it.
+// Every output channel times one panel of output pixels: C[cout, panel] = W B + bias.
+void multiply_panel(const ConvTask& t, const float* b, const int32_t* offsets, int64_t first, int64_t count) {
+  const ConvArgs& a = *t.args;
+  GemmArgs g;
+  g.a = a.weight;
+  g.lda = a.cin * a.kernel * a.kernel;
+  g.packed = b;
+  g.b_offsets = offsets;
+  g.row_bias = a.bias;
+  g.c = a.y + first;
+  g.ldc = a.out_h() * a.out_w();
+  g.m = a.cout, g.n = count, g.k = g.lda;
+  gemm(t.isa, g, nullptr);
+}
+
+// Chunk c's panels, one at a time: unfold it (or find it in place), then multiply every output channel by it.
 void run_chunk(void* context, size_t chunk) {
   const ConvTask& t = *static_cast<const ConvTask*>(context);
   const ConvArgs& a = *t.args;
-  const int64_t width = gemm_panel_width(t.isa), pixels = a.out_h() * a.out_w();
+  const int64_t width = gemm_panel_width(t.isa), ow = a.out_w(), pixels = a.out_h() * ow;
+  const int64_t per_row = (ow + width - 1) / width;
   const int64_t c = static_cast<int64_t>(chunk);
   float* panel = t.chunks_scratch + c * chunk_floats(t.isa, a);
   for (int64_t p = c * t.panels / t.chunks; p < (c + 1) * t.panels / t.chunks; ++p) {
+    if (t.offsets) {  // panel p: output row p / per_row, from column (p % per_row) * width
+      const int64_t oy = p / per_row, ox = p % per_row * width;
+      multiply_panel(t, t.bordered + oy * (a.w + 2 * a.pad) + ox, t.offsets, oy * ow + ox, std::min(width, ow - ox));
+      continue;
+    }
     const int64_t first = p * width, count = std::min(width, pixels - first);
     if (t.bordered) {
       unfold_bordered(t.isa, a, t.bordered, first, count, panel);
     } else {
       unfold_panel(t.isa, a, first, count, panel);
     }
-    GemmArgs g;
-    g.a = a.weight;
-    g.lda = a.cin * a.kernel * a.kernel;
-    g.packed = panel;
-    g.row_bias = a.bias;
-    g.c = a.y + first;
-    g.ldc = pixels;
-    g.m = a.cout, g.n = count, g.k = g.lda;
-    gemm(t.isa, g, nullptr);
+    multiply_panel(t, panel, nullptr, first, count);
   }
 }
 
 }  // namespace
 
 int64_t conv_scratch_floats(Isa isa, const ConvArgs& shape, int64_t chunks) {
-  return (shape.stride == 1 ? bordered_input_floats(shape) : 0) + chunks * chunk_floats(isa, shape);
+  return (shape.stride == 1 ? bordered_input_floats(shape) + offsets_floats(shape) : 0) + chunks * chunk_floats(isa, shape);
 }
 
 void unfold_panel(Isa isa, const ConvArgs& a, int64_t first, int64_t count, float* panel) {
@@ -161,17 +198,22 @@ void unfold_panel(Isa isa, const ConvArgs& a, int64_t first, int64_t count, floa
 
 void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthreadpool_t pool) {
   const int64_t width = gemm_panel_width(isa), pixels = args.out_h() * args.out_w();
-  const int64_t panels = (pixels + width - 1) / width;
-  if (panels == 0 || args.cout == 0) return;
+  if (pixels == 0 || args.cout == 0) return;
   float* bordered = nullptr;
+  int32_t* offsets = nullptr;
   if (args.stride == 1) {
     bordered = scratch;
     std::pair<const ConvArgs*, float*> copy{&args, bordered};
     parallelize_1d(pool, copy_bordered_channel, &copy, static_cast<size_t>(args.cin));
     std::fill(bordered + args.cin * bordered_plane_floats(args), bordered + bordered_input_floats(args), 0.0f);
+    scratch += bordered_input_floats(args) + offsets_floats(args);
+    if (reads_in_place(isa, args)) {
+      offsets = reinterpret_cast<int32_t*>(bordered + bordered_input_floats(args));
+      fill_offsets(args, offsets);
+    }
   }
-  ConvTask task{&args, isa, bordered, scratch + (bordered ? bordered_input_floats(args) : 0), panels,
-                std::clamp<int64_t>(chunks, 1, panels)};
+  const int64_t panels = offsets ? args.out_h() * ((args.out_w() + width - 1) / width) : (pixels + width - 1) / width;
+  ConvTask task{&args, isa, bordered, offsets, scratch, panels, std::clamp<int64_t>(chunks, 1, panels)};
   parallelize_1d(pool, run_chunk, &task, static_cast<size_t>(task.chunks));
 }
 

@@ -30,6 +30,10 @@ struct GemmArgs {
   int64_t lda = 0;
   const int32_t* a_rows = nullptr;  // [m] or nullptr: row i of A is a + a_rows[i] * lda (a gather fused into the read)
   const float* packed = nullptr;
+  // [k] or nullptr. Set, B is not packed panels but rows read in place (an implicit convolution): k step kk's
+  // row of the panel width starts at packed + b_offsets[kk], any alignment, and n <= the panel width. Reads
+  // may go up to the panel width past n.
+  const int32_t* b_offsets = nullptr;
   const float* bias = nullptr;      // [n] or nullptr: added to every row
   const float* row_bias = nullptr;  // [m] or nullptr: added to every column (convolutions in CHW)
   float* c = nullptr;           // [m, n], leading dimension ldc

@@ -22,8 +22,11 @@ using MicroTile = void (*)(const GemmArgs&, const TileRows<Rows>& rows, const fl
                            const float* row_bias);
 
 // Rows [row, row + rows) of C for one panel, in micro-tiles of Rows rows; tiles[r] handles r rows.
+// tiles: the packed-panel micro-tiles; offset_tiles: the ones that read B through GemmArgs::b_offsets.
 template <int Panel, int Rows>
-void run_tiles(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel, const MicroTile<Rows> (&tiles)[Rows + 1]) {
+void run_tiles(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel, const MicroTile<Rows> (&packed_tiles)[Rows + 1],
+               const MicroTile<Rows> (&offset_tiles)[Rows + 1]) {
+  const MicroTile<Rows>(&tiles)[Rows + 1] = g.b_offsets ? offset_tiles : packed_tiles;
   const int64_t col = panel * Panel;
   const int64_t cols = g.n - col < Panel ? g.n - col : Panel;
   const float* b = g.packed + panel * g.k * Panel;

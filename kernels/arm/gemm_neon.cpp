@@ -56,10 +56,10 @@ __attribute__((noinline)) void gelu_tile(float* const* c, int rows, int64_t cols
 
 // k step `Lane` of four whose A values are lane `Lane` of a[r]: four panel vectors, R x 4 FMAs by lane.
 template <int R, int Lane>
-__attribute__((always_inline)) inline void lane_step(RowAccumulators (&acc)[R], const float* b, const float32x4_t (&a)[R]) {
+__attribute__((always_inline)) inline void lane_step(RowAccumulators (&acc)[R], const float* panel_row, const float32x4_t (&a)[R]) {
   float32x4_t panel[kVectors];
 #pragma GCC unroll 4
-  for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(b + 4 * v);
+  for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(panel_row + 4 * v);
 #pragma GCC unroll 5
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
@@ -72,7 +72,9 @@ __attribute__((always_inline)) inline void lane_step(RowAccumulators (&acc)[R], 
 // k goes four steps at a time with one vector load of A per row (lanes 0-3 feed the four steps): on an in-order
 // dual-issue core (Cortex-A55) every instruction that is not an FMA costs issue slots, and scalar A loads were 6
 // of every 36. 5 rows x 16 columns: 20 accumulators, 4 panel and 5 A vectors fit the 32 q registers.
-template <int R>
+// Offsets: k step kk's panel row is at b + g.b_offsets[kk] (an implicit convolution's input), else at
+// b + kk * kPanel (packed weights).
+template <int R, bool Offsets>
 void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const float* b, int64_t cols, const float* bias,
                 const float* row_bias) {
   RowAccumulators acc[R];
@@ -85,20 +87,22 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
 #pragma GCC unroll 5
   for (int r = 0; r < R; ++r) a[r] = rows.a[r];
   const int64_t k = g.k;
+  const int32_t* offsets = g.b_offsets;
+  const auto panel_row = [&](int64_t step) { return Offsets ? b + offsets[step] : b + step * kPanel; };
   int64_t kk = 0;
   for (; kk + 4 <= k; kk += 4) {
     float32x4_t a_values[R];
 #pragma GCC unroll 5
     for (int r = 0; r < R; ++r) a_values[r] = vld1q_f32(a[r] + kk);
-    lane_step<R, 0>(acc, b + kk * kPanel, a_values);
-    lane_step<R, 1>(acc, b + (kk + 1) * kPanel, a_values);
-    lane_step<R, 2>(acc, b + (kk + 2) * kPanel, a_values);
-    lane_step<R, 3>(acc, b + (kk + 3) * kPanel, a_values);
+    lane_step<R, 0>(acc, panel_row(kk), a_values);
+    lane_step<R, 1>(acc, panel_row(kk + 1), a_values);
+    lane_step<R, 2>(acc, panel_row(kk + 2), a_values);
+    lane_step<R, 3>(acc, panel_row(kk + 3), a_values);
   }
   for (; kk < k; ++kk) {
     float32x4_t panel[kVectors];
 #pragma GCC unroll 4
-    for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(b + kk * kPanel + 4 * v);
+    for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(panel_row(kk) + 4 * v);
 #pragma GCC unroll 5
     for (int r = 0; r < R; ++r) {
       const float a_value = a[r][kk];
@@ -117,13 +121,16 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
   if (g.gelu) gelu_tile(rows.c, R, cols);
 }
 
-constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
-                                                        micro_tile<5>};
+template <bool Offsets>
+constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1, Offsets>, micro_tile<2, Offsets>,
+                                                        micro_tile<3, Offsets>, micro_tile<4, Offsets>, micro_tile<5, Offsets>};
 
 }  // namespace
 
 void pack(const float* w, int64_t n, int64_t k, float* packed) { packed::pack_panels(w, n, k, kPanel, packed); }
 
-void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) { packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles); }
+void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) {
+  packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles<false>, kTiles<true>);
+}
 
 }  // namespace adarun::neon

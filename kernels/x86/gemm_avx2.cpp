@@ -60,27 +60,38 @@ __attribute__((noinline)) void gelu_tile(float* const* c, int rows, const PanelL
   }
 }
 
-template <int R>
+// Offsets: k step kk's panel row is at b + g.b_offsets[kk] (an implicit convolution's input, unaligned), else
+// the next packed panel row (packed weights).
+template <int R, bool Offsets>
 void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const float* b, int64_t cols, const float* bias,
                 const float* row_bias) {
   __m256 acc[R][2];
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-  // A is read at a negative offset from its rows' ends, counting up to 0: with six row pointers, the panel
-  // pointer and that offset, no register is left for a loop bound, which would otherwise be re-read from the stack.
-  const int64_t k = g.k;
-  const float* a_end[R];
-#pragma GCC unroll 6
-  for (int r = 0; r < R; ++r) a_end[r] = rows.a[r] + k;
-  for (int64_t offset = -k; offset != 0; ++offset, b += kPanel) {
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = _mm256_load_ps(b + 8);
+  const auto step = [&](const float* panel_row, const float* const (&a)[R], int64_t at) {
+    const __m256 b0 = Offsets ? _mm256_loadu_ps(panel_row) : _mm256_load_ps(panel_row);
+    const __m256 b1 = Offsets ? _mm256_loadu_ps(panel_row + 8) : _mm256_load_ps(panel_row + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a_end[r] + offset);
+      const __m256 av = _mm256_broadcast_ss(a[r] + at);
       acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
     }
+  };
+  const int64_t k = g.k;
+  const float* a[R];
+  if constexpr (Offsets) {
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) a[r] = rows.a[r];
+    const int32_t* offsets = g.b_offsets;
+    for (int64_t kk = 0; kk < k; ++kk) step(b + offsets[kk], a, kk);
+  } else {
+    // A is read at a negative offset from its rows' ends, counting up to 0: with six row pointers, the panel
+    // pointer and that offset, no register is left for a loop bound, which would otherwise be re-read from the
+    // stack.
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) a[r] = rows.a[r] + k;
+    for (int64_t offset = -k; offset != 0; ++offset, b += kPanel) step(b, a, offset);
   }
   const PanelLanes lanes{cols == kPanel, lane_mask(cols), lane_mask(cols - 8)};
 #pragma GCC unroll 6
@@ -89,13 +100,17 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
   if (g.gelu) gelu_tile(rows.c, R, lanes);
 }
 
-constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1>, micro_tile<2>, micro_tile<3>,
-                                         micro_tile<4>, micro_tile<5>, micro_tile<6>};
+template <bool Offsets>
+constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1, Offsets>, micro_tile<2, Offsets>,
+                                                        micro_tile<3, Offsets>, micro_tile<4, Offsets>,
+                                                        micro_tile<5, Offsets>, micro_tile<6, Offsets>};
 
 }  // namespace
 
 void pack(const float* w, int64_t n, int64_t k, float* packed) { packed::pack_panels(w, n, k, kPanel, packed); }
 
-void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) { packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles); }
+void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) {
+  packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles<false>, kTiles<true>);
+}
 
 }  // namespace adarun::avx2

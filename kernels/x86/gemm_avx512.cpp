@@ -46,7 +46,9 @@ __attribute__((noinline)) void gelu_tile(float* const* c, int rows, __mmask16 ma
   }
 }
 
-template <int R>
+// Offsets: k step kk's panel row is at b + g.b_offsets[kk] (an implicit convolution's input, unaligned), else
+// at b + kk * kPanel (packed weights).
+template <int R, bool Offsets>
 void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const float* b, int64_t cols, const float* bias,
                 const float* row_bias) {
   __m512 acc[R][2];
@@ -56,9 +58,11 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) a[r] = rows.a[r];
   const int64_t k = g.k;
+  const int32_t* offsets = g.b_offsets;
   for (int64_t kk = 0; kk < k; ++kk) {
-    const __m512 b0 = _mm512_load_ps(b + kk * kPanel);
-    const __m512 b1 = _mm512_load_ps(b + kk * kPanel + 16);
+    const float* panel_row = Offsets ? b + offsets[kk] : b + kk * kPanel;
+    const __m512 b0 = Offsets ? _mm512_loadu_ps(panel_row) : _mm512_load_ps(panel_row);
+    const __m512 b1 = Offsets ? _mm512_loadu_ps(panel_row + 16) : _mm512_load_ps(panel_row + 16);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(a[r][kk]);
@@ -73,13 +77,17 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
   if (g.gelu) gelu_tile(rows.c, R, mask_lo, mask_hi);
 }
 
-constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr,        micro_tile<1>, micro_tile<2>, micro_tile<3>, micro_tile<4>,
-                                         micro_tile<5>, micro_tile<6>, micro_tile<7>, micro_tile<8>};
+template <bool Offsets>
+constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {
+    nullptr, micro_tile<1, Offsets>, micro_tile<2, Offsets>, micro_tile<3, Offsets>, micro_tile<4, Offsets>,
+    micro_tile<5, Offsets>, micro_tile<6, Offsets>, micro_tile<7, Offsets>, micro_tile<8, Offsets>};
 
 }  // namespace
 
 void pack(const float* w, int64_t n, int64_t k, float* packed) { packed::pack_panels(w, n, k, kPanel, packed); }
 
-void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) { packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles); }
+void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) {
+  packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles<false>, kTiles<true>);
+}
 
 }  // namespace adarun::avx512

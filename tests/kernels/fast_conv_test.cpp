@@ -15,9 +15,11 @@ namespace {
 struct Shape { int64_t cin, h, w, cout, kernel, pad, stride; };
 
 // The decoders' 3x3 and 1x1 same-size convolutions on maps narrower and wider than a panel, non-square, strided,
-// and the 4x4 stride-4 patch embedding; output channels not a multiple of the tile's rows.
+// and the 4x4 stride-4 patch embedding; output channels not a multiple of the tile's rows. Rows wide enough
+// for a panel (56, 40, 64, 62 pixels) read B in place, unpadded and 5x5 ones included; the others unfold.
 const Shape kShapes[] = {{5, 7, 9, 3, 3, 1, 1},   {8, 6, 6, 37, 1, 0, 1}, {3, 14, 14, 20, 3, 1, 1}, {2, 9, 11, 5, 3, 1, 2},
-                         {3, 16, 12, 7, 4, 0, 4}, {16, 56, 56, 9, 3, 1, 1}, {7, 1, 40, 4, 3, 1, 1}};
+                         {3, 16, 12, 7, 4, 0, 4}, {16, 56, 56, 9, 3, 1, 1}, {7, 1, 40, 4, 3, 1, 1}, {4, 10, 66, 6, 3, 0, 1},
+                         {3, 9, 62, 5, 5, 2, 1}};
 
 std::vector<float> reference(const Shape& s, const std::vector<float>& x, const std::vector<float>& weight, const std::vector<float>& bias) {
   const int64_t oh = (s.h + 2 * s.pad - s.kernel) / s.stride + 1, ow = (s.w + 2 * s.pad - s.kernel) / s.stride + 1;
