@@ -63,20 +63,26 @@ void bilinear_block(const float* plane, int64_t h, int64_t w, int64_t oh, int64_
 void resize_nearest(const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
   const float scale_y = static_cast<float>(h) / static_cast<float>(oh);
   const float scale_x = static_cast<float>(w) / static_cast<float>(ow);
-  for (int64_t c = 0; c < channels; ++c) {
-    const float* plane = x + c * h * w;
-    float* out = y + c * oh * ow;
-    int64_t previous_source = -1;
-    for (int64_t oy = 0; oy < oh; ++oy) {
-      const int64_t iy = nearest_source(oy, scale_y, h);
-      float* line = out + oy * ow;
-      if (iy == previous_source) {
-        std::memcpy(line, line - ow, sizeof(float) * size_t(ow));
-        continue;
+  // Each block's source columns once, not a floor per output pixel of every row and channel.
+  int32_t columns[kColumnBlock];
+  for (int64_t x0 = 0; x0 < ow; x0 += kColumnBlock) {
+    const int64_t count = std::min(kColumnBlock, ow - x0);
+    for (int64_t i = 0; i < count; ++i) columns[i] = static_cast<int32_t>(nearest_source(x0 + i, scale_x, w));
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* plane = x + c * h * w;
+      float* out = y + c * oh * ow + x0;
+      int64_t previous_source = -1;
+      for (int64_t oy = 0; oy < oh; ++oy) {
+        const int64_t iy = nearest_source(oy, scale_y, h);
+        float* line = out + oy * ow;
+        if (iy == previous_source) {
+          std::memcpy(line, line - ow, sizeof(float) * size_t(count));
+          continue;
+        }
+        const float* source_row = plane + iy * w;
+        for (int64_t i = 0; i < count; ++i) line[i] = source_row[columns[i]];
+        previous_source = iy;
       }
-      const float* source_row = plane + iy * w;
-      for (int64_t ox = 0; ox < ow; ++ox) line[ox] = source_row[nearest_source(ox, scale_x, w)];
-      previous_source = iy;
     }
   }
 }
