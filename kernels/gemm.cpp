@@ -32,19 +32,31 @@ PackedGemm packed_gemm(Isa isa) {
   }
 }
 
-// Rows per task: enough for a panel of W to be reused from cache across many rows.
-constexpr int64_t kRowsPerTask = 96;
+// The task grid walks the larger operand once and keeps a block of the smaller one in L1 while it does. With
+// more rows than columns (stage 0's 3136-token maps against a few hundred outputs), a block of A rows stays
+// while every W panel passes (rows outer); otherwise a W panel stays while the A rows pass (panels outer).
+// Rows per task: enough for the panel to be reused across many rows, or an A block small enough for L1.
+constexpr int64_t kRowsPerTaskPanelsOuter = 96;
+constexpr int64_t kRowsPerTaskRowsOuter = 48;
 
 struct GemmTask {
   const GemmArgs* args;
   Tile tile;
+  int64_t rows_per_task;
 };
 
-void run_task(void* context, size_t panel, size_t row_block) {
-  const GemmTask& task = *static_cast<const GemmTask*>(context);
-  const int64_t row = static_cast<int64_t>(row_block) * kRowsPerTask;
-  const int64_t rows = task.args->m - row < kRowsPerTask ? task.args->m - row : kRowsPerTask;
+void run_block(const GemmTask& task, size_t row_block, size_t panel) {
+  const int64_t row = static_cast<int64_t>(row_block) * task.rows_per_task;
+  const int64_t rows = task.args->m - row < task.rows_per_task ? task.args->m - row : task.rows_per_task;
   task.tile(*task.args, row, rows, static_cast<int64_t>(panel));
+}
+
+void run_panels_outer(void* context, size_t panel, size_t row_block) {
+  run_block(*static_cast<const GemmTask*>(context), row_block, panel);
+}
+
+void run_rows_outer(void* context, size_t row_block, size_t panel) {
+  run_block(*static_cast<const GemmTask*>(context), row_block, panel);
 }
 
 // What runs when ADARUN_ISA names nothing: the best ISA this build has.
@@ -114,10 +126,12 @@ void pack_weights(Isa isa, const float* w, int64_t n, int64_t k, float* packed) 
 void gemm(Isa isa, const GemmArgs& args, pthreadpool_t pool) {
   const PackedGemm kernel = packed_gemm(isa);
   if (!kernel.tile || args.m == 0 || args.n == 0 || (args.gelu && args.accumulate)) return;  // no tile: isa is kReference, which has no packed path
-  const GemmTask task{&args, kernel.tile};
+  const bool rows_outer = args.m > args.n;
+  const GemmTask task{&args, kernel.tile, rows_outer ? kRowsPerTaskRowsOuter : kRowsPerTaskPanelsOuter};
   const size_t panels = static_cast<size_t>((args.n + kernel.panel - 1) / kernel.panel);
-  const size_t row_blocks = static_cast<size_t>((args.m + kRowsPerTask - 1) / kRowsPerTask);
-  parallelize_2d(pool, run_task, const_cast<GemmTask*>(&task), panels, row_blocks);
+  const size_t row_blocks = static_cast<size_t>((args.m + task.rows_per_task - 1) / task.rows_per_task);
+  if (rows_outer) return parallelize_2d(pool, run_rows_outer, const_cast<GemmTask*>(&task), row_blocks, panels);
+  parallelize_2d(pool, run_panels_outer, const_cast<GemmTask*>(&task), panels, row_blocks);
 }
 
 }  // namespace adarun
