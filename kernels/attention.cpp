@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "kernels/activations.h"
+#include "kernels/gemm_tiles.h"
 #include "kernels/parallel.h"
 #include "kernels/ref/window_attention.h"
 
@@ -48,7 +49,8 @@ struct HeadScratch {
 // The packed layout of kernels/packed_tiles.h (panel p, depth t, lane c: W[p * width + c, t]) for two ways of
 // holding W. Columns past `cols` are zero.
 // W[c, t] = x[c * ldx + t]: k as the weight of q k^T. Reads run along x's rows.
-void pack_rows(const float* x, int64_t cols, int64_t depth, int64_t ldx, int width, float* packed) {
+__attribute__((always_inline)) inline void pack_rows(const float* x, int64_t cols, int64_t depth, int64_t ldx, int width,
+                                                     float* packed) {
   for (int64_t first = 0; first < cols; first += width) {
     const int64_t lanes = std::min<int64_t>(width, cols - first);
     float* panel = packed + first * depth;
@@ -73,26 +75,62 @@ void pack_columns(const float* x, int64_t cols, int64_t depth, int64_t ldx, int 
   }
 }
 
+// What one head's products read, prepared in scratch: q scaled (torch scales q first), bias + mask with the
+// rows' -inf padding (softmax runs over whole vectors and turns it to 0; no GEMM store reaches it), k packed.
+struct HeadInputs {
+  const float *q, *k, *bias, *mask;
+  int64_t n, hd, stride, softmax_cols;
+  float scale;
+};
+
+// Plain loops, instantiated per ISA below under its target, so that the compiler vectorises them at its width.
+template <int Width>
+__attribute__((always_inline)) inline void prepare_head_body(const HeadInputs& h, const HeadScratch& s) {
+  for (int64_t i = 0; i < h.n; ++i) {
+    for (int64_t d = 0; d < h.hd; ++d) s.q_scaled[i * h.hd + d] = h.q[i * h.stride + d] * h.scale;
+  }
+  for (int64_t i = 0; i < h.n; ++i) {
+    float* row = s.scores + i * s.score_stride;
+    const float* bias = h.bias + i * h.n;
+    if (h.mask) {
+      const float* mask = h.mask + i * h.n;
+      for (int64_t j = 0; j < h.n; ++j) row[j] = bias[j] + mask[j];
+    } else {
+      for (int64_t j = 0; j < h.n; ++j) row[j] = bias[j];
+    }
+    for (int64_t j = h.n; j < h.softmax_cols; ++j) row[j] = -std::numeric_limits<float>::infinity();
+  }
+  pack_rows(h.k, h.n, h.hd, h.stride, Width, s.k_panels);
+}
+
+#ifdef ADARUN_X86_KERNELS
+__attribute__((target("avx512f"))) void prepare_head_avx512(const HeadInputs& h, const HeadScratch& s) {
+  prepare_head_body<avx512::kPanel>(h, s);
+}
+
+__attribute__((target("avx2"))) void prepare_head_avx2(const HeadInputs& h, const HeadScratch& s) { prepare_head_body<avx2::kPanel>(h, s); }
+#endif
+
+void prepare_head([[maybe_unused]] Isa isa, const HeadInputs& h, const HeadScratch& s) {
+#ifdef ADARUN_X86_KERNELS
+  if (isa == Isa::kAvx512) return prepare_head_avx512(h, s);
+  if (isa == Isa::kAvx2) return prepare_head_avx2(h, s);
+#endif
+#ifdef ADARUN_ARM_KERNELS
+  if (isa == Isa::kNeon) return prepare_head_body<neon::kPanel>(h, s);
+#endif
+}
+
 void attention_head(Isa isa, const WindowAttentionArgs& a, int64_t window, int64_t head, float* scratch) {
   const int64_t n = a.n, hd = a.head_dim, dim = a.heads * hd, stride = 3 * dim;
   const int width = gemm_panel_width(isa);
   const float* q = a.qkv + window * n * stride + head * hd;
-  const float* k = q + dim;
   const float* v = q + 2 * dim;
   HeadScratch s(scratch, n, hd);
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t d = 0; d < hd; ++d) s.q_scaled[i * hd + d] = q[i * stride + d] * a.scale;  // torch scales q first
-  }
-  const float* bias = a.rel_bias + head * n * n;
-  const float* mask = a.masks ? a.masks + window * n * n : nullptr;
-  // Softmax runs over whole vectors: the row's padding is -inf, which it turns to 0, and no GEMM store reaches it.
   const int64_t softmax_cols = padded(n, kSoftmaxPadding);
-  for (int64_t i = 0; i < n; ++i) {
-    float* row = s.scores + i * s.score_stride;
-    for (int64_t j = 0; j < n; ++j) row[j] = mask ? bias[i * n + j] + mask[i * n + j] : bias[i * n + j];
-    std::fill(row + n, row + softmax_cols, -std::numeric_limits<float>::infinity());
-  }
-  pack_rows(k, n, hd, stride, width, s.k_panels);
+  const HeadInputs inputs{q, q + dim, a.rel_bias + head * n * n, a.masks ? a.masks + window * n * n : nullptr, n, hd, stride,
+                          softmax_cols, a.scale};
+  prepare_head(isa, inputs, s);
   GemmArgs scores;
   scores.a = s.q_scaled, scores.lda = hd, scores.packed = s.k_panels;
   scores.c = s.scores, scores.ldc = s.score_stride, scores.m = n, scores.n = n, scores.k = hd;

@@ -9,7 +9,7 @@
 namespace adarun::avx512 {
 namespace {
 
-__mmask16 tail_mask(int64_t remaining) { return remaining >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << remaining) - 1); }
+__mmask16 tail_mask(int64_t remaining) { return static_cast<__mmask16>(remaining >= 16 ? 0xFFFFu : (1u << remaining) - 1); }
 
 }  // namespace
 
