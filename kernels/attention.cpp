@@ -22,8 +22,10 @@ constexpr int64_t kSoftmaxPadding = 16;  // a multiple of every ISA's vector wid
 
 int64_t aligned(int64_t floats) { return (floats + kAlign - 1) / kAlign * kAlign; }
 int64_t padded(int64_t n, int64_t width) { return (n + width - 1) / width * width; }
+// Columns that hold n padded to any panel width up to kMaxPanelWidth (NEON's 12 does not divide 32).
+int64_t any_panels(int64_t n) { return n + kMaxPanelWidth - 1; }
 
-// One head's scratch, laid out for the widest panel of any ISA.
+// One head's scratch, laid out for any ISA's panel width.
 struct HeadScratch {
   float* q_scaled;  // [n, hd]
   float* k_panels;  // k as the weight of scores = q_scaled k^T
@@ -32,17 +34,16 @@ struct HeadScratch {
   int64_t score_stride;
 
   HeadScratch(float* scratch, int64_t n, int64_t hd) {
-    const int64_t wide_n = padded(n, kMaxPanelWidth), wide_hd = padded(hd, kMaxPanelWidth);
     const uintptr_t line = 4 * kAlign;
     q_scaled = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + line - 1) / line * line);
     k_panels = q_scaled + aligned(n * hd);
-    v_panels = k_panels + aligned(wide_n * hd);
-    scores = v_panels + aligned(wide_hd * n);
-    score_stride = wide_n;
+    v_panels = k_panels + aligned(any_panels(n) * hd);
+    scores = v_panels + aligned(any_panels(hd) * n);
+    score_stride = padded(n, kMaxPanelWidth);  // >= n padded to the softmax's vectors
   }
   static int64_t floats(int64_t n, int64_t hd) {
-    const int64_t wide_n = padded(n, kMaxPanelWidth), wide_hd = padded(hd, kMaxPanelWidth);
-    return kAlign + aligned(n * hd) + aligned(wide_n * hd) + aligned(wide_hd * n) + aligned(n * wide_n);  // + the start's alignment
+    return kAlign + aligned(n * hd) + aligned(any_panels(n) * hd) + aligned(any_panels(hd) * n) +
+           aligned(n * padded(n, kMaxPanelWidth));  // kAlign: the start's alignment
   }
 };
 

@@ -20,8 +20,8 @@ void tile(const GemmArgs& args, int64_t row, int64_t rows, int64_t panel);
 }  // namespace adarun::avx2
 
 namespace adarun::neon {
-constexpr int kPanel = 16;
-constexpr int kRows = 5;
+constexpr int kPanel = 12;
+constexpr int kRows = 4;
 void pack(const float* w, int64_t n, int64_t k, float* packed);
 void tile(const GemmArgs& args, int64_t row, int64_t rows, int64_t panel);
 }  // namespace adarun::neon

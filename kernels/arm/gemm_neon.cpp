@@ -1,5 +1,8 @@
-// NEON GEMM tile: 5 rows x 16 columns of accumulators (20 of the 32 q registers); A read four k steps at a time
-// per row and multiplied into four vectors of the packed panel by lane (fmla by element).
+// NEON GEMM tile: 4 rows x 12 columns of accumulators (12 q registers); A read four k steps at a time per row
+// and multiplied into three vectors of the packed panel by lane (fmla by element). The shape is llvm-mca's
+// choice for the Cortex-A55 (bench/micro_kernel_loops.py --mca): 13.7 flop/cycle of its model's 16, against
+// 11.8 for 5x16 and 7x12, 12.8 for 6x8, 12.5 for 8x8 (which spills); exynos-m5 and apple-a13 are at their
+// peak with it.
 #include <arm_neon.h>
 
 #include <cstring>
@@ -60,7 +63,7 @@ __attribute__((always_inline)) inline void lane_step(RowAccumulators (&acc)[R], 
   float32x4_t panel[kVectors];
 #pragma GCC unroll 4
   for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(panel_row + 4 * v);
-#pragma GCC unroll 5
+#pragma GCC unroll 4
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) acc[r].v[v] = vfmaq_laneq_f32(acc[r].v[v], panel[v], a[r], Lane);
@@ -71,20 +74,20 @@ __attribute__((always_inline)) inline void lane_step(RowAccumulators (&acc)[R], 
 // run time (or passed by reference to a call) would live in memory and be stored at every k.
 // k goes four steps at a time with one vector load of A per row (lanes 0-3 feed the four steps): on an in-order
 // dual-issue core (Cortex-A55) every instruction that is not an FMA costs issue slots, and scalar A loads were 6
-// of every 36. 5 rows x 16 columns: 20 accumulators, 4 panel and 5 A vectors fit the 32 q registers.
+// of every 36.
 // Offsets: k step kk's panel row is at b + g.b_offsets[kk] (an implicit convolution's input), else at
 // b + kk * kPanel (packed weights).
 template <int R, bool Offsets>
 void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const float* b, int64_t cols, const float* bias,
                 const float* row_bias) {
   RowAccumulators acc[R];
-#pragma GCC unroll 5
+#pragma GCC unroll 4
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) acc[r].v[v] = vdupq_n_f32(0.0f);
   }
   const float* a[R];
-#pragma GCC unroll 5
+#pragma GCC unroll 4
   for (int r = 0; r < R; ++r) a[r] = rows.a[r];
   const int64_t k = g.k;
   const int32_t* offsets = g.b_offsets;
@@ -92,7 +95,7 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
   int64_t kk = 0;
   for (; kk + 4 <= k; kk += 4) {
     float32x4_t a_values[R];
-#pragma GCC unroll 5
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) a_values[r] = vld1q_f32(a[r] + kk);
     lane_step<R, 0>(acc, panel_row(kk), a_values);
     lane_step<R, 1>(acc, panel_row(kk + 1), a_values);
@@ -103,7 +106,7 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
     float32x4_t panel[kVectors];
 #pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) panel[v] = vld1q_f32(panel_row(kk) + 4 * v);
-#pragma GCC unroll 5
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const float a_value = a[r][kk];
 #pragma GCC unroll 4
@@ -111,10 +114,10 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
     }
   }
   if (cols == kPanel) {
-#pragma GCC unroll 5
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) finish_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, rows.c[r]);
   } else {
-#pragma GCC unroll 5
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r)
       finish_partial_row(acc[r], bias, row_bias ? row_bias + r : nullptr, g.accumulate, cols, rows.c[r]);
   }
@@ -123,7 +126,7 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
 
 template <bool Offsets>
 constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1, Offsets>, micro_tile<2, Offsets>,
-                                                        micro_tile<3, Offsets>, micro_tile<4, Offsets>, micro_tile<5, Offsets>};
+                                                        micro_tile<3, Offsets>, micro_tile<4, Offsets>};
 
 }  // namespace
 
