@@ -11,6 +11,7 @@
 
 #include "kernels/activations.h"
 #include "kernels/gemm_tiles.h"
+#include "kernels/packed_tiles.h"
 #include "kernels/parallel.h"
 #include "kernels/ref/window_attention.h"
 
@@ -47,23 +48,9 @@ struct HeadScratch {
   }
 };
 
-// The packed layout of kernels/packed_tiles.h (panel p, depth t, lane c: W[p * width + c, t]) for two ways of
-// holding W. Columns past `cols` are zero.
-// W[c, t] = x[c * ldx + t]: k as the weight of q k^T. Reads run along x's rows.
-__attribute__((always_inline)) inline void pack_rows(const float* x, int64_t cols, int64_t depth, int64_t ldx, int width,
-                                                     float* packed) {
-  for (int64_t first = 0; first < cols; first += width) {
-    const int64_t lanes = std::min<int64_t>(width, cols - first);
-    float* panel = packed + first * depth;
-    for (int64_t t = 0; t < depth; ++t) {
-      float* out = panel + t * width;
-      for (int64_t c = 0; c < lanes; ++c) out[c] = x[(first + c) * ldx + t];
-      std::fill(out + lanes, out + width, 0.0f);
-    }
-  }
-}
-
-// W[c, t] = x[t * ldx + c]: v as the weight of p v. Each x row is a run of panel lanes.
+// The packed layout of kernels/packed_tiles.h (panel p, depth t, lane c: W[p * width + c, t]) for v^T, whose
+// columns are v's rows: W[c, t] = x[t * ldx + c]. Each x row is a run of panel lanes; columns past `cols` are
+// zero. (k, held as rows, goes through packed::pack_panels.)
 void pack_columns(const float* x, int64_t cols, int64_t depth, int64_t ldx, int width, float* packed) {
   const int64_t panels = (cols + width - 1) / width;
   for (int64_t p = 0; p < panels; ++p) {
@@ -101,7 +88,7 @@ __attribute__((always_inline)) inline void prepare_head_body(const HeadInputs& h
     }
     for (int64_t j = h.n; j < h.softmax_cols; ++j) row[j] = -std::numeric_limits<float>::infinity();
   }
-  pack_rows(h.k, h.n, h.hd, h.stride, Width, s.k_panels);
+  packed::pack_panels(h.k, h.n, h.hd, h.stride, Width, s.k_panels);  // W[j, d] = k[j, d]
 }
 
 #ifdef ADARUN_X86_KERNELS

@@ -106,10 +106,14 @@ int64_t chunk_floats(Isa isa, const ConvArgs& a) {
 // (channel, ky, kx) of output pixel (oy, ox) is bordered[channel][oy + ky][ox + kx], so for a panel along one
 // output row each step's row is the bordered copy at a fixed offset (GemmArgs::b_offsets), and nothing is
 // unfolded. Reads past a row's real pixels land in the border, the next row or the slack.
+int64_t panels_per_row(Isa isa, const ConvArgs& a) {
+  const int64_t width = gemm_panel_width(isa);
+  return (a.out_w() + width - 1) / width;
+}
+
 bool reads_in_place(Isa isa, const ConvArgs& a) {
-  const int64_t width = gemm_panel_width(isa), ow = a.out_w();
-  const int64_t lanes = (ow + width - 1) / width * width;
-  return a.stride == 1 && 4 * ow >= 3 * lanes;  // at least 3/4 of the lanes are real pixels
+  const int64_t lanes = panels_per_row(isa, a) * gemm_panel_width(isa);
+  return a.stride == 1 && 4 * a.out_w() >= 3 * lanes;  // at least 3/4 of the lanes are real pixels
 }
 
 int64_t offsets_floats(const ConvArgs& a) { return aligned_floats(a.cin * a.kernel * a.kernel); }  // int32 each
@@ -154,7 +158,7 @@ void run_chunk(void* context, size_t chunk) {
   const ConvTask& t = *static_cast<const ConvTask*>(context);
   const ConvArgs& a = *t.args;
   const int64_t width = gemm_panel_width(t.isa), ow = a.out_w(), pixels = a.out_h() * ow;
-  const int64_t per_row = (ow + width - 1) / width;
+  const int64_t per_row = panels_per_row(t.isa, a);
   const int64_t c = static_cast<int64_t>(chunk);
   float* panel = t.chunks_scratch + c * chunk_floats(t.isa, a);
   for (int64_t p = c * t.panels / t.chunks; p < (c + 1) * t.panels / t.chunks; ++p) {
@@ -212,7 +216,7 @@ void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthre
       fill_offsets(args, offsets);
     }
   }
-  const int64_t panels = offsets ? args.out_h() * ((args.out_w() + width - 1) / width) : (pixels + width - 1) / width;
+  const int64_t panels = offsets ? args.out_h() * panels_per_row(isa, args) : (pixels + width - 1) / width;
   ConvTask task{&args, isa, bordered, offsets, scratch, panels, std::clamp<int64_t>(chunks, 1, panels)};
   parallelize_1d(pool, run_chunk, &task, static_cast<size_t>(task.chunks));
 }

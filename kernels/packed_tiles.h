@@ -2,7 +2,6 @@
 // What the per-ISA GEMM files (x86, ARM) share: weight packing and the walk of a task's rows over micro-tiles.
 // Nothing here uses vector instructions, so each ISA's file may include it under its own flags.
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/gemm.h"
 
@@ -42,13 +41,19 @@ void run_tiles(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel, cons
   }
 }
 
-// panel p holds columns [p*width, p*width + width) of W^T: packed[(p*k + kk)*width + j] = w[(p*width + j)*k + kk].
-inline void pack_panels(const float* w, int64_t n, int64_t k, int width, float* packed) {
-  const int64_t panels = (n + width - 1) / width;
-  std::memset(packed, 0, sizeof(float) * size_t(panels * k * width));
-  for (int64_t col = 0; col < n; ++col) {
-    float* panel = packed + (col / width) * k * width + col % width;
-    for (int64_t kk = 0; kk < k; ++kk) panel[kk * width] = w[col * k + kk];
+// panel p holds columns [p*width, p*width + width) of W^T, zero past n: packed[(p*k + kk)*width + j] =
+// w[(p*width + j)*ldw + kk]. Always inlined, so that a caller built for an ISA (attention's per-head k) gets it
+// vectorised at that ISA's width.
+__attribute__((always_inline)) inline void pack_panels(const float* w, int64_t n, int64_t k, int64_t ldw, int width,
+                                                       float* packed) {
+  for (int64_t first = 0; first < n; first += width) {
+    const int64_t lanes = n - first < width ? n - first : width;
+    float* panel = packed + first * k;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      float* out = panel + kk * width;
+      for (int64_t j = 0; j < lanes; ++j) out[j] = w[(first + j) * ldw + kk];
+      for (int64_t j = lanes; j < width; ++j) out[j] = 0.0f;
+    }
   }
 }
 

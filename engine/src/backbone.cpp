@@ -76,10 +76,8 @@ void Session::run_stage(int stage_index) {
 // "logit > T" is the OR of the policies' decisions). With a budget f, the ceil(f * decisions)
 // highest logits are on instead. The profile counts all of it as one policy op.
 void Session::decide_gates(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows,
-                           int64_t decisions, uint8_t* out) {
+                           int64_t decisions, int64_t macs, uint8_t* out) {
   Workspace& w = *workspace_;
-  int64_t macs = 0;
-  for (int p : policy_indices_) macs += stage.tokens * policies[p].mlp.in * policies[p].mlp.out + fc_rows * policies[p].fc.in * policies[p].fc.out;
   const OpTimer timer(compute_.profile, OpKind::kPolicy, macs);
   layers::Compute untimed = compute_;
   untimed.profile = nullptr;
@@ -110,8 +108,9 @@ bool Session::block_gate_decisions(int stage_index, uint8_t* gates) {
   if (!config.ada_blocks) return false;
   const StageGeometry& stage = config.stages[stage_index];
   // One fc row: the block policy reads the hidden map flattened token-major.
-  decide_gates(model_.weights().stages[stage_index].block_policies, stage, 1, stage.depth, gates);
-  stats_.macs_executed += int64_t(policy_indices_.size()) * macs::block_policy(config, stage);
+  const int64_t macs = int64_t(policy_indices_.size()) * macs::block_policy(config, stage);
+  decide_gates(model_.weights().stages[stage_index].block_policies, stage, 1, stage.depth, macs, gates);
+  stats_.macs_executed += macs;
   return true;
 }
 
@@ -120,8 +119,9 @@ int64_t Session::token_gate_decisions(int stage_index, uint8_t* mask) {
   const ModelConfig& config = model_.config();
   const StageGeometry& stage = config.stages[stage_index];
   Workspace& w = *workspace_;
-  decide_gates(model_.weights().stages[stage_index].token_policies, stage, stage.tokens, stage.tokens, mask);
-  stats_.macs_executed += int64_t(policy_indices_.size()) * macs::token_policy(config, stage);
+  const int64_t macs = int64_t(policy_indices_.size()) * macs::token_policy(config, stage);
+  decide_gates(model_.weights().stages[stage_index].token_policies, stage, stage.tokens, stage.tokens, macs, mask);
+  stats_.macs_executed += macs;
   int64_t kept = 0;
   for (int64_t t = 0; t < stage.tokens; ++t) {
     if (mask[t]) w.kept_index[kept++] = static_cast<int32_t>(t);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "engine/src/macs.h"
 #include "engine/src/workspace.h"
 #include "kernels/activations.h"
 #include "kernels/conv.h"
@@ -33,10 +34,6 @@ void gather_merge_cells(const float* x, int64_t resolution, int64_t dim, int64_t
     }
   }
 }
-
-}  // namespace
-
-namespace {
 
 // The packed GEMM of a layer, with the epilogue `args` asks for.
 void packed_linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, GemmArgs args, float* y) {
@@ -98,7 +95,7 @@ void gelu(const Compute& compute, float* x, int64_t n) {
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
             float* scratch, float* y) {
   const int64_t oh = (h + 2 * pad - conv.kernel) / stride + 1, ow = (w + 2 * pad - conv.kernel) / stride + 1;
-  const OpTimer timer(compute.profile, OpKind::kConv, conv.out * conv.in * conv.kernel * conv.kernel * oh * ow);
+  const OpTimer timer(compute.profile, OpKind::kConv, macs::conv(conv.in, conv.out, conv.kernel, oh, ow));
   if (compute.isa == Isa::kReference) {
     return ref::conv2d(x, conv.in, h, w, conv.weight, conv.bias, conv.out, conv.kernel, stride, pad, scratch, y);
   }

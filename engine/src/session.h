@@ -54,8 +54,9 @@ class Session {
   void prepare_stats();
   void run_backbone(const float* input);
   void run_stage(int stage_index);
+  // macs: what the policies compute, for the profile (macs.cpp's count).
   void decide_gates(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows, int64_t decisions,
-                    uint8_t* out);
+                    int64_t macs, uint8_t* out);
   bool block_gate_decisions(int stage_index, uint8_t* gates);
   int64_t token_gate_decisions(int stage_index, uint8_t* mask);
   void run_block(int stage_index, int block_index, const uint8_t* mask, int64_t kept);

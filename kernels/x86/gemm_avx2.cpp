@@ -107,7 +107,7 @@ constexpr packed::MicroTile<kRows> kTiles[kRows + 1] = {nullptr, micro_tile<1, O
 
 }  // namespace
 
-void pack(const float* w, int64_t n, int64_t k, float* packed) { packed::pack_panels(w, n, k, kPanel, packed); }
+void pack(const float* w, int64_t n, int64_t k, float* packed) { packed::pack_panels(w, n, k, k, kPanel, packed); }
 
 void tile(const GemmArgs& g, int64_t row, int64_t rows, int64_t panel) {
   packed::run_tiles<kPanel, kRows>(g, row, rows, panel, kTiles<false>, kTiles<true>);
