@@ -3,8 +3,10 @@
 
 #include "engine/cli/arguments.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/memory_report.h"
 #include "engine/src/macs.h"
 #include "engine/src/model.h"
+#include "engine/src/session.h"
 
 namespace adarun::cli {
 namespace {
@@ -49,6 +51,9 @@ Status run_info(const std::vector<std::string>& args) {
   status = Model::load_file(arguments.get("model"), &model);
   if (!status.is_ok()) return Status::error(arguments.get("model") + ": " + status.message());
   print_model(*model);
+  std::unique_ptr<Session> session;  // every task: the largest plan
+  if (!(status = Session::create(*model, &session)).is_ok()) return status;
+  std::printf("memory        %s\n", memory_text(memory_figures(*model, *session)).c_str());
   return Status::ok();
 }
 

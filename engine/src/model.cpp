@@ -200,6 +200,8 @@ std::vector<LinearWeights*> packable_linears(ModelWeights& weights) {
 
 Model::~Model() = default;
 
+int64_t Model::file_bytes() const { return static_cast<int64_t>(file_->file_size()); }
+
 // Packs every packable linear into one aligned buffer for the active ISA; false when memory is short.
 bool Model::pack_weights() {
   isa_ = active_isa();
@@ -209,6 +211,7 @@ bool Model::pack_weights() {
   int64_t total = 0;
   for (const LinearWeights* layer : linears) total += (packed_weight_floats(isa_, layer->out, layer->in) + kAlign - 1) / kAlign * kAlign;
   packed_.reset(static_cast<float*>(std::aligned_alloc(64, size_t(std::max<int64_t>(total, kAlign)) * sizeof(float))));
+  packed_bytes_ = total * int64_t(sizeof(float));
   if (!packed_) return false;
   float* cursor = packed_.get();
   for (LinearWeights* layer : linears) {

@@ -113,6 +113,9 @@ class Model {
   int64_t parameter_count() const { return parameter_count_; }
   // The instruction set the weights were packed for (kernels/gemm.h).
   Isa isa() const { return isa_; }
+  // Bytes of the weight file, and of the packed copies of its linears.
+  int64_t file_bytes() const;
+  int64_t packed_bytes() const { return packed_bytes_; }
 
  private:
   Model() = default;
@@ -124,6 +127,7 @@ class Model {
   ModelWeights weights_;
   int64_t parameter_count_ = 0;
   Isa isa_ = Isa::kReference;
+  int64_t packed_bytes_ = 0;
   struct Free {
     void operator()(float* p) const { std::free(p); }
   };

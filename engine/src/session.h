@@ -48,6 +48,8 @@ class Session {
   // Raw logits [outputs, img_size, img_size] of a task of the model, valid until the next run.
   const float* output(int task_index) const;
   const FrameStats& stats() const { return stats_; }
+  // Bytes of the buffers a frame computes in.
+  int64_t arena_bytes() const { return static_cast<int64_t>(arena_.floats() * sizeof(float)); }
 
  private:
   explicit Session(const Model& model);
