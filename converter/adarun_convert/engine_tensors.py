@@ -38,8 +38,9 @@ class StateReader:
                 raise ConversionError(f"unexpected key {key} in the state_dict (not part of this model)")
 
 
-def fold_batch_norm(reader, conv_key, bn_prefix, cout, weight_shape, conv_bias_key=None):
-    """conv (+bias) then BN  ==  conv with weight * g/sqrt(v+eps) and bias (b - mean) * g/sqrt(v+eps) + beta."""
+def fold_batch_norm(reader, conv_key, bn_prefix, cout, weight_shape, conv_bias_key=None, out_dim=0):
+    """conv (+bias) then BN  ==  conv with weight * g/sqrt(v+eps) and bias (b - mean) * g/sqrt(v+eps) + beta.
+    out_dim: the weight's output-channel dim (1 for a transposed convolution's [cin, cout, k, k])."""
     weight = reader.take(conv_key, weight_shape)
     bias = reader.take(conv_bias_key, (cout,)) if conv_bias_key else torch.zeros(cout, dtype=torch.float64)
     gamma = reader.take(f"{bn_prefix}.weight", (cout,))
@@ -47,7 +48,7 @@ def fold_batch_norm(reader, conv_key, bn_prefix, cout, weight_shape, conv_bias_k
     mean = reader.take(f"{bn_prefix}.running_mean", (cout,))
     var = reader.take(f"{bn_prefix}.running_var", (cout,))
     scale = gamma / torch.sqrt(var + BN_EPS)
-    return weight * scale.view(-1, 1, 1, 1), (bias - mean) * scale + beta
+    return weight * scale.view([-1 if d == out_dim else 1 for d in range(weight.dim())]), (bias - mean) * scale + beta
 
 
 def relative_bias(reader, key, window, heads):

@@ -1,15 +1,15 @@
-"""MTLoRA settings: ranks, switches and decoders from the state_dict; mode and scales (which it
+"""MTLoRA settings: ranks, switches, decoders and their heads from the state_dict; mode and scales (which it
 cannot show) from the command line, the embedded config or a research YAML, in that order."""
 import re
 
 from adarun_ref import TaskSpec
+from adarun_ref.mtlora_heads import DECONV_PADDING, research_head_kind
 
 from . import ConversionError
 from .infer_config import lookup
 
 LAYERS = ("qkv", "proj", "fc1", "fc2")
 LAYER_PATHS = {"qkv": "attn.qkv", "proj": "attn.proj", "fc1": "mlp.fc1", "fc2": "mlp.fc2"}
-SUPPORTED_HEADS = ("hrnet",)
 
 
 def _per_stage(value, name):
@@ -22,6 +22,23 @@ def _per_stage(value, name):
     return [float(v) for v in values]
 
 
+# The key that marks each head kind, and its output layer, whose first dim is the task's output count.
+_HEAD_MARKS = {"hrnet": "last_layer.0.weight", "aspp": "0.project.0.weight", "segformer": "linear_fuse.conv.weight",
+               "updecoder": "deconv_layers.0.weight"}
+_HEAD_OUTPUT = {"hrnet": "last_layer.3.weight", "aspp": "4.weight", "segformer": "linear_pred.weight",
+                "updecoder": "conv_layers.0.weight"}
+
+
+def _head_kind(sd, name):
+    prefix = f"decoders.decoders.{name}."
+    kinds = [kind for kind, mark in _HEAD_MARKS.items() if prefix + mark in sd]
+    if len(kinds) != 1:
+        found = next((k for k in sd if k.startswith(prefix)), "none")
+        raise ConversionError(f"task {name}: the state_dict holds no decoder head adarun knows (HRNet, ASPP, SegFormer, "
+                              f"updecoder; found {found})")
+    return kinds[0]
+
+
 def _tasks(sd):
     names = []
     for key in sd:
@@ -30,23 +47,76 @@ def _tasks(sd):
             names.append(m.group(1))
     if not names:
         raise ConversionError("state_dict has no task decoders (decoders.decoders.<task>.*)")
-    tasks = []
+    tasks, heads = [], {}
     for name in names:
-        key = f"decoders.decoders.{name}.last_layer.3.weight"
+        heads[name] = _head_kind(sd, name)
+        key = f"decoders.decoders.{name}.{_HEAD_OUTPUT[heads[name]]}"
         if key not in sd:
-            found = next((k for k in sd if k.startswith(f"decoders.decoders.{name}.")), "none")
-            raise ConversionError(f"task {name} uses a decoder head adarun does not support (only HRNet heads; found {found})")
+            raise ConversionError(f"task {name} has a {heads[name]} head without its output layer {key}")
         tasks.append(TaskSpec(name, sd[key].shape[0]))
-    return tasks
+    return tasks, heads
 
 
-def _check_heads(tasks, sources):
+def _one_width(sd, heads, kind, suffix):
+    """A width that the research code gives every head of a kind, read from each of them."""
+    widths = {sd[f"decoders.decoders.{t}.{suffix}"].shape[0] for t, k in heads.items() if k == kind}
+    if len(widths) > 1:
+        raise ConversionError(f"the {kind} heads differ in width ({sorted(widths)}); the research code gives them one")
+    return widths.pop() if widths else None
+
+
+def _updecoder_layers(sd, heads):
+    """(widths, kernels) of the updecoder's transposed convolutions, from their weights [cin, cout, k, k]."""
+    layouts = set()
+    for task in (t for t, k in heads.items() if k == "updecoder"):
+        layers, j = [], 0
+        while f"decoders.decoders.{task}.deconv_layers.{j}.weight" in sd:
+            key = f"decoders.decoders.{task}.deconv_layers.{j}.weight"
+            shape = tuple(sd[key].shape)
+            if len(shape) != 4 or shape[2] != shape[3] or shape[2] not in DECONV_PADDING:
+                raise ConversionError(f"{key} has shape {list(shape)}: not a square transposed convolution of kernel "
+                                      f"{', '.join(map(str, DECONV_PADDING))}")
+            layers.append((shape[1], shape[2]))
+            j += 3  # transposed conv, BN, ReLU
+        layouts.add(tuple(layers))
+    if len(layouts) > 1:
+        raise ConversionError(f"the updecoder heads differ in their transposed convolutions: {sorted(layouts)}")
+    layers = layouts.pop()
+    return tuple(w for w, _ in layers), tuple(k for _, k in layers)
+
+
+def _configured_head(research, task):
+    """The head kind the research get_head builds for a task from MODEL.DECODER_HEAD (None: not given)."""
+    given = lookup(research, "MODEL.DECODER_HEAD")
+    if given is None:
+        return None
+    name = given.get(task, "hrnet") if isinstance(given, dict) else given  # a bare name: every task
+    return research_head_kind(str(name))
+
+
+def _head_fields(sd, heads, sources):
+    """Head kinds and widths from the state_dict, checked against MODEL.DECODER_HEAD and
+    MODEL.SEGFORMER_CHANNELS of any config. The ASPP dilation rates are the research code's constants."""
     for source, research in sources:
-        heads = lookup(research, "MODEL.DECODER_HEAD") or {}
-        for task in tasks:
-            head = heads.get(task.name, "hrnet")
-            if head not in SUPPORTED_HEADS:
-                raise ConversionError(f"{source} gives task {task.name} the '{head}' decoder head; adarun supports {SUPPORTED_HEADS}")
+        for task, kind in heads.items():
+            configured = _configured_head(research, task)
+            if configured is not None and configured != kind:
+                raise ConversionError(f"{source} gives task {task} the {configured} decoder head (MODEL.DECODER_HEAD), "
+                                      f"but the state_dict holds the {kind} head")
+    fields = dict(decoder_heads={t: k for t, k in heads.items() if k != "hrnet"})
+    segformer = _one_width(sd, heads, "segformer", "linear_fuse.conv.weight")
+    if segformer is not None:
+        for source, research in sources:
+            given = lookup(research, "MODEL.SEGFORMER_CHANNELS")
+            if given is not None and int(given) != segformer:
+                raise ConversionError(f"{source} says MODEL.SEGFORMER_CHANNELS = {given}, but the state_dict shows {segformer}")
+        fields["segformer_channels"] = segformer
+    aspp = _one_width(sd, heads, "aspp", "0.project.0.weight")
+    if aspp is not None:
+        fields["aspp_channels"] = aspp
+    if "updecoder" in heads.values():
+        fields["updecoder_channels"], fields["updecoder_kernels"] = _updecoder_layers(sd, heads)
+    return fields
 
 
 def _ranks(sd, depths, tasks):
@@ -106,8 +176,7 @@ def _scales(flags, sources, tasks, sd):
 def mtlora_fields(sd, sources, flags):
     depths = [1 + max(int(m.group(1)) for k in sd for m in [re.match(rf"backbone\.layers\.{i}\.blocks\.(\d+)\.", k)] if m)
               for i in range(4)]
-    tasks = _tasks(sd)
-    _check_heads(tasks, sources)
+    tasks, heads = _tasks(sd)
     layers = tuple(k for k in LAYERS if f"backbone.layers.0.blocks.0.{LAYER_PATHS[k]}.linear.weight" in sd)
     shared_ranks, task_ranks = _ranks(sd, depths, tasks)
     has_branches = any(".lora_tasks_A." in k for k in sd)
@@ -118,4 +187,5 @@ def mtlora_fields(sd, sources, flags):
     return dict(family="mtlora", tasks=tasks, lora_mode=_mode(flags, sources, has_branches), lora_ranks=shared_ranks,
                 lora_task_ranks=task_ranks, lora_shared_scale=shared_scale, lora_task_scale=task_scale,
                 lora_layers=layers, lora_downsampler="backbone.layers.0.downsample.reduction.linear.weight" in sd,
-                decoder_downsampler=downsampler, decoder_channels=channels)
+                decoder_downsampler=downsampler, decoder_channels=channels,
+                **_head_fields(sd, heads, sources))

@@ -88,6 +88,66 @@ def _emit_block(lora, cfg, i, j):
         e.put(f"{dst}.attn.qkv.bias", torch.zeros(3 * dim))
 
 
+def _folded(e, name, src, conv, bn, shape, conv_bias=False):
+    """conv (+ bias) -> BN, folded into one conv with a bias: `name`.weight / .bias."""
+    weight, bias = fold_batch_norm(e.reader, f"{src}.{conv}.weight", f"{src}.{bn}", shape[0], shape,
+                                   f"{src}.{conv}.bias" if conv_bias else None)
+    e.put(f"{name}.weight", weight)
+    e.put(f"{name}.bias", bias)
+
+
+def _emit_hrnet(e, cfg, task, channels, src, dst):
+    total = sum(channels)
+    _folded(e, f"{dst}.conv1", src, "last_layer.0", "last_layer.1", (4 * total, total, 1, 1), conv_bias=True)
+    e.copy(f"{dst}.conv2.weight", f"{src}.last_layer.3.weight", (task.outputs, 4 * total, 1, 1))
+    e.copy(f"{dst}.conv2.bias", f"{src}.last_layer.3.bias", (task.outputs,))
+
+
+def _emit_aspp(e, cfg, task, channels, src, dst):
+    total, width = sum(channels), cfg.aspp_channels
+    branches = len(cfg.aspp_rates) + 1
+    for b in range(branches):
+        k = 1 if b == 0 else 3
+        _folded(e, f"{dst}.branch.{b}", src, f"0.convs.{b}.0", f"0.convs.{b}.1", (width, total, k, k))
+    _folded(e, f"{dst}.pool", src, f"0.convs.{branches}.1", f"0.convs.{branches}.2", (width, total, 1, 1))
+    _folded(e, f"{dst}.project", src, "0.project.0", "0.project.1", (width, (branches + 1) * width, 1, 1))
+    _folded(e, f"{dst}.conv1", src, "1", "2", (width, width, 3, 3))
+    e.copy(f"{dst}.conv2.weight", f"{src}.4.weight", (task.outputs, width, 1, 1))
+    e.copy(f"{dst}.conv2.bias", f"{src}.4.bias", (task.outputs,))
+
+
+def _emit_segformer(e, cfg, task, channels, src, dst):
+    width = cfg.segformer_channels
+    for i, c in enumerate(channels):
+        e.put(f"{dst}.linear.{i}.weight", e.reader.take(f"{src}.linear_c{i + 1}.proj.weight", (width, c)).view(width, c, 1, 1))
+        e.copy(f"{dst}.linear.{i}.bias", f"{src}.linear_c{i + 1}.proj.bias", (width,))
+    weight, bias = fold_batch_norm(e.reader, f"{src}.linear_fuse.conv.weight", f"{src}.linear_fuse.bn", width,
+                                   (width, 4 * width, 1, 1))
+    # The research head concatenates stages 3, 2, 1, 0; the file's input channels are in stage order.
+    weight = torch.cat([weight[:, (3 - i) * width:(4 - i) * width] for i in range(4)], 1)
+    e.put(f"{dst}.conv1.weight", weight)
+    e.put(f"{dst}.conv1.bias", bias)
+    e.copy(f"{dst}.conv2.weight", f"{src}.linear_pred.weight", (task.outputs, width, 1, 1))
+    e.copy(f"{dst}.conv2.bias", f"{src}.linear_pred.bias", (task.outputs,))
+    # mmseg's decode-head base class makes conv_seg; the SegFormer forward never uses it.
+    e.reader.taken.update(k for k in e.reader.state if k.startswith(f"{src}.conv_seg."))
+
+
+def _emit_updecoder(e, cfg, task, channels, src, dst):
+    cin = sum(channels)
+    for j, (width, kernel) in enumerate(zip(cfg.updecoder_channels, cfg.updecoder_kernels)):
+        # A transposed convolution's weight is [cin, cout, k, k]: BN scales its output channels, dim 1.
+        weight, bias = fold_batch_norm(e.reader, f"{src}.deconv_layers.{3 * j}.weight", f"{src}.deconv_layers.{3 * j + 1}",
+                                       width, (cin, width, kernel, kernel), out_dim=1)
+        e.put(f"{dst}.deconv.{j}.weight", weight)
+        e.put(f"{dst}.deconv.{j}.bias", bias)
+        cin = width
+    _folded(e, f"{dst}.conv", src, "conv_layers.0", "conv_layers.1", (task.outputs, cin, 3, 3), conv_bias=True)
+
+
+_HEADS = {"hrnet": _emit_hrnet, "aspp": _emit_aspp, "segformer": _emit_segformer, "updecoder": _emit_updecoder}
+
+
 def _emit_decoder(e, cfg, task):
     channels = []
     for i in range(4):
@@ -98,12 +158,7 @@ def _emit_decoder(e, cfg, task):
             channels.append(c)
         else:
             channels.append(dim)
-    total, src = sum(channels), f"decoders.decoders.{task.name}.last_layer"
-    weight, bias = fold_batch_norm(e.reader, f"{src}.0.weight", f"{src}.1", 4 * total, (4 * total, total, 1, 1), f"{src}.0.bias")
-    e.put(f"decoders.{task.name}.head.conv1.weight", weight)
-    e.put(f"decoders.{task.name}.head.conv1.bias", bias)
-    e.copy(f"decoders.{task.name}.head.conv2.weight", f"{src}.3.weight", (task.outputs, 4 * total, 1, 1))
-    e.copy(f"decoders.{task.name}.head.conv2.bias", f"{src}.3.bias", (task.outputs,))
+    _HEADS[cfg.head(task.name)](e, cfg, task, channels, f"decoders.decoders.{task.name}", f"decoders.{task.name}.head")
 
 
 def mtlora_tensors(state_dict, cfg):

@@ -7,6 +7,7 @@ import tempfile
 import numpy as np
 
 from adarun_ref import macs
+from adarun_ref.mtlora_heads import DECONV_PADDING
 
 FORMAT_VERSION = "1"
 ALIGNMENT = 64
@@ -22,6 +23,8 @@ def config_json(cfg):
         "tasks": [{"name": t.name, "outputs": t.outputs} for t in cfg.tasks],
     }
     if cfg.family == "mtlora":
+        for task in config["tasks"]:
+            task["head"] = head_metadata(cfg, task["name"])
         config["lora"] = {
             "shared_separate": cfg.lora_mode == "matrix",
             "shared_ranks": list(cfg.lora_ranks),
@@ -34,6 +37,20 @@ def config_json(cfg):
                        "block_ctrl_dim": cfg.block_ctrl_dim, "token_ctrl_dim": cfg.token_ctrl_dim,
                        "decoder_dim": cfg.decoder_dim})
     return json.dumps(config, separators=(",", ":"))
+
+
+def head_metadata(cfg, task):
+    """An MTLoRA task's decoder head as the engine needs it (weights/FORMAT.md)."""
+    kind = cfg.head(task)
+    if kind == "aspp":
+        return {"kind": kind, "channels": cfg.aspp_channels, "rates": list(cfg.aspp_rates)}
+    if kind == "segformer":
+        return {"kind": kind, "channels": cfg.segformer_channels}
+    if kind == "updecoder":
+        deconv = [{"channels": w, "kernel": k, "stride": 2, "padding": DECONV_PADDING[k][0],
+                   "output_padding": DECONV_PADDING[k][1]} for w, k in zip(cfg.updecoder_channels, cfg.updecoder_kernels)]
+        return {"kind": kind, "deconv": deconv, "conv_kernel": 3, "conv_padding": 1, "upsample": [2, 2]}
+    return {"kind": kind}
 
 
 def weight_file_bytes(tensors, cfg, source=""):

@@ -20,7 +20,8 @@ def research_config(cfg):
     """The parts of the research yacs config that describe the model."""
     config = _adamtl_config(cfg)
     if cfg.family == "mtlora":
-        config["MODEL"].update({"MTLORA": _mtlora_section(cfg), "DECODER_HEAD": {t.name: "hrnet" for t in cfg.tasks},
+        config["MODEL"].update({"MTLORA": _mtlora_section(cfg), "DECODER_HEAD": {t.name: cfg.head(t.name) for t in cfg.tasks},
+                                "SEGFORMER_CHANNELS": cfg.segformer_channels,
                                 "DECODER_CHANNELS": list(cfg.decoder_channels), "DECODER_DOWNSAMPLER": cfg.decoder_downsampler,
                                 "PER_TASK_DOWNSAMPLER": True})
         del config["MODEL"]["SWIN"]["DECODER_DIM"]

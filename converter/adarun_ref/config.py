@@ -41,6 +41,15 @@ class ModelConfig:
     lora_downsampler: bool = False                                            # patch merging reduction too
     decoder_channels: List[int] = field(default_factory=lambda: [18, 36, 72, 144])
     decoder_downsampler: bool = True
+    # MTLoRA decoder heads, per task (research MODEL.DECODER_HEAD): "hrnet" (a task not listed), "aspp",
+    # "segformer" or "updecoder"; and their widths. The research code fixes all but the SegFormer width
+    # (MODEL.SEGFORMER_CHANNELS); the others are settable here for small test models.
+    decoder_heads: dict = field(default_factory=dict)
+    segformer_channels: int = 256
+    aspp_channels: int = 256
+    aspp_rates: tuple = (12, 24, 36)
+    updecoder_channels: tuple = (32, 32, 32)
+    updecoder_kernels: tuple = (2, 2, 2)
 
     @property
     def adaptive(self):
@@ -61,6 +70,10 @@ class ModelConfig:
         """(dim, resolution) of stage i's output as the decoders see it (after patch merging)."""
         dim, resolution, _, _ = self.stage(i)
         return (2 * dim, resolution // 2) if i < 3 else (dim, resolution)
+
+    def head(self, task):
+        """The decoder head kind of an MTLoRA task."""
+        return self.decoder_heads.get(task, "hrnet")
 
     def policy_names(self):
         if self.policy_mode == "single":

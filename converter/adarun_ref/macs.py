@@ -70,7 +70,8 @@ def static_model(cfg, task_outputs):
 # MTLoRA. Branch layers (proj, fc1, fc2 of a stage's last block, when they carry task adapters) add
 # per requested task L*(in*r_t + r_t*out); in 'matrix' mode they keep the shared adapter apart,
 # L*(in*r + r*out). Every other adapter is merged into W and costs nothing. Task streams are patch
-# merged too. Decoders: downsampler 1x1 convs and the HRNet head's two 1x1 convs.
+# merged too. Decoders: downsampler 1x1 convs and each task's head (mtlora_head: every convolution,
+# cout*cin*k^2*oh*ow; a transposed one cin*cout*k^2*ih*iw).
 
 def _lora_layer_shapes(cfg, i):
     dim, hidden = cfg.embed_dim * 2 ** i, cfg.mlp_hidden(i)
@@ -88,14 +89,43 @@ def _low_rank(tokens, cin, cout, rank):
     return tokens * (cin * rank + rank * cout)
 
 
-def mtlora_decoder(cfg, outputs):
+def transposed_conv(cin, cout, k, ih, iw):
+    """Every input pixel scatters a k x k patch of cout values from cin inputs."""
+    return cin * cout * k * k * ih * iw
+
+
+def mtlora_head(cfg, kind, channels, outputs):
+    """One MTLoRA head (mtlora_heads.py) on the task's four maps of `channels`; a dilated convolution counts
+    all k^2 taps, the pooled ASPP branch its 1x1 conv on one pixel. Pooling and resizes are not counted."""
+    r = [cfg.stage_out(i)[1] for i in range(4)]
+    total = sum(channels)
+    if kind == "hrnet":
+        return conv(total, 4 * total, 1, r[0], r[0]) + conv(4 * total, outputs, 1, r[0], r[0])
+    if kind == "aspp":
+        w = cfg.aspp_channels
+        branches = conv(total, w, 1, r[0], r[0]) + len(cfg.aspp_rates) * conv(total, w, 3, r[0], r[0]) + conv(total, w, 1, 1, 1)
+        return (branches + conv((2 + len(cfg.aspp_rates)) * w, w, 1, r[0], r[0]) + conv(w, w, 3, r[0], r[0])
+                + conv(w, outputs, 1, r[0], r[0]))
+    if kind == "segformer":
+        e = cfg.segformer_channels
+        return (sum(conv(c, e, 1, ri, ri) for c, ri in zip(channels, r)) + conv(4 * e, e, 1, r[0], r[0])
+                + conv(e, outputs, 1, r[0], r[0]))
+    if kind == "updecoder":
+        macs, cin, size = 0, total, r[0]
+        for width, kernel in zip(cfg.updecoder_channels, cfg.updecoder_kernels):
+            macs += transposed_conv(cin, width, kernel, size, size)
+            cin, size = width, 2 * size
+        return macs + conv(cin, outputs, 3, size, size)
+    raise ValueError(f"unknown decoder head '{kind}'")
+
+
+def mtlora_decoder(cfg, outputs, kind="hrnet"):
     total = 0
-    r0 = cfg.stage_out(0)[1]
     if cfg.decoder_downsampler:
         total += sum(conv(cfg.stage_out(i)[0], cfg.decoder_channels[i], 1, cfg.stage_out(i)[1], cfg.stage_out(i)[1])
                      for i in range(4))
-    channels = sum(cfg.decoder_channels) if cfg.decoder_downsampler else sum(cfg.stage_out(i)[0] for i in range(4))
-    return total + conv(channels, 4 * channels, 1, r0, r0) + conv(4 * channels, outputs, 1, r0, r0)
+    channels = list(cfg.decoder_channels) if cfg.decoder_downsampler else [cfg.stage_out(i)[0] for i in range(4)]
+    return total + mtlora_head(cfg, kind, channels, outputs)
 
 
 def mtlora_model(cfg, tasks):
@@ -114,7 +144,7 @@ def mtlora_model(cfg, tasks):
             total += sum(_low_rank(tokens, cin, cout, cfg.lora_task_ranks[t][i]) for t in tasks)
         if branch_layers(cfg, i):
             total += len(tasks) * patch_merging(cfg, i)
-    return total + sum(mtlora_decoder(cfg, outputs[t]) for t in tasks)
+    return total + sum(mtlora_decoder(cfg, outputs[t], cfg.head(t)) for t in tasks)
 
 
 def mtlora_unmerged(cfg):

@@ -1,11 +1,13 @@
 """MTLoRA (SPEC 3): Swin with shared and task-specific low-rank adapters, per-task downsamplers
-and HRNet heads. Module names mirror the research code (scale-lab/MTLoRA)."""
+and per-task decoder heads (HRNet, ASPP, SegFormer, updecoder: mtlora_heads.py). Module names mirror
+the research code (scale-lab/MTLoRA)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from . import macs
 from .backbone import Block, PatchEmbed, WindowAttention
+from .mtlora_heads import HighResolutionHead, build_head  # noqa: F401 (HighResolutionHead: re-exported)
 
 
 class LoRALinear(nn.Module):
@@ -158,24 +160,11 @@ class Downsampler(nn.Module):
         return [getattr(self, f"downsample_{i}")(m) for i, m in enumerate(maps)] if self.enabled else maps
 
 
-class HighResolutionHead(nn.Module):
-    def __init__(self, channels, outputs):
-        super().__init__()
-        total = sum(channels)
-        self.last_layer = nn.Sequential(nn.Conv2d(total, 4 * total, 1), nn.BatchNorm2d(4 * total), nn.ReLU(),
-                                        nn.Conv2d(4 * total, outputs, 1))
-
-    def forward(self, maps):
-        size = maps[0].shape[2:]
-        upsampled = [maps[0]] + [F.interpolate(m, size, mode="bilinear", align_corners=False) for m in maps[1:]]
-        return self.last_layer(torch.cat(upsampled, 1))
-
-
 class DecoderGroup(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         channels = decoder_channels(cfg)
-        self.decoders = nn.ModuleDict({t.name: HighResolutionHead(channels, t.outputs) for t in cfg.tasks})
+        self.decoders = nn.ModuleDict({t.name: build_head(cfg, t, channels) for t in cfg.tasks})
 
 
 def decoder_channels(cfg):

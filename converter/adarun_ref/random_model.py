@@ -21,6 +21,9 @@ def _randomise_parameters(model, generator):
                 value = 1.0 + normal(p.shape, 0.2)
             elif leaf == "relative_position_bias_table":
                 value = normal(p.shape, 0.5)
+            elif isinstance(module, nn.ConvTranspose2d) and leaf == "weight":
+                # [cin, cout, k, k]: an output pixel sums cin inputs over about (k / stride)^2 taps
+                value = normal(p.shape, (p.shape[0] * max(1.0, p.shape[2] * p.shape[3] / 4)) ** -0.5)
             elif p.dim() > 1:  # weights and LoRA factors
                 value = normal(p.shape, p[0].numel() ** -0.5)
             else:

@@ -107,9 +107,15 @@ class BenchInput(unittest.TestCase):
         self.assertAlmostEqual(sum(row["gmacs"] for row in rows.values()), case["macs_executed"] * 1e-9, delta=1e-4)
         self.assertAlmostEqual(sum(row["ms"] for row in rows.values()), frame["ms"], delta=1e-3)
         self.assertGreater(rows["linear"]["calls"], 0)
+        memory = json.loads(result.stdout)["memory"]
+        self.assertEqual(memory["file_bytes"], os.path.getsize(os.path.join(CASE_DIR, "model.adarun")))
+        self.assertGreater(memory["arena_bytes"], 0)
+        self.assertGreaterEqual(memory["peak_resident_bytes"], memory["arena_bytes"])
         table = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--iters", "1", "--profile", "yes")
         self.assertEqual(table.returncode, 0, table.stderr)
-        self.assertIn("GFLOP/s", table.stdout.splitlines()[2])
+        header = [line for line in table.stdout.splitlines() if line.startswith("op ")]
+        self.assertEqual(len(header), 1, table.stdout)
+        self.assertIn("GFLOP/s", header[0])
         refused = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--profile", "maybe")
         self.assertNotEqual(refused.returncode, 0)
         self.assertIn("yes or no", refused.stderr)
