@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from . import macs
 from .backbone import Block, PatchEmbed, WindowAttention
-from .mtlora_heads import HighResolutionHead, build_head  # noqa: F401 (HighResolutionHead: re-exported)
+from .mtlora_heads import build_head
 
 
 class LoRALinear(nn.Module):
