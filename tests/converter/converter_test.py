@@ -2,6 +2,7 @@
 """Converter tests: safe loading, config inference and checks, errors that name the key."""
 import codecs
 import collections
+import json
 import os
 import pickle
 import subprocess
@@ -12,6 +13,7 @@ import zipfile
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 CONVERTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
 sys.path.insert(0, CONVERTER)
@@ -20,7 +22,7 @@ from adarun_convert import ConversionError  # noqa: E402
 from adarun_convert.convert import convert_file, convert_state  # noqa: E402
 from adarun_convert.safe_load import load_checkpoint  # noqa: E402
 from adarun_convert.weight_file import read_weight_file  # noqa: E402
-from adarun_ref import ModelConfig, TaskSpec  # noqa: E402
+from adarun_ref import ModelConfig, TaskSpec, macs  # noqa: E402
 from adarun_ref.checkpoint import research_config, save_research_checkpoint  # noqa: E402
 from adarun_ref.yacs_cfgnode import frozen_research_config  # noqa: E402
 from adarun_ref.random_model import random_model  # noqa: E402
@@ -314,18 +316,193 @@ class MTLoRAConverterTest(unittest.TestCase):
         self.assertEqual((cfg.lora_mode, cfg.lora_shared_scale), ("matrix", [4.0] * 4))
         self.assertIn("stages.0.blocks.0.mlp.fc2.shared_lora.down", tensors)
 
-    def test_unsupported_head_in_the_state_dict(self):
+    def test_unknown_head_in_the_state_dict(self):
         state = {k: v for k, v in self.state.items() if not k.startswith("decoders.decoders.normals.")}
-        state["decoders.decoders.normals.aspp.0.weight"] = torch.zeros(4, 4, 1, 1)
+        state["decoders.decoders.normals.mystery.0.weight"] = torch.zeros(4, 4, 1, 1)
         with self.assertRaises(ConversionError) as raised:
             convert_state(state, lora_flags={"mode": "matrix", "shared_scale": [4.0]})
-        self.assertIn("normals uses a decoder head adarun does not support", str(raised.exception))
+        self.assertIn("task normals: the state_dict holds no decoder head adarun knows", str(raised.exception))
 
-    def test_unsupported_head_in_the_config(self):
+    def test_head_in_the_config_must_match_the_state_dict(self):
         research = {"MODEL": {"DECODER_HEAD": {"semseg": "segformer"}, "MTLORA": {"SHARED_SCALE": [4.0]}}}
         with self.assertRaises(ConversionError) as raised:
             convert_state(self.state, yaml_config=research)
-        self.assertIn("'segformer' decoder head", str(raised.exception))
+        self.assertIn("task semseg the segformer decoder head (MODEL.DECODER_HEAD), but the state_dict holds the hrnet head",
+                      str(raised.exception))
+
+
+# MTLoRA decoder heads: each kind converts, and the weight file's tensors, run as weights/FORMAT.md says,
+# give what the reference head gives.
+HEAD_TASKS = [TaskSpec("semseg", 21), TaskSpec("sal", 1)]
+HEAD_SMALL = dict(SMALL, tasks=HEAD_TASKS, family="mtlora", lora_ranks=[4] * 4,
+                  lora_task_ranks={t.name: [2] * 4 for t in HEAD_TASKS},
+                  lora_shared_scale=[4.0] * 4, lora_task_scale={t.name: [4.0] * 4 for t in HEAD_TASKS},
+                  decoder_channels=[4, 8, 12, 16], aspp_channels=16, segformer_channels=8)
+
+
+def _bilinear(x, size):
+    return F.interpolate(x, size, mode="bilinear", align_corners=False)
+
+
+def _tensor(tensors, name):
+    return torch.from_numpy(np.array(tensors[name]))
+
+
+def _conv(x, tensors, name, relu=True, **kwargs):
+    y = F.conv2d(x, _tensor(tensors, name + ".weight"), _tensor(tensors, name + ".bias"), **kwargs)
+    return F.relu(y) if relu else y
+
+
+def run_head_from_file(tensors, head, task, maps):
+    """A task's head from the weight file alone, as weights/FORMAT.md specifies it (stage maps already downsampled)."""
+    p = f"decoders.{task}.head"
+    size = maps[0].shape[2:]
+    concat = torch.cat([maps[0]] + [_bilinear(m, size) for m in maps[1:]], 1)
+    if head["kind"] == "hrnet":
+        return _conv(_conv(concat, tensors, p + ".conv1"), tensors, p + ".conv2", relu=False)
+    if head["kind"] == "aspp":
+        branches = [_conv(concat, tensors, p + ".branch.0")]
+        branches += [_conv(concat, tensors, f"{p}.branch.{i + 1}", padding=r, dilation=r) for i, r in enumerate(head["rates"])]
+        branches.append(_conv(concat.mean((2, 3), keepdim=True), tensors, p + ".pool").expand_as(branches[0]))
+        x = _conv(_conv(torch.cat(branches, 1), tensors, p + ".project"), tensors, p + ".conv1", padding=1)
+        return _conv(x, tensors, p + ".conv2", relu=False)
+    if head["kind"] == "segformer":
+        embedded = [_conv(m, tensors, f"{p}.linear.{i}", relu=False) for i, m in enumerate(maps)]
+        x = torch.cat([embedded[0]] + [_bilinear(e, size) for e in embedded[1:]], 1)
+        return _conv(_conv(x, tensors, p + ".conv1"), tensors, p + ".conv2", relu=False)
+    if head["kind"] == "updecoder":
+        x = concat
+        for i, layer in enumerate(head["deconv"]):
+            x = F.relu(F.conv_transpose2d(x, _tensor(tensors, f"{p}.deconv.{i}.weight"),
+                                          _tensor(tensors, f"{p}.deconv.{i}.bias"), stride=layer["stride"],
+                                          padding=layer["padding"], output_padding=layer["output_padding"]))
+        x = _conv(x, tensors, p + ".conv", padding=head["conv_padding"])
+        for factor in head["upsample"]:
+            x = F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
+        return x
+    raise AssertionError(head["kind"])
+
+
+def counted_macs(module, maps):
+    """MACs of every convolution and linear layer that runs, counted by hooks as weights/FORMAT.md defines them."""
+    total = [0]
+
+    def hook(layer, inputs, output):
+        if isinstance(layer, torch.nn.ConvTranspose2d):
+            total[0] += inputs[0][0].numel() * layer.out_channels * layer.kernel_size[0] * layer.kernel_size[1]
+        elif isinstance(layer, torch.nn.Conv2d):
+            total[0] += output[0].numel() * layer.in_channels * layer.kernel_size[0] * layer.kernel_size[1]
+        elif isinstance(layer, torch.nn.Linear):
+            total[0] += output[0].numel() * layer.in_features
+    layers = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)
+    handles = [m.register_forward_hook(hook) for m in module.modules() if isinstance(m, layers)]
+    with torch.no_grad():
+        module(maps)
+    for h in handles:
+        h.remove()
+    return total[0]
+
+
+class MTLoRAHeadsTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def convert(self, cfg, seed):
+        model = random_model(cfg, seed)
+        path = os.path.join(self.dir, "model.pth")
+        save_research_checkpoint(model, path)
+        converted, tensors, _ = convert_file(path, os.path.join(self.dir, "model.adarun"))
+        metadata, written = read_weight_file(os.path.join(self.dir, "model.adarun"))
+        return model, converted, written, json.loads(metadata["config"])
+
+    def check_heads(self, cfg, seed):
+        model, converted, tensors, config = self.convert(cfg, seed)
+        self.assertEqual(converted.decoder_heads, cfg.decoder_heads)
+        fields = {"aspp": ("aspp_channels",), "segformer": ("segformer_channels",),
+                  "updecoder": ("updecoder_channels", "updecoder_kernels")}
+        for kind in set(cfg.decoder_heads.values()):
+            for key in fields[kind]:
+                self.assertEqual(getattr(converted, key), getattr(cfg, key), key)
+        image = torch.randn(1, 3, cfg.img_size, cfg.img_size, generator=torch.Generator().manual_seed(seed))
+        names = [t.name for t in cfg.tasks]
+        with torch.no_grad():
+            stages = model.backbone(image, names)
+        for task in config["tasks"]:
+            name, head = task["name"], task["head"]
+            self.assertEqual(head["kind"], cfg.head(name))
+            with torch.no_grad():
+                maps = model.downsampler[name]([stage[name] for stage in stages])
+                want = model.decoders.decoders[name](maps)
+            got = run_head_from_file(tensors, head, name, maps)
+            self.assertEqual(got.shape, want.shape, name)
+            self.assertLess(float((got - want).abs().max()), 1e-4 * max(1.0, float(want.abs().max())), name)
+            channels = [m.shape[1] for m in maps]
+            self.assertEqual(macs.mtlora_head(cfg, head["kind"], channels, task["outputs"]),
+                             counted_macs(model.decoders.decoders[name], maps), name)
+        return tensors, config
+
+    def test_aspp_head(self):
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"semseg": "aspp", "sal": "aspp"}))
+        tensors, config = self.check_heads(cfg, 40)
+        self.assertEqual(config["tasks"][0]["head"], {"kind": "aspp", "channels": 16, "rates": [12, 24, 36]})
+        self.assertEqual(tensors["decoders.semseg.head.branch.2.weight"].shape, (16, 40, 3, 3))
+        self.assertEqual(tensors["decoders.semseg.head.project.weight"].shape, (16, 80, 1, 1))
+        self.assertEqual(tensors["decoders.sal.head.conv2.weight"].shape, (1, 16, 1, 1))
+
+    def test_segformer_head_drops_conv_seg(self):
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"semseg": "segformer"}))
+        self.assertIn("decoders.decoders.semseg.conv_seg.weight", random_model(cfg, 41).state_dict())
+        tensors, config = self.check_heads(cfg, 41)
+        self.assertEqual([t["head"] for t in config["tasks"]], [{"kind": "segformer", "channels": 8}, {"kind": "hrnet"}])
+        self.assertEqual(tensors["decoders.semseg.head.linear.3.weight"].shape, (8, 16, 1, 1))
+        self.assertFalse(any("conv_seg" in name for name in tensors))
+
+    def test_updecoder_head(self):
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"sal": "updecoder"}, updecoder_kernels=(4, 3, 2),
+                                 updecoder_channels=(8, 6, 4)))
+        tensors, config = self.check_heads(cfg, 42)
+        self.assertEqual(config["tasks"][1]["head"]["deconv"],
+                         [{"channels": 8, "kernel": 4, "stride": 2, "padding": 1, "output_padding": 0},
+                          {"channels": 6, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1},
+                          {"channels": 4, "kernel": 2, "stride": 2, "padding": 0, "output_padding": 0}])
+        self.assertEqual(tensors["decoders.sal.head.deconv.0.weight"].shape, (40, 8, 4, 4))  # [cin, cout, k, k]
+
+    def test_heads_without_decoder_downsampler(self):
+        self.check_heads(ModelConfig(**dict(HEAD_SMALL, decoder_downsampler=False,
+                                            decoder_heads={"semseg": "segformer", "sal": "updecoder"})), 43)
+
+    def test_research_head_names(self):
+        # The research get_head builds ASPP for any name it does not know; a config naming another kind is an error.
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"semseg": "aspp"}))
+        state = dict(random_model(cfg, 44).state_dict())
+        flags = {"mode": "matrix", "shared_scale": [4.0]}
+        research = {"MODEL": {"DECODER_HEAD": {"semseg": "deeplab"}}}
+        converted, _, _ = convert_state(state, yaml_config=research, lora_flags=flags)
+        self.assertEqual(converted.decoder_heads, {"semseg": "aspp"})
+        with self.assertRaises(ConversionError) as raised:
+            convert_state(state, yaml_config={"MODEL": {"DECODER_HEAD": {"semseg": "updecoder"}}}, lora_flags=flags)
+        self.assertIn("task semseg the updecoder decoder head", str(raised.exception))
+
+    def test_segformer_width_is_checked_against_the_config(self):
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"sal": "segformer"}))
+        state = dict(random_model(cfg, 45).state_dict())
+        research = {"MODEL": {"SEGFORMER_CHANNELS": 256, "DECODER_HEAD": {"sal": "segformer"},
+                              "MTLORA": {"SHARED_SCALE": [4.0]}}}
+        with self.assertRaises(ConversionError) as raised:
+            convert_state(state, yaml_config=research)
+        self.assertIn("MODEL.SEGFORMER_CHANNELS = 256, but the state_dict shows 8", str(raised.exception))
+
+    def test_missing_head_tensor_is_named(self):
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"semseg": "aspp"}))
+        state = dict(random_model(cfg, 46).state_dict())
+        del state["decoders.decoders.semseg.0.convs.4.2.running_var"]
+        with self.assertRaises(ConversionError) as raised:
+            convert_state(state, lora_flags={"mode": "matrix", "shared_scale": [4.0]})
+        self.assertIn("decoders.decoders.semseg.0.convs.4.2.running_var", str(raised.exception))
 
 
 if __name__ == "__main__":
