@@ -27,7 +27,7 @@ from adarun_ref.mtlora import MTLoRASwin  # noqa: E402
 from adarun_ref.yacs_cfgnode import yacs_cfgnode_class  # noqa: E402
 
 DATA = os.path.join(ROOT, "tests", "data", "research")
-CASES = ["adamtl_per_task_small", "mtlora_small"]
+CASES = ["adamtl_per_task_small", "mtlora_small", "mtlora_heads_small"]  # heads: ASPP, SegFormer, updecoder
 # Research-only buffers that the reference recomputes (attention masks, relative position indices).
 RECOMPUTED_BUFFERS = ("attn_mask", "relative_position_index")
 
