@@ -46,7 +46,10 @@ def summary(cfg, tensors):
         dim, resolution, window, shift = cfg.stage(i)
         lines.append(f"stage {i}    dim {dim}, {cfg.depths[i]} blocks, {cfg.num_heads[i]} heads, "
                      f"{resolution}x{resolution} tokens, window {window}{', shifted' if shift else ''}")
-    lines.append("tasks      " + ", ".join(f"{t.name} ({t.outputs})" for t in cfg.tasks))
+    if cfg.family == "mtlora":
+        lines.append("tasks      " + ", ".join(f"{t.name} ({t.outputs}, {cfg.head(t.name)} head)" for t in cfg.tasks))
+    else:
+        lines.append("tasks      " + ", ".join(f"{t.name} ({t.outputs})" for t in cfg.tasks))
     lines.append(f"parameters {sum(a.size for a in tensors.values()):,} stored values")
     lines.append(f"static MACs {static_macs(cfg) / 1e9:.3f} G (all tasks)")
     if cfg.family == "mtlora":

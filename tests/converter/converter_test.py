@@ -19,7 +19,7 @@ CONVERTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
 sys.path.insert(0, CONVERTER)
 
 from adarun_convert import ConversionError  # noqa: E402
-from adarun_convert.convert import convert_file, convert_state  # noqa: E402
+from adarun_convert.convert import convert_file, convert_state, summary  # noqa: E402
 from adarun_convert.safe_load import load_checkpoint  # noqa: E402
 from adarun_convert.weight_file import read_weight_file  # noqa: E402
 from adarun_ref import ModelConfig, TaskSpec, macs  # noqa: E402
@@ -443,6 +443,7 @@ class MTLoRAHeadsTest(unittest.TestCase):
             channels = [m.shape[1] for m in maps]
             self.assertEqual(macs.mtlora_head(cfg, head["kind"], channels, task["outputs"]),
                              counted_macs(model.decoders.decoders[name], maps), name)
+        self.assertIn(f"{names[0]} ({cfg.tasks[0].outputs}, {cfg.head(names[0])} head)", summary(converted, tensors))
         return tensors, config
 
     def test_aspp_head(self):
