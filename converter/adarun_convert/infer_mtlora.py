@@ -102,7 +102,8 @@ def _head_fields(sd, heads, sources):
             configured = _configured_head(research, task)
             if configured is not None and configured != kind:
                 raise ConversionError(f"{source} gives task {task} the {configured} decoder head (MODEL.DECODER_HEAD), "
-                                      f"but the state_dict holds the {kind} head")
+                                      f"but the state_dict holds the {kind} head (the research --decoder_map overrides "
+                                      f"the YAML's heads)")
     fields = dict(decoder_heads={t: k for t, k in heads.items() if k != "hrnet"})
     segformer = _one_width(sd, heads, "segformer", "linear_fuse.conv.weight")
     if segformer is not None:
