@@ -4,8 +4,8 @@
 #include "engine/cli/arguments.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/memory_report.h"
-#include "engine/src/macs.h"
 #include "engine/src/model.h"
+#include "engine/src/plan_dump.h"
 #include "engine/src/session.h"
 
 namespace adarun::cli {
@@ -31,20 +31,15 @@ void print_model(const Model& model) {
                 c.ada_tokens ? "on" : "off");
     std::printf("decoder dim   %lld\n", (long long)c.decoder_dim);
   }
-  std::vector<int> all_tasks;
-  for (const TaskInfo& task : c.tasks) {
-    std::printf("task          %s (%lld outputs)\n", task.name.c_str(), (long long)task.outputs);
-    all_tasks.push_back(c.task_index(task.name));
-  }
+  for (const TaskInfo& task : c.tasks) std::printf("task          %s (%lld outputs)\n", task.name.c_str(), (long long)task.outputs);
   std::printf("parameters    %lld\n", (long long)model.parameter_count());
-  std::printf("static MACs   %.3f G (all tasks)\n", double(macs::static_model(c, all_tasks)) * 1e-9);
 }
 
 }  // namespace
 
 Status run_info(const std::vector<std::string>& args) {
   Arguments arguments;
-  Status status = arguments.parse(args, {"model"});
+  Status status = arguments.parse(args, {"model", "plan"});
   if (!status.is_ok()) return status;
   if (!arguments.has("model")) return Status::error("info needs --model");
   std::unique_ptr<Model> model;
@@ -53,7 +48,11 @@ Status run_info(const std::vector<std::string>& args) {
   print_model(*model);
   std::unique_ptr<Session> session;  // every task: the largest plan
   if (!(status = Session::create(*model, &session)).is_ok()) return status;
+  std::printf("static MACs   %.3f G (all tasks)\n", double(session->plan().static_macs) * 1e-9);
   std::printf("memory        %s\n", memory_text(memory_figures(*model, *session)).c_str());
+  bool show_plan = false;
+  if (!(status = arguments.get_yes_no("plan", &show_plan)).is_ok()) return status;
+  if (show_plan) std::printf("\n%s", plan_text(session->plan()).c_str());
   return Status::ok();
 }
 

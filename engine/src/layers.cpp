@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "engine/src/macs.h"
-#include "engine/src/workspace.h"
 #include "kernels/activations.h"
 #include "kernels/conv.h"
 #include "kernels/ref/activations.h"
@@ -52,14 +50,19 @@ bool runs_packed(const Compute& compute, const LinearWeights& layer) { return la
 }  // namespace
 
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y) {
-  const OpTimer timer(compute.profile, OpKind::kLinear, rows * layer.in * layer.out);
   if (runs_packed(compute, layer)) return packed_linear(compute, x, rows, layer, GemmArgs(), y);
   ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
 }
 
+LinearScratch linear_scratch_floats(Isa isa, const LinearWeights& layer, int64_t rows, bool gathers, bool scatters_or_accumulates) {
+  Compute compute;
+  compute.isa = isa;
+  if (runs_packed(compute, layer)) return {};
+  return {gathers ? rows * layer.in : 0, scatters_or_accumulates ? rows * layer.out : 0};
+}
+
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, const LinearFusion& f, float* y) {
   if (runs_packed(compute, layer)) {
-    const OpTimer timer(compute.profile, OpKind::kLinear, rows * layer.in * layer.out);
     GemmArgs epilogue;
     epilogue.a_rows = f.gather, epilogue.c_rows = f.scatter;
     epilogue.gelu = f.gelu, epilogue.accumulate = f.accumulate;
@@ -81,21 +84,24 @@ void linear(const Compute& compute, const float* x, int64_t rows, const LinearWe
 }
 
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y) {
-  const OpTimer timer(compute.profile, OpKind::kLayerNorm, 0);
   parallel_chunks(compute, rows, [&](int64_t begin, int64_t end) {
     adarun::layer_norm(compute.isa, x + begin * dim, end - begin, dim, norm.gamma, norm.beta, kLayerNormEps, y + begin * dim);
   });
 }
 
 void gelu(const Compute& compute, float* x, int64_t n) {
-  const OpTimer timer(compute.profile, OpKind::kGelu, 0);
   parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { adarun::gelu(compute.isa, x + begin, end - begin); });
+}
+
+int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad) {
+  if (isa == Isa::kReference) return ref::conv2d_scratch_floats(conv.in, h, w, conv.kernel, stride, pad);
+  ConvArgs shape;
+  shape.cin = conv.in, shape.h = h, shape.w = w, shape.kernel = conv.kernel, shape.stride = stride, shape.pad = pad;
+  return adarun::conv_scratch_floats(isa, shape, kMaxConvChunks);
 }
 
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
             float* scratch, float* y) {
-  const int64_t oh = (h + 2 * pad - conv.kernel) / stride + 1, ow = (w + 2 * pad - conv.kernel) / stride + 1;
-  const OpTimer timer(compute.profile, OpKind::kConv, macs::conv(conv.in, conv.out, conv.kernel, oh, ow));
   if (compute.isa == Isa::kReference) {
     return ref::conv2d(x, conv.in, h, w, conv.weight, conv.bias, conv.out, conv.kernel, stride, pad, scratch, y);
   }
@@ -108,7 +114,6 @@ void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int
 }
 
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
-  const OpTimer timer(compute.profile, OpKind::kResize, 0);
   const auto resize = compute.isa == Isa::kReference ? ref::resize_nearest : adarun::resize_nearest;
   parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
     resize(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
@@ -116,7 +121,6 @@ void resize_nearest(const Compute& compute, const float* x, int64_t channels, in
 }
 
 void resize_bilinear(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
-  const OpTimer timer(compute.profile, OpKind::kResize, 0);
   const auto resize = compute.isa == Isa::kReference ? ref::resize_bilinear : adarun::resize_bilinear;
   parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
     resize(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
@@ -126,21 +130,21 @@ void resize_bilinear(const Compute& compute, const float* x, int64_t channels, i
 void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
                   float* rank_scratch, float* out_scratch, float* y) {
   if (adapter.rank == 0) return;
-  const OpTimer timer(compute.profile, OpKind::kLinear, rows * adapter.rank * (in + out));
   ref::linear(x, rows, in, adapter.down, nullptr, adapter.rank, rank_scratch);
   ref::linear(rank_scratch, rows, adapter.rank, adapter.up, nullptr, out, out_scratch);
   ref::add_inplace(y, out_scratch, rows * out);
 }
 
+int64_t window_attention_scratch_floats(int64_t window_tokens, int64_t head_dim) {
+  return kMaxAttentionChunks * adarun::window_attention_scratch_floats(window_tokens, head_dim);
+}
+
 void window_attention(const Compute& compute, const WindowAttentionArgs& args, float* scratch) {
-  const int64_t channels = args.heads * args.head_dim;
-  const OpTimer timer(compute.profile, OpKind::kAttention, 2 * args.windows * args.n * args.n * channels);
   adarun::window_attention(compute.isa, args, scratch, std::min(compute.threads, kMaxAttentionChunks), compute.pool);
 }
 
 // The reference path runs the twins on the calling thread; the others run the fast kernels across the threads.
 void gather_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
-  const OpTimer timer(compute.profile, OpKind::kRows, 0);
   if (compute.isa == Isa::kReference) return ref::gather_rows(src, index, count, cols, dst);
   parallel_chunks(compute, count, [&](int64_t begin, int64_t end) {
     fast::gather_rows(src, index + begin, end - begin, cols, dst + begin * cols);
@@ -148,7 +152,6 @@ void gather_rows(const Compute& compute, const float* src, const int32_t* index,
 }
 
 void scatter_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
-  const OpTimer timer(compute.profile, OpKind::kRows, 0);
   if (compute.isa == Isa::kReference) return ref::scatter_rows(src, index, count, cols, dst);
   parallel_chunks(compute, count, [&](int64_t begin, int64_t end) {
     fast::scatter_rows(src + begin * cols, index + begin, end - begin, cols, dst);
@@ -156,7 +159,6 @@ void scatter_rows(const Compute& compute, const float* src, const int32_t* index
 }
 
 void scatter_add_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
-  const OpTimer timer(compute.profile, OpKind::kRows, 0);
   if (compute.isa == Isa::kReference) return ref::scatter_add_rows(src, index, count, cols, dst);
   parallel_chunks(compute, count, [&](int64_t begin, int64_t end) {
     fast::scatter_add_rows(src + begin * cols, index + begin, end - begin, cols, dst);
@@ -164,38 +166,26 @@ void scatter_add_rows(const Compute& compute, const float* src, const int32_t* i
 }
 
 void add(const Compute& compute, float* y, const float* x, int64_t n) {
-  const OpTimer timer(compute.profile, OpKind::kElementwise, 0);
   if (compute.isa == Isa::kReference) return ref::add_inplace(y, x, n);
   parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { fast::add_inplace(y + begin, x + begin, end - begin); });
 }
 
 void relu(const Compute& compute, float* x, int64_t n) {
-  const OpTimer timer(compute.profile, OpKind::kElementwise, 0);
   if (compute.isa == Isa::kReference) return ref::relu(x, n);
   parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { fast::relu(x + begin, end - begin); });
 }
 
 void transpose(const Compute& compute, const float* src, int64_t rows, int64_t cols, float* dst) {
-  const OpTimer timer(compute.profile, OpKind::kCopy, 0);
   if (compute.isa == Isa::kReference) return ref::transpose(src, rows, cols, dst);
   parallel_chunks(compute, cols, [&](int64_t begin, int64_t end) { fast::transpose(src, rows, cols, begin, end, dst); });
 }
 
 void copy(const Compute& compute, const float* src, int64_t n, float* dst) {
-  const OpTimer timer(compute.profile, OpKind::kCopy, 0);
   std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(n));
 }
 
-void merge_patches(const Compute& compute, const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells,
-                   float* out) {
-  {
-    const OpTimer timer(compute.profile, OpKind::kRows, 0);
-    parallel_chunks(compute, stage.resolution / 2, [&](int64_t begin, int64_t end) {
-      gather_merge_cells(x, stage.resolution, stage.dim, begin, end, cells);
-    });
-  }
-  layer_norm(compute, cells, stage.out_tokens, 4 * stage.dim, weights.merge_norm, cells);
-  linear(compute, cells, stage.out_tokens, weights.merge_reduction, out);
+void merge_cells(const Compute& compute, const float* x, int64_t resolution, int64_t dim, float* cells) {
+  parallel_chunks(compute, resolution / 2, [&](int64_t begin, int64_t end) { gather_merge_cells(x, resolution, dim, begin, end, cells); });
 }
 
 }  // namespace adarun::layers

@@ -5,20 +5,22 @@
 
 #include "engine/src/config.h"
 #include "engine/src/model.h"
-#include "engine/src/op_profile.h"
 #include "kernels/attention.h"
 #include "kernels/parallel.h"
 
 namespace adarun::layers {
 
-// Where and how a frame computes: the model's packed ISA, the session's thread pool, and where each op's time
-// goes while the session profiles (nullptr otherwise).
+// Where and how a frame computes: the model's packed ISA and the session's thread pool.
 struct Compute {
   Isa isa = Isa::kReference;
   pthreadpool_t pool = nullptr;
   int threads = 1;
-  OpProfile* profile = nullptr;
 };
+
+// Attention scratch is sized for this many concurrent chunks; more threads share them.
+constexpr int kMaxAttentionChunks = 64;
+// Convolutions unfold one panel per chunk into their scratch, sized for this many chunks.
+constexpr int kMaxConvChunks = 16;
 
 // Splits [0, count) into one contiguous chunk per thread and runs fn(begin, end) on each.
 template <typename Fn>
@@ -54,19 +56,26 @@ struct LinearFusion {
   float* unfused_out = nullptr;
 };
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, const LinearFusion& fusion, float* y);
+// The buffers a fused linear of up to `rows` rows needs on `isa`: none where the packed GEMM fuses the steps.
+struct LinearScratch {
+  int64_t gathered = 0, unfused_out = 0;
+};
+LinearScratch linear_scratch_floats(Isa isa, const LinearWeights& layer, int64_t rows, bool gathers, bool scatters_or_accumulates);
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y);
 // y[rows, out] += (x down^T) up^T; no-op for rank 0. rank_scratch: rows*rank, out_scratch: rows*out.
 void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
                   float* rank_scratch, float* out_scratch, float* y);
 // CHW convolution with zero padding: the unfolding GEMM across the threads, or ref::conv2d on the reference path.
-// scratch: the workspace's im2col buffer.
+// scratch: conv2d_scratch_floats of it.
+int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad);
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
             float* scratch, float* y);
 // CHW resizes of `channels` planes, across the threads: the torch-exact reference on the reference path, the fast
 // kernels otherwise.
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
 void resize_bilinear(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
-// Window attention (kernels/attention.h) over a stage's windows; scratch: the workspace's score buffer.
+// Window attention (kernels/attention.h) over a stage's windows; scratch: window_attention_scratch_floats.
+int64_t window_attention_scratch_floats(int64_t window_tokens, int64_t head_dim);
 void window_attention(const Compute& compute, const WindowAttentionArgs& args, float* scratch);
 
 // Token moves (kernels/ref/rows.h): dst[i] = src[index[i]], dst[index[i]] = src[i], dst[index[i]] += src[i].
@@ -80,8 +89,8 @@ void relu(const Compute& compute, float* x, int64_t n);
 void transpose(const Compute& compute, const float* src, int64_t rows, int64_t cols, float* dst);
 void copy(const Compute& compute, const float* src, int64_t n, float* dst);
 
-// SPEC 1 patch merging of a stage's [tokens, dim] map into [tokens/4, 2 dim]; `cells` holds [tokens/4, 4 dim].
-void merge_patches(const Compute& compute, const float* x, const StageGeometry& stage, const StageWeights& weights, float* cells,
-                   float* out);
+// SPEC 1 patch merging's gather: the [x0, x1, x2, x3] of every 2x2 cell of a [resolution^2, dim] map into
+// cells [resolution^2 / 4, 4 dim].
+void merge_cells(const Compute& compute, const float* x, int64_t resolution, int64_t dim, float* cells);
 
 }  // namespace adarun::layers

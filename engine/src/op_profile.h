@@ -1,9 +1,10 @@
 #pragma once
-// Where a frame's time goes: wall time, MACs and calls per kind of op, summed while a session profiles
-// (Session::set_profiling). Off, an op pays one null-pointer test.
+// Where a frame's time goes: wall time, MACs, calls and rows per kind of op and per op of the plan, summed by
+// the scheduler while a session profiles (Session::set_profiling).
 #include <array>
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace adarun {
 
@@ -16,37 +17,24 @@ struct OpKindTotals {
   double seconds = 0.0;
   int64_t macs = 0;
   int64_t calls = 0;
+  int64_t rows = 0;  // rows run, for ops over token rows
 };
 
 struct OpProfile {
   std::array<OpKindTotals, kOpKinds> kinds{};
-  double frame_seconds = 0.0;  // whole frames, so the unattributed rest is frame minus the kinds
+  std::vector<OpKindTotals> ops;  // per op of the session's plan; sized when profiling starts
+  double frame_seconds = 0.0;     // whole frames, so the unattributed rest is frame minus the kinds
   int64_t frames = 0;
   OpKindTotals& operator[](OpKind kind) { return kinds[static_cast<int>(kind)]; }
   const OpKindTotals& operator[](OpKind kind) const { return kinds[static_cast<int>(kind)]; }
-};
-
-// Times one op from construction to destruction into `profile` (nullptr: does nothing).
-class OpTimer {
- public:
-  OpTimer(OpProfile* profile, OpKind kind, int64_t macs) : profile_(profile), kind_(kind), macs_(macs) {
-    if (profile_) start_ = std::chrono::steady_clock::now();
+  void add(OpKind kind, int32_t op, double seconds, int64_t macs, int64_t rows) {
+    for (OpKindTotals* totals : {&(*this)[kind], &ops[static_cast<size_t>(op)]}) {
+      totals->seconds += seconds;
+      totals->macs += macs;
+      totals->calls += 1;
+      totals->rows += rows;
+    }
   }
-  ~OpTimer() {
-    if (!profile_) return;
-    OpKindTotals& totals = (*profile_)[kind_];
-    totals.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    totals.macs += macs_;
-    totals.calls += 1;
-  }
-  OpTimer(const OpTimer&) = delete;
-  OpTimer& operator=(const OpTimer&) = delete;
-
- private:
-  OpProfile* profile_;
-  OpKind kind_;
-  int64_t macs_;
-  std::chrono::steady_clock::time_point start_;
 };
 
 }  // namespace adarun

@@ -2,16 +2,16 @@
 
 #include <chrono>
 
-#include "engine/src/macs.h"
-#include "engine/src/workspace.h"
+#include "engine/src/build_plan.h"
+#include "engine/src/memory_plan.h"
 
 namespace adarun {
 
-Session::Session(const Model& model) : model_(model), workspace_(std::make_unique<Workspace>()) { compute_.isa = model.isa(); }
+Session::Session(const Model& model) : model_(model), scheduler_(model.config()) { compute_.isa = model.isa(); }
 
 Status Session::set_budget(float fraction) {
   if (!(fraction >= 0.0f && fraction <= 1.0f)) return Status::error("budget must be in (0, 1], or 0 for none");
-  budget_ = fraction;
+  gates_.budget = fraction;
   return Status::ok();
 }
 
@@ -31,15 +31,12 @@ Session::~Session() = default;
 
 void Session::set_profiling(bool on) {
   profile_ = OpProfile();
-  compute_.profile = on ? &profile_ : nullptr;
+  profile_.ops.resize(plan_.ops.size());
+  profiling_ = on;
 }
 
 Status Session::create(const Model& model, std::unique_ptr<Session>* session) {
   std::unique_ptr<Session> created(new Session(model));
-  for (const StageGeometry& stage : model.config().stages) created->window_plans_.push_back(make_window_plan(stage));
-  if (!create_workspace(model.config(), model.isa(), &created->arena_, created->workspace_.get())) {
-    return Status::error(StatusCode::kOutOfMemory, "out of memory allocating a session arena of " + std::to_string(created->arena_.floats() * 4) + " bytes");
-  }
   Status status = created->set_tasks({});
   if (!status.is_ok()) return status;
   *session = std::move(created);
@@ -63,11 +60,18 @@ Status Session::set_tasks(const std::vector<std::string>& names) {
   if (indices.empty()) {
     for (size_t i = 0; i < config.tasks.size(); ++i) indices.push_back(static_cast<int>(i));
   }
+  // The new plan and its arena first: when memory is short, the session keeps the tasks it had.
+  Plan plan = build_plan(model_, indices);
+  Arena arena;
+  arena.reserve(plan.arena_floats);
+  if (!arena.allocate()) {
+    return Status::error(StatusCode::kOutOfMemory, "out of memory allocating a session arena of " + std::to_string(plan.arena_floats * 4) + " bytes");
+  }
+  bind_operands(&plan, arena.at(0));
+  plan_ = std::move(plan);
+  arena_ = std::move(arena);
   task_indices_ = indices;
-  // per_task policies are OR-ed over the requested tasks only (SPEC 2); a single policy serves all.
-  policy_indices_.clear();
-  if (config.policy_mode == PolicyMode::kSingle) policy_indices_ = {0};
-  if (config.policy_mode == PolicyMode::kPerTask) policy_indices_ = task_indices_;
+  set_profiling(profiling_);
   prepare_stats();
   return Status::ok();
 }
@@ -83,7 +87,7 @@ void Session::prepare_stats() {
     const size_t mask_size = config.ada_tokens ? static_cast<size_t>(stage.tokens) : 0;
     stats_.token_masks.emplace_back(stage.depth, std::vector<uint8_t>(mask_size, 0));
   }
-  stats_.macs_static = macs::static_model(config, task_indices_);
+  stats_.macs_static = plan_.static_macs;
 }
 
 Status Session::run(const float* input, int64_t count) {
@@ -94,12 +98,10 @@ Status Session::run(const float* input, int64_t count) {
                          std::to_string(config.img_size) + ", " + std::to_string(config.img_size) + "]), got " + std::to_string(count));
   }
   const auto start = std::chrono::steady_clock::now();
-  stats_.macs_executed = 0;
-  run_backbone(input);
-  for (int t : task_indices_) run_decoder(t);
+  scheduler_.run(plan_, compute_, gates_, input, &stats_, profiling_ ? &profile_ : nullptr);
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
   stats_.milliseconds = elapsed.count() * 1e3;
-  if (compute_.profile) {
+  if (profiling_) {
     profile_.frame_seconds += elapsed.count();
     profile_.frames += 1;
   }
@@ -107,8 +109,9 @@ Status Session::run(const float* input, int64_t count) {
 }
 
 const float* Session::output(int task_index) const {
-  if (task_index < 0 || task_index >= static_cast<int>(workspace_->outputs.size())) return nullptr;
-  return workspace_->outputs[task_index];
+  if (task_index < 0 || task_index >= static_cast<int>(plan_.task_outputs.size())) return nullptr;
+  const int32_t buffer = plan_.task_outputs[task_index];
+  return buffer < 0 ? nullptr : arena_.at(static_cast<size_t>(plan_.buffers[buffer].offset));
 }
 
 }  // namespace adarun

@@ -1,6 +1,7 @@
 #pragma once
-// A session runs frames on a shared, read-only Model. It owns every buffer a frame needs,
-// allocated once when it is created: a frame allocates nothing.
+// A session runs frames on a shared, read-only Model: the model's plan for the session's tasks, walked by
+// the scheduler. It owns every buffer a frame needs, planned and allocated when its tasks are set: a frame
+// allocates nothing.
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,12 +11,11 @@
 #include "engine/src/layers.h"
 #include "engine/src/model.h"
 #include "engine/src/op_profile.h"
+#include "engine/src/plan.h"
+#include "engine/src/scheduler.h"
 #include "engine/src/status.h"
-#include "engine/src/window_plan.h"
 
 namespace adarun {
-
-struct Workspace;
 
 class Session {
  public:
@@ -28,15 +28,16 @@ class Session {
   Status set_threads(int threads);
   int threads() const { return threads_; }
   // A gate is on iff its logit > threshold (0: the trained decision).
-  void set_gate_threshold(float threshold) { gate_threshold_ = threshold; }
-  float gate_threshold() const { return gate_threshold_; }
+  void set_gate_threshold(float threshold) { gates_.threshold = threshold; }
+  float gate_threshold() const { return gates_.threshold; }
   // A run-time compute budget f in (0, 1]: each block keeps the ceil(f L) tokens with the highest
   // policy logit (max over the requested tasks) and each stage the ceil(f depth) best blocks,
   // instead of thresholding. 0 turns the budget off (the default).
   Status set_budget(float fraction);
-  float budget() const { return budget_; }
+  float budget() const { return gates_.budget; }
 
-  // While on, each frame adds its time, MACs and calls per op kind to profile(); turning it on clears it.
+  // While on, each frame adds its time, MACs, rows and calls per op kind and per op of plan() to profile();
+  // turning it on clears it.
   void set_profiling(bool on);
   const OpProfile& profile() const { return profile_; }
 
@@ -48,40 +49,27 @@ class Session {
   // Raw logits [outputs, img_size, img_size] of a task of the model, valid until the next run.
   const float* output(int task_index) const;
   const FrameStats& stats() const { return stats_; }
+  // The ops a frame runs for the current tasks (README "Architecture").
+  const Plan& plan() const { return plan_; }
   // Bytes of the buffers a frame computes in.
   int64_t arena_bytes() const { return static_cast<int64_t>(arena_.floats() * sizeof(float)); }
 
  private:
   explicit Session(const Model& model);
   void prepare_stats();
-  void run_backbone(const float* input);
-  void run_stage(int stage_index);
-  // macs: what the policies compute, for the profile (macs.cpp's count).
-  void decide_gates(const std::vector<PolicyWeights>& policies, const StageGeometry& stage, int64_t fc_rows, int64_t decisions,
-                    int64_t macs, uint8_t* out);
-  bool block_gate_decisions(int stage_index, uint8_t* gates);
-  int64_t token_gate_decisions(int stage_index, uint8_t* mask);
-  void run_block(int stage_index, int block_index, const uint8_t* mask, int64_t kept);
-  void run_forked_block(int stage_index, int block_index);
-  void run_task_stream(int stage_index, const BlockWeights& block, int task_index);
-  void attend(int stage_index, int block_index);
-  const int32_t* window_order(int stage_index, int block_index) const;
-  void run_decoder(int task_index);
-  void run_hrnet_decoder(int task_index);
 
   const Model& model_;
-  std::vector<WindowPlan> window_plans_;
   std::vector<int> task_indices_;
-  std::vector<int> policy_indices_;  // the policies OR-ed for the current tasks
-  float gate_threshold_ = 0.0f;
-  float budget_ = 0.0f;
+  GateSettings gates_;
   int threads_ = 1;
   std::unique_ptr<pthreadpool, void (*)(pthreadpool_t)> pool_{nullptr, pthreadpool_destroy};
   layers::Compute compute_;
+  Plan plan_;
   Arena arena_;
-  std::unique_ptr<Workspace> workspace_;
+  Scheduler scheduler_;
   FrameStats stats_;
   OpProfile profile_;
+  bool profiling_ = false;
 };
 
 }  // namespace adarun

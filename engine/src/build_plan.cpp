@@ -1,0 +1,50 @@
+#include "engine/src/build_plan.h"
+
+#include "engine/src/memory_plan.h"
+
+namespace adarun {
+namespace {
+
+// per_task policies are OR-ed over the requested tasks only (SPEC 2); a single policy serves all.
+std::vector<int> active_policies(const ModelConfig& config, const std::vector<int>& tasks) {
+  if (config.policy_mode == PolicyMode::kSingle) return {0};
+  if (config.policy_mode == PolicyMode::kPerTask) return tasks;
+  return {};
+}
+
+int64_t static_macs(const Plan& plan) {
+  int64_t total = 0;
+  for (const Op& op : plan.ops) {
+    if (op.kind != OpKind::kPolicy) total += op.macs(op.rows);
+  }
+  return total;
+}
+
+}  // namespace
+
+Plan build_plan(const Model& model, const std::vector<int>& tasks) {
+  const ModelConfig& config = model.config();
+  Plan plan;
+  plan.tasks = tasks;
+  plan.policies = active_policies(config, tasks);
+  for (const StageGeometry& stage : config.stages) plan.windows.push_back(make_window_plan(stage));
+  PlanBuilder builder(model, model.isa(), &plan);
+  StageOutputs stages;
+  emit_backbone(builder, &stages);
+  plan.task_outputs.assign(config.tasks.size(), -1);
+  for (int t : tasks) {
+    Operand output = builder.buffer(config.tasks[t].name + ".output", config.tasks[t].outputs * config.img_size * config.img_size);
+    plan.buffers[output.buffer].lives_to_end = true;
+    plan.task_outputs[t] = output.buffer;
+    if (config.is_mtlora()) {
+      emit_hrnet_head(builder, t, stages, output);
+    } else {
+      emit_fuse_head(builder, t, stages, output);
+    }
+  }
+  plan.static_macs = static_macs(plan);
+  plan_memory(&plan);
+  return plan;
+}
+
+}  // namespace adarun

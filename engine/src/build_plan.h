@@ -1,0 +1,29 @@
+#pragma once
+// Compiles a model and a task set into a plan: one builder per model part (build_swin.cpp for the
+// backbone, build_forked_block.cpp for MTLoRA's forked blocks) and one per head kind (build_*_head.cpp).
+#include <string>
+#include <vector>
+
+#include "engine/src/layers.h"
+#include "engine/src/plan.h"
+#include "engine/src/plan_builder.h"
+
+namespace adarun {
+
+// The plan of `model` for the given task indices (none empty, each valid), its buffers laid out
+// (memory_plan.h) but not yet bound to an arena.
+Plan build_plan(const Model& model, const std::vector<int>& tasks);
+
+// Builders: each appends its ops to the plan under construction.
+void emit_backbone(PlanBuilder& b, StageOutputs* outputs);
+void emit_forked_block(PlanBuilder& b, int stage_index, int block_index, Operand x, StageOutputs* outputs);
+void emit_fuse_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output);
+void emit_hrnet_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output);
+
+// Parts the builders share.
+void emit_attention_and_proj(PlanBuilder& b, int stage_index, int block_index, Operand x, Operand projected);
+void emit_stage_output(PlanBuilder& b, int stage_index, Operand stream, const std::string& suffix, Operand out);
+void emit_conv_head(PlanBuilder& b, const std::string& name, const DecoderWeights& decoder, Operand x, int64_t r0, Operand output);
+const int32_t* stage_window_order(const Plan& plan, const StageGeometry& stage, int stage_index, int block_index);
+
+}  // namespace adarun

@@ -1,0 +1,103 @@
+#pragma once
+// A session's model for its task set, compiled once into a flat list of ops over planned buffers (README
+// "Architecture"). Builders (engine/src/build_*.cpp) emit it; the memory planner lays its buffers into one
+// arena; the scheduler (engine/src/scheduler.h) walks it per frame, skipping what the gates turn off.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/src/model.h"
+#include "engine/src/op_profile.h"
+#include "engine/src/window_plan.h"
+
+namespace adarun {
+
+enum class OpCode : uint8_t {
+  kConv,             // y = conv(x), CHW, zero padding
+  kLinear,           // y[scatter[i]] (+)= act(x[gather[i]] W^T + b), i < rows (layers::LinearFusion)
+  kLowRank,          // y += (x down^T) up^T
+  kLayerNorm,        // y = LN(x), rows x cols
+  kWindowAttention,  // y = softmax(q k^T * scale + bias + mask) v per window and head; x = qkv
+  kGelu,             // y = GELU(y), rows x cols
+  kRelu,             // y = max(y, 0), rows x cols
+  kAdd,              // y += x, rows x cols
+  kCopy,             // y = x, rows x cols
+  kZero,             // y = 0, rows x cols
+  kTranspose,        // y[cols, rows] = x[rows, cols]^T
+  kScatterAddRows,   // y[scatter[i]] += x[i], i < rows
+  kMergeCells,       // y = the [x0, x1, x2, x3] of every 2x2 cell of x (patch merging)
+  kResizeNearest,    // y = resize(x), CHW
+  kResizeBilinear,
+  kBlockPolicy,      // the stage's block gates, from x
+  kBlockGate,        // jumps to `jump` when the block's gate is off
+  kTokenPolicy,      // the block's token mask and kept rows, from x; jumps to `jump` when none is kept
+};
+const char* op_code_name(OpCode code);
+
+// A place in the arena: a planned buffer and a float offset into it; or the frame's input.
+constexpr int32_t kFrameInput = -2;
+struct Operand {
+  int32_t buffer = -1;
+  int64_t offset = 0;
+  float* data = nullptr;  // bound when the arena is allocated
+  bool valid() const { return buffer >= 0; }
+};
+
+// A CHW map's shape before and after a convolution or resize.
+struct MapShape {
+  int64_t channels = 0, h = 0, w = 0, out_h = 0, out_w = 0, stride = 1, pad = 0;
+};
+
+struct Op {
+  OpCode code = OpCode::kCopy;
+  OpKind kind = OpKind::kCopy;  // the profile's bucket
+  std::string name;             // "stage2.block3.fc1"
+  Operand x, y;                 // input and output
+  Operand scratch, scratch2;    // op-private buffers: live for this op only
+  int64_t rows = 0, cols = 0;
+  bool kept_rows = false;  // rows = the current block's kept tokens; gather/scatter through their indices
+  MapShape map;
+  // Weights
+  const LinearWeights* linear = nullptr;
+  const ConvWeights* conv = nullptr;
+  const NormWeights* norm = nullptr;
+  const LowRank* low_rank = nullptr;
+  const float* addend = nullptr;  // kAdd of a weight (absolute position embedding) instead of x
+  std::vector<const PolicyWeights*> policies;  // policy ops: the requested tasks' (max of their logits)
+  int64_t policy_fc_rows = 0;                  // block policy: 1 (flattened hidden map); token policy: tokens
+  // Linear fusions and row moves: static orders (window partition and reverse) or the kept rows.
+  const int32_t* gather = nullptr;
+  const int32_t* scatter = nullptr;
+  bool gather_kept = false, scatter_kept = false, gelu = false, accumulate = false;
+  // Window attention
+  const float* rel_bias = nullptr;
+  const float* masks = nullptr;
+  int64_t windows = 0, window_tokens = 0, heads = 0, head_dim = 0;
+  // Gates
+  int stage = -1, block = -1;
+  int32_t jump = -1;  // the op after the block
+  // MACs: fixed + per_row * rows run (kept rows for token-gated ops).
+  int64_t macs_fixed = 0, macs_per_row = 0;
+  int64_t macs(int64_t rows_run) const { return macs_fixed + macs_per_row * rows_run; }
+};
+
+struct PlanBuffer {
+  std::string name;
+  int64_t floats = 0;
+  int64_t offset = 0;  // in the arena, set by plan_memory
+  int32_t first_op = -1, last_op = -1;
+  bool lives_to_end = false;  // task outputs: read after the frame
+};
+
+struct Plan {
+  std::vector<Op> ops;
+  std::vector<PlanBuffer> buffers;
+  std::vector<WindowPlan> windows;       // per stage: the orders and masks ops point into
+  std::vector<int32_t> task_outputs;     // per model task: its output buffer, -1 when not requested
+  std::vector<int> tasks;                // the requested task indices
+  std::vector<int> policies;             // the policies OR-ed for them
+  int64_t arena_floats = 0;              // set by plan_memory
+  int64_t static_macs = 0;               // every op but the policies, all rows: the static model's MACs
+};
+
+}  // namespace adarun

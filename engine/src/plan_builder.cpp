@@ -1,0 +1,102 @@
+#include "engine/src/plan_builder.h"
+
+#include "engine/src/layers.h"
+
+namespace adarun {
+
+Operand PlanBuilder::buffer(const std::string& name, int64_t floats) {
+  PlanBuffer buffer;
+  buffer.name = name;
+  buffer.floats = floats;
+  plan_.buffers.push_back(buffer);
+  Operand operand;
+  operand.buffer = static_cast<int32_t>(plan_.buffers.size() - 1);
+  return operand;
+}
+
+Operand PlanBuilder::slice(Operand base, int64_t offset) {
+  base.offset += offset;
+  return base;
+}
+
+Op& PlanBuilder::emit(OpCode code, OpKind kind, const std::string& name) {
+  Op op;
+  op.code = code;
+  op.kind = kind;
+  op.name = name;
+  plan_.ops.push_back(op);
+  return plan_.ops.back();
+}
+
+void PlanBuilder::conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride, int64_t pad,
+                       Operand y) {
+  MapShape map;
+  map.channels = conv.in, map.h = h, map.w = w, map.stride = stride, map.pad = pad;
+  map.out_h = (h + 2 * pad - conv.kernel) / stride + 1;
+  map.out_w = (w + 2 * pad - conv.kernel) / stride + 1;
+  const int64_t scratch = layers::conv2d_scratch_floats(isa_, conv, map.h, map.w, stride, pad);
+  Operand scratch_buffer = scratch > 0 ? buffer(name + ".scratch", scratch) : Operand();
+  Op& op = emit(OpCode::kConv, OpKind::kConv, name);
+  op.conv = &conv, op.x = x, op.y = y, op.map = map, op.scratch = scratch_buffer;
+  op.macs_fixed = conv.out * conv.in * conv.kernel * conv.kernel * map.out_h * map.out_w;
+}
+
+void PlanBuilder::linear(const std::string& name, const LinearWeights& layer, Operand x, int64_t rows, Operand y,
+                         const LinearOptions& options) {
+  const bool gathers = options.gather || options.gather_kept;
+  const bool scatters = options.scatter || options.scatter_kept;
+  const layers::LinearScratch scratch = layers::linear_scratch_floats(isa_, layer, rows, gathers, scatters || options.accumulate);
+  Operand gathered = scratch.gathered > 0 ? buffer(name + ".gathered", scratch.gathered) : Operand();
+  Operand unfused = scratch.unfused_out > 0 ? buffer(name + ".unfused", scratch.unfused_out) : Operand();
+  Op& op = emit(OpCode::kLinear, OpKind::kLinear, name);
+  op.linear = &layer, op.x = x, op.y = y, op.rows = rows, op.cols = layer.in;
+  op.scratch = gathered, op.scratch2 = unfused;
+  op.gather = options.gather, op.scatter = options.scatter;
+  op.gather_kept = options.gather_kept, op.scatter_kept = options.scatter_kept;
+  op.kept_rows = options.gather_kept || options.scatter_kept;
+  op.gelu = options.gelu, op.accumulate = options.accumulate;
+  op.macs_per_row = layer.in * layer.out;
+}
+
+void PlanBuilder::low_rank(const std::string& name, const LowRank& adapter, Operand x, int64_t rows, int64_t in, int64_t out, Operand y) {
+  if (adapter.rank == 0) return;
+  Operand rank_scratch = buffer(name + ".rank", rows * adapter.rank);
+  Operand out_scratch = buffer(name + ".out", rows * out);
+  Op& op = emit(OpCode::kLowRank, OpKind::kLinear, name);
+  op.low_rank = &adapter, op.x = x, op.y = y, op.rows = rows, op.cols = in;
+  op.scratch = rank_scratch, op.scratch2 = out_scratch;
+  op.map.channels = out;  // the adapter's output width
+  op.macs_per_row = adapter.rank * (in + out);
+}
+
+void PlanBuilder::layer_norm(const std::string& name, const NormWeights& norm, Operand x, int64_t rows, int64_t cols, Operand y) {
+  Op& op = emit(OpCode::kLayerNorm, OpKind::kLayerNorm, name);
+  op.norm = &norm, op.x = x, op.y = y, op.rows = rows, op.cols = cols;
+}
+
+void PlanBuilder::elementwise(OpCode code, const std::string& name, Operand x, Operand y, int64_t count) {
+  OpKind kind = OpKind::kElementwise;
+  if (code == OpCode::kGelu) kind = OpKind::kGelu;
+  if (code == OpCode::kCopy || code == OpCode::kZero) kind = OpKind::kCopy;
+  Op& op = emit(code, kind, name);
+  op.x = x, op.y = y, op.rows = 1, op.cols = count;
+}
+
+void PlanBuilder::transpose(const std::string& name, Operand x, int64_t rows, int64_t cols, Operand y) {
+  Op& op = emit(OpCode::kTranspose, OpKind::kCopy, name);
+  op.x = x, op.y = y, op.rows = rows, op.cols = cols;
+}
+
+void PlanBuilder::scatter_add_rows(const std::string& name, Operand x, const int32_t* index, int64_t rows, int64_t cols, Operand y) {
+  Op& op = emit(OpCode::kScatterAddRows, OpKind::kRows, name);
+  op.x = x, op.y = y, op.scatter = index, op.rows = rows, op.cols = cols;
+}
+
+void PlanBuilder::resize(OpCode code, const std::string& name, Operand x, int64_t channels, int64_t h, int64_t w, int64_t out_h,
+                         int64_t out_w, Operand y) {
+  Op& op = emit(code, OpKind::kResize, name);
+  op.x = x, op.y = y;
+  op.map.channels = channels, op.map.h = h, op.map.w = w, op.map.out_h = out_h, op.map.out_w = out_w;
+}
+
+}  // namespace adarun

@@ -1,0 +1,57 @@
+#pragma once
+// What every builder uses to emit a plan: named buffers and one emitter per op, each computing its op's MACs
+// from its shapes and asking the layers for the scratch it needs.
+#include <string>
+#include <vector>
+
+#include "engine/src/plan.h"
+#include "kernels/gemm.h"
+
+namespace adarun {
+
+// How a linear reads its rows and writes its outputs (layers::LinearFusion).
+struct LinearOptions {
+  const int32_t* gather = nullptr;   // static row orders (window partition / reverse)
+  const int32_t* scatter = nullptr;
+  bool gather_kept = false;          // through the block's kept rows instead; rows are then the kept count
+  bool scatter_kept = false;
+  bool gelu = false;
+  bool accumulate = false;
+};
+
+// The stage outputs the heads read: the shared one, and per model task its own where a stage forks (MTLoRA).
+struct StageOutputs {
+  std::vector<Operand> shared;                  // [stage]
+  std::vector<std::vector<Operand>> per_task;   // [task][stage]; the shared output where the stage does not fork
+};
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const Model& model, Isa isa, Plan* plan) : model_(model), isa_(isa), plan_(*plan) {}
+  const ModelConfig& config() const { return model_.config(); }
+  const ModelWeights& weights() const { return model_.weights(); }
+  Plan& plan() { return plan_; }
+
+  Operand buffer(const std::string& name, int64_t floats);
+  static Operand slice(Operand base, int64_t offset);
+  Op& emit(OpCode code, OpKind kind, const std::string& name);
+
+  void conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride, int64_t pad, Operand y);
+  // rows: all rows, or with gather_kept / scatter_kept the most the kept rows can be.
+  void linear(const std::string& name, const LinearWeights& layer, Operand x, int64_t rows, Operand y, const LinearOptions& options = {});
+  void low_rank(const std::string& name, const LowRank& adapter, Operand x, int64_t rows, int64_t in, int64_t out, Operand y);
+  void layer_norm(const std::string& name, const NormWeights& norm, Operand x, int64_t rows, int64_t cols, Operand y);
+  // gelu/relu/zero act on y; add is y += x; copy is y = x.
+  void elementwise(OpCode code, const std::string& name, Operand x, Operand y, int64_t count);
+  void transpose(const std::string& name, Operand x, int64_t rows, int64_t cols, Operand y);
+  void scatter_add_rows(const std::string& name, Operand x, const int32_t* index, int64_t rows, int64_t cols, Operand y);
+  void resize(OpCode code, const std::string& name, Operand x, int64_t channels, int64_t h, int64_t w, int64_t out_h, int64_t out_w,
+              Operand y);
+
+ private:
+  const Model& model_;
+  Isa isa_;
+  Plan& plan_;
+};
+
+}  // namespace adarun

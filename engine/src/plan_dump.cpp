@@ -1,0 +1,91 @@
+#include "engine/src/plan_dump.h"
+
+#include <cstdio>
+
+namespace adarun {
+namespace {
+
+std::string operand_text(const Plan& plan, const Operand& operand) {
+  if (operand.buffer == kFrameInput) return "input";
+  if (!operand.valid()) return "-";
+  std::string text = plan.buffers[operand.buffer].name;
+  if (operand.offset) text += "+" + std::to_string(operand.offset);
+  return text;
+}
+
+std::string shape_text(const Op& op) {
+  char text[96];
+  switch (op.code) {
+    case OpCode::kConv:
+      std::snprintf(text, sizeof text, "%lldx%lldx%lld -> %lldx%lldx%lld k%lld s%lld", (long long)op.map.channels, (long long)op.map.h,
+                    (long long)op.map.w, (long long)op.conv->out, (long long)op.map.out_h, (long long)op.map.out_w, (long long)op.conv->kernel,
+                    (long long)op.map.stride);
+      return text;
+    case OpCode::kResizeNearest:
+    case OpCode::kResizeBilinear:
+      std::snprintf(text, sizeof text, "%lldx%lldx%lld -> %lldx%lld", (long long)op.map.channels, (long long)op.map.h, (long long)op.map.w,
+                    (long long)op.map.out_h, (long long)op.map.out_w);
+      return text;
+    case OpCode::kLinear:
+      std::snprintf(text, sizeof text, "%s%lld x %lld -> %lld", op.kept_rows ? "kept<=" : "", (long long)op.rows, (long long)op.linear->in,
+                    (long long)op.linear->out);
+      return text;
+    case OpCode::kWindowAttention:
+      std::snprintf(text, sizeof text, "%lld windows x %lld tokens, %lld heads x %lld", (long long)op.windows, (long long)op.window_tokens,
+                    (long long)op.heads, (long long)op.head_dim);
+      return text;
+    case OpCode::kBlockGate:
+    case OpCode::kTokenPolicy:
+      std::snprintf(text, sizeof text, "skip to %d", op.jump);
+      if (op.code == OpCode::kBlockGate) return text;
+      [[fallthrough]];
+    default:
+      std::snprintf(text, sizeof text, "%lld x %lld", (long long)op.rows, (long long)op.cols);
+      return text;
+  }
+}
+
+}  // namespace
+
+std::string plan_text(const Plan& plan) {
+  std::string text;
+  char line[512];
+  std::snprintf(line, sizeof line, "plan: %zu ops, %zu buffers in a %.1f MB arena, static %.3f GMACs\n", plan.ops.size(), plan.buffers.size(),
+                double(plan.arena_floats) * 4e-6, double(plan.static_macs) * 1e-9);
+  text += line;
+  std::snprintf(line, sizeof line, "%5s  %-18s %-40s %-44s %10s  %s\n", "op", "code", "name", "shape", "MACs", "in -> out");
+  text += line;
+  for (size_t i = 0; i < plan.ops.size(); ++i) {
+    const Op& op = plan.ops[i];
+    std::snprintf(line, sizeof line, "%5zu  %-18s %-40s %-44s %10lld  %s -> %s\n", i, op_code_name(op.code), op.name.c_str(), shape_text(op).c_str(),
+                  (long long)op.macs(op.rows), operand_text(plan, op.x).c_str(), operand_text(plan, op.y).c_str());
+    text += line;
+  }
+  return text;
+}
+
+const char* op_code_name(OpCode code) {
+  switch (code) {
+    case OpCode::kConv: return "conv";
+    case OpCode::kLinear: return "linear";
+    case OpCode::kLowRank: return "low_rank";
+    case OpCode::kLayerNorm: return "layer_norm";
+    case OpCode::kWindowAttention: return "window_attention";
+    case OpCode::kGelu: return "gelu";
+    case OpCode::kRelu: return "relu";
+    case OpCode::kAdd: return "add";
+    case OpCode::kCopy: return "copy";
+    case OpCode::kZero: return "zero";
+    case OpCode::kTranspose: return "transpose";
+    case OpCode::kScatterAddRows: return "scatter_add_rows";
+    case OpCode::kMergeCells: return "merge_cells";
+    case OpCode::kResizeNearest: return "resize_nearest";
+    case OpCode::kResizeBilinear: return "resize_bilinear";
+    case OpCode::kBlockPolicy: return "block_policy";
+    case OpCode::kBlockGate: return "block_gate";
+    case OpCode::kTokenPolicy: return "token_policy";
+  }
+  return "?";
+}
+
+}  // namespace adarun
