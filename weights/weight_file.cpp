@@ -337,4 +337,13 @@ const TensorView* WeightFile::find(std::string_view name) const {
   return it == index_.end() ? nullptr : &tensors_[it->second];
 }
 
+void WeightFile::release(const void* data, size_t bytes) const {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t first = (begin + page - 1) / page * page, last = (begin + bytes) / page * page;
+  const uintptr_t file_begin = reinterpret_cast<uintptr_t>(bytes_);
+  if (first >= last || begin < file_begin || begin + bytes > file_begin + size_) return;
+  madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 }  // namespace adarun

@@ -43,6 +43,10 @@ class WeightFile {
   // In header order.
   const std::vector<TensorView>& tensors() const { return tensors_; }
   size_t file_size() const { return size_; }
+  // Gives back to the system the pages that lie wholly inside [data, data + bytes), part of this file's
+  // bytes: for tensors copied elsewhere (packed), whose bytes are never read again. A mapped page that is
+  // read after all is read from the file again; a page of a copied-in file reads as zeros.
+  void release(const void* data, size_t bytes) const;
 
  private:
   WeightFile() = default;

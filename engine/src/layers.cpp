@@ -127,7 +127,7 @@ void resize_bilinear(const Compute& compute, const float* x, int64_t channels, i
   });
 }
 
-void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
+void add_low_rank(const Compute& /*compute: the adapters are thin, on the calling thread*/, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
                   float* rank_scratch, float* out_scratch, float* y) {
   if (adapter.rank == 0) return;
   ref::linear(x, rows, in, adapter.down, nullptr, adapter.rank, rank_scratch);
@@ -180,7 +180,7 @@ void transpose(const Compute& compute, const float* src, int64_t rows, int64_t c
   parallel_chunks(compute, cols, [&](int64_t begin, int64_t end) { fast::transpose(src, rows, cols, begin, end, dst); });
 }
 
-void copy(const Compute& compute, const float* src, int64_t n, float* dst) {
+void copy(const Compute& /*compute*/, const float* src, int64_t n, float* dst) {
   std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(n));
 }
 

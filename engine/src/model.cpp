@@ -216,6 +216,9 @@ bool Model::pack_weights() {
   float* cursor = packed_.get();
   for (LinearWeights* layer : linears) {
     adarun::pack_weights(isa_, layer->weight, layer->out, layer->in, cursor);
+    // The packed copy replaces the file's bytes, which go back to the system at once: the process never holds
+    // both copies of the model's largest tensors, so peak memory stays near the file plus the arena.
+    file_->release(layer->weight, static_cast<size_t>(layer->out * layer->in) * sizeof(float));
     layer->packed = cursor;
     cursor += (packed_weight_floats(isa_, layer->out, layer->in) + kAlign - 1) / kAlign * kAlign;
   }
@@ -232,8 +235,8 @@ Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr
   loaded->weights_ = bind_model(binder, loaded->config_);
   if (!binder.error().empty()) return Status::error(StatusCode::kBadModel, binder.error());
   for (const TensorView& tensor : file->tensors()) loaded->parameter_count_ += tensor.numel;
-  if (!loaded->pack_weights()) return Status::error(StatusCode::kOutOfMemory, "out of memory packing the weights");
   loaded->file_ = std::move(file);
+  if (!loaded->pack_weights()) return Status::error(StatusCode::kOutOfMemory, "out of memory packing the weights");
   *model = std::move(loaded);
   return Status::ok();
 }

@@ -20,7 +20,7 @@ struct NormWeights {
 };
 
 struct LinearWeights {
-  const float* weight = nullptr;  // [out, in]
+  const float* weight = nullptr;  // [out, in]; once packed, its bytes are given back (WeightFile::release): read `packed`
   const float* bias = nullptr;    // [out] or nullptr
   int64_t in = 0;
   int64_t out = 0;
