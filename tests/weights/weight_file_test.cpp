@@ -321,3 +321,47 @@ TEST_CASE("weight file: corrupting any single byte never crashes") {
     }
   }
 }
+
+TEST_CASE("weight file: released pages of a mapped file read back from the file; pages partly outside stay") {
+  // Three pages of values: releasing the middle of the tensor drops whole pages only, and a mapped page that
+  // is read again comes back from the file.
+  std::vector<float> values(3 * 4096 / sizeof(float));
+  for (size_t i = 0; i < values.size(); ++i) values[i] = float(i % 1000) - 500.0f;
+  const std::string bytes = make_weight_file({{"big", {int64_t(values.size())}, values}}, kConfig);
+  TempDirectory directory;
+  std::string error;
+  const std::unique_ptr<WeightFile> file = WeightFile::open(directory.write("model.adarun", bytes), &error);
+  REQUIRE(file);
+  const float* data = file->find("big")->data;
+  file->release(data + 100, sizeof(float) * (values.size() - 200));
+  CHECK(std::equal(values.begin(), values.end(), data));
+  file->release(data, 0);                  // nothing
+  file->release(values.data(), 1 << 20);   // not the file's bytes: ignored
+  CHECK(std::equal(values.begin(), values.end(), data));
+}
+
+TEST_CASE("weight file: releasing a copied-in file's pages gives back whole pages inside the range only") {
+  std::vector<float> values(4 * 4096 / sizeof(float));
+  for (size_t i = 0; i < values.size(); ++i) values[i] = float(i % 1000) + 1.0f;  // never 0
+  const std::string bytes = make_weight_file({{"big", {int64_t(values.size())}, values}}, kConfig);
+  std::string error;
+  const std::unique_ptr<WeightFile> file = WeightFile::from_memory(bytes.data(), bytes.size(), &error);
+  REQUIRE(file);
+  const float* data = file->find("big")->data;
+  const size_t begin = 100, end = values.size() - 100;
+  file->release(data + begin, sizeof(float) * (end - begin));
+  const uintptr_t page = 4096;
+  size_t zeros = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const uintptr_t address = reinterpret_cast<uintptr_t>(data + i);
+    const uintptr_t page_start = address / page * page;
+    const bool whole_page_inside = page_start >= reinterpret_cast<uintptr_t>(data + begin) &&
+                                   page_start + page <= reinterpret_cast<uintptr_t>(data + end);
+    if (whole_page_inside) {
+      zeros += data[i] == 0.0f;
+    } else {
+      CHECK(data[i] == values[i]);
+    }
+  }
+  CHECK(zeros >= 2 * page / sizeof(float));  // at least two whole pages lie inside and read as zeros
+}
