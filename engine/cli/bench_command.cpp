@@ -77,15 +77,19 @@ Status run_bench(const std::vector<std::string>& args) {
   const MemoryFigures memory = memory_figures(*model, *session);
   if (o.json) {
     std::printf("{\"model\": %s, \"input\": %s, \"isa\": \"%s\", \"threads\": %d, \"iters\": %d, \"median_ms\": %.3f, \"p90_ms\": %.3f, "
-                "\"gmacs\": %.4f, \"macs_static_g\": %.4f, \"gflops_per_s\": %.2f, \"memory\": %s%s%s}\n",
+                "\"gmacs\": %.4f, \"macs_static_g\": %.4f, \"gflops_per_s\": %.2f, \"memory\": %s%s}\n",
                 json_quote(o.session.model).c_str(), o.input.empty() ? "null" : json_quote(o.input).c_str(), isa_name(model->isa()),
                 o.session.threads, o.iterations, median, p90, gmacs, double(session->stats().macs_static) * 1e-9, gflops, memory_json(memory).c_str(),
-                o.profile ? ", \"profile\": " : "", o.profile ? profile_json(session->profile()).c_str() : "");
+                o.profile ? (", \"profile\": " + profile_json(session->profile()) + ", \"profile_ops\": " +
+                                 op_profile_json(session->profile(), session->plan())).c_str() : "");
   } else {
     std::printf("%s on %s: %s, %d thread(s), %d frames after %d warm-up: median %.1f ms, p90 %.1f ms, %.3f GMACs, %.1f GFLOP/s\n",
                 o.session.model.c_str(), o.input.empty() ? "a random frame" : o.input.c_str(), isa_name(model->isa()), o.session.threads, o.iterations, o.warmup, median, p90, gmacs, gflops);
     std::printf("memory: %s\n", memory_text(memory).c_str());
-    if (o.profile) std::printf("profile, mean per frame over the %d frames:\n%s", o.iterations, profile_table(session->profile()).c_str());
+    if (o.profile) {
+      std::printf("profile, mean per frame over the %d frames:\n%s\n", o.iterations, profile_table(session->profile()).c_str());
+      std::printf("%s", op_profile_table(session->profile(), session->plan(), 12).c_str());
+    }
   }
   return Status::ok();
 }

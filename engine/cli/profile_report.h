@@ -3,6 +3,7 @@
 #include <string>
 
 #include "engine/src/op_profile.h"
+#include "engine/src/plan.h"
 
 namespace adarun::cli {
 
@@ -11,5 +12,10 @@ namespace adarun::cli {
 std::string profile_table(const OpProfile& profile);
 // The same rows as a JSON array of objects.
 std::string profile_json(const OpProfile& profile);
+// The `top` ops of the plan that took the most time per frame: name, op, ms/frame, share, runs per frame,
+// rows per run (kept tokens for token-gated ops), GMACs, GFLOP/s.
+std::string op_profile_table(const OpProfile& profile, const Plan& plan, size_t top);
+// Every op that ran, as a JSON array of objects.
+std::string op_profile_json(const OpProfile& profile, const Plan& plan);
 
 }  // namespace adarun::cli

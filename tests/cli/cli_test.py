@@ -107,6 +107,8 @@ class BenchInput(unittest.TestCase):
         self.assertAlmostEqual(sum(row["gmacs"] for row in rows.values()), case["macs_executed"] * 1e-9, delta=1e-4)
         self.assertAlmostEqual(sum(row["ms"] for row in rows.values()), frame["ms"], delta=1e-3)
         self.assertGreater(rows["linear"]["calls"], 0)
+        per_op = json.loads(result.stdout)["profile_ops"]
+        self.assertEqual(sum(op["macs"] for op in per_op), case["macs_executed"])  # every frame runs the same ops
         memory = json.loads(result.stdout)["memory"]
         self.assertEqual(memory["file_bytes"], os.path.getsize(os.path.join(CASE_DIR, "model.adarun")))
         self.assertGreater(memory["arena_bytes"], 0)
@@ -119,6 +121,21 @@ class BenchInput(unittest.TestCase):
         refused = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--profile", "maybe")
         self.assertNotEqual(refused.returncode, 0)
         self.assertIn("yes or no", refused.stderr)
+
+    def test_info_plan_lists_the_static_models_ops(self):
+        """info --plan yes: one line per op; the MACs of every op but the policies add up to the oracle's static
+        model (macs.py) for all tasks."""
+        case = read_case()
+        result = run_adarun("info", "--model", os.path.join(CASE_DIR, "model.adarun"), "--plan", "yes")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("plan: ")) + 2
+        ops = [line.split() for line in lines[start:]]
+        self.assertEqual([int(op[0]) for op in ops], list(range(len(ops))))
+        names = [op[2] for op in ops]
+        self.assertEqual(len(set(names)), len(names), "op names are unique")
+        static = sum(int(op[-4]) for op in ops if op[1] not in ("block_policy", "token_policy"))
+        self.assertEqual(static, case["macs_static"])  # the CLI's cases request every task
 
     def test_bench_refuses_a_missing_frame(self):
         result = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--input", "/nonexistent.png")
