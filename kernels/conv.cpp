@@ -59,12 +59,12 @@ void copy_bordered_channel(void* context, size_t channel) {
 template <int Width>
 __attribute__((always_inline)) inline void unfold_bordered_body(const ConvArgs& a, const float* bordered, const Run* runs,
                                                                 int run_count, float* panel) {
-  const int64_t k = a.kernel, bw = a.w + 2 * a.pad;
+  const int64_t k = a.kernel, d = a.dilation, bw = a.w + 2 * a.pad;
   float* lanes = panel;  // tap (channel, ky, kx) in that order, one panel row each
   for (int64_t channel = 0; channel < a.cin; ++channel) {
     for (int64_t ky = 0; ky < k; ++ky) {
       for (int64_t kx = 0; kx < k; ++kx, lanes += Width) {
-        const float* source = bordered + channel * bordered_plane_floats(a) + ky * bw + kx;
+        const float* source = bordered + channel * bordered_plane_floats(a) + ky * d * bw + kx * d;
         for (int r = 0; r < run_count; ++r) {
           std::memcpy(lanes + runs[r].lane, source + runs[r].out_y * bw + runs[r].out_x, sizeof(float) * Width);
         }
@@ -103,7 +103,7 @@ int64_t chunk_floats(Isa isa, const ConvArgs& a) {
 }
 
 // Stride-1 convolutions whose output rows fill most of a panel read B in place from the bordered copy: k step
-// (channel, ky, kx) of output pixel (oy, ox) is bordered[channel][oy + ky][ox + kx], so for a panel along one
+// (channel, ky, kx) of output pixel (oy, ox) is bordered[channel][oy + ky d][ox + kx d] (d the dilation), so for a panel along one
 // output row each step's row is the bordered copy at a fixed offset (GemmArgs::b_offsets), and nothing is
 // unfolded. Reads past a row's real pixels land in the border, the next row or the slack.
 int64_t panels_per_row(Isa isa, const ConvArgs& a) {
@@ -123,7 +123,7 @@ void fill_offsets(const ConvArgs& a, int32_t* offsets) {
   for (int64_t channel = 0; channel < a.cin; ++channel) {
     for (int64_t ky = 0; ky < a.kernel; ++ky) {
       for (int64_t kx = 0; kx < a.kernel; ++kx) {
-        *offsets++ = static_cast<int32_t>(channel * bordered_plane_floats(a) + ky * bw + kx);
+        *offsets++ = static_cast<int32_t>(channel * bordered_plane_floats(a) + (ky * bw + kx) * a.dilation);
       }
     }
   }
@@ -192,9 +192,9 @@ void unfold_panel(Isa isa, const ConvArgs& a, int64_t first, int64_t count, floa
     float* lanes = panel + tap * width;
     for (int r = 0; r < run_count; ++r) {
       const Run& run = runs[r];
-      const int64_t iy = run.out_y * a.stride + ky - a.pad;
+      const int64_t iy = run.out_y * a.stride + ky * a.dilation - a.pad;
       const float* line = iy >= 0 && iy < a.h ? a.x + (channel * a.h + iy) * a.w : nullptr;
-      fill_run(line, run.out_x * a.stride + kx - a.pad, a.stride, run.count, a.w, lanes + run.lane);
+      fill_run(line, run.out_x * a.stride + kx * a.dilation - a.pad, a.stride, run.count, a.w, lanes + run.lane);
     }
     std::fill(lanes + count, lanes + width, 0.0f);
   }

@@ -16,10 +16,11 @@ struct ConvArgs {
   const float* weight = nullptr;  // [cout, cin, kernel, kernel]
   const float* bias = nullptr;    // [cout] or nullptr
   int64_t cout = 0, kernel = 1, stride = 1, pad = 0;
-  float* y = nullptr;  // [cout, out_h, out_w]
+  int64_t dilation = 1;  // tap (ky, kx) reads x[c, oy stride + ky dilation - pad, ox stride + kx dilation - pad]
+  float* y = nullptr;    // [cout, out_h, out_w]
 
-  int64_t out_h() const { return (h + 2 * pad - kernel) / stride + 1; }
-  int64_t out_w() const { return (w + 2 * pad - kernel) / stride + 1; }
+  int64_t out_h() const { return (h + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1; }
+  int64_t out_w() const { return (w + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1; }
 };
 
 // Scratch floats conv2d needs with `chunks` chunks (one unfolded panel each, plus a zero-bordered copy of the input

@@ -45,4 +45,24 @@ void relu(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = x[i] < 0.0f ? 0.0f : x[i];  // NaN and -0 pass, as std::max(x, 0) in the twin
 }
 
+void channel_mean(const float* src, int64_t channels, int64_t pixels, float* dst) {
+  constexpr int64_t kLanes = 8;
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* plane = src + c * pixels;
+    float partial[kLanes] = {};
+    int64_t p = 0;
+    for (; p + kLanes <= pixels; p += kLanes) {
+      for (int64_t lane = 0; lane < kLanes; ++lane) partial[lane] += plane[p + lane];
+    }
+    for (; p < pixels; ++p) partial[p % kLanes] += plane[p];
+    float sum = 0.0f;
+    for (float value : partial) sum += value;
+    dst[c] = sum / static_cast<float>(pixels);
+  }
+}
+
+void broadcast_channels(const float* src, int64_t channels, int64_t pixels, float* dst) {
+  for (int64_t c = 0; c < channels; ++c) std::fill(dst + c * pixels, dst + (c + 1) * pixels, src[c]);
+}
+
 }  // namespace adarun::fast

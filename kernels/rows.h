@@ -16,5 +16,9 @@ void transpose(const float* src, int64_t rows, int64_t cols, int64_t col_begin, 
 // y += x; x = max(x, 0).
 void add_inplace(float* y, const float* x, int64_t n);
 void relu(float* x, int64_t n);
+// dst[c] = mean of src[c, :] (summed in float, eight partial sums: a few ulps from the twin);
+// dst[c, :] = src[c] (exact).
+void channel_mean(const float* src, int64_t channels, int64_t pixels, float* dst);
+void broadcast_channels(const float* src, int64_t channels, int64_t pixels, float* dst);
 
 }  // namespace adarun::fast

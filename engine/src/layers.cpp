@@ -93,22 +93,23 @@ void gelu(const Compute& compute, float* x, int64_t n) {
   parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { adarun::gelu(compute.isa, x + begin, end - begin); });
 }
 
-int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad) {
-  if (isa == Isa::kReference) return ref::conv2d_scratch_floats(conv.in, h, w, conv.kernel, stride, pad);
+int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad, int64_t dilation) {
+  if (isa == Isa::kReference) return ref::conv2d_scratch_floats(conv.in, h, w, conv.kernel, stride, pad, dilation);
   ConvArgs shape;
   shape.cin = conv.in, shape.h = h, shape.w = w, shape.kernel = conv.kernel, shape.stride = stride, shape.pad = pad;
+  shape.dilation = dilation;
   return adarun::conv_scratch_floats(isa, shape, kMaxConvChunks);
 }
 
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
-            float* scratch, float* y) {
+            int64_t dilation, float* scratch, float* y) {
   if (compute.isa == Isa::kReference) {
-    return ref::conv2d(x, conv.in, h, w, conv.weight, conv.bias, conv.out, conv.kernel, stride, pad, scratch, y);
+    return ref::conv2d(x, conv.in, h, w, conv.weight, conv.bias, conv.out, conv.kernel, stride, pad, dilation, scratch, y);
   }
   ConvArgs args;
   args.x = x, args.cin = conv.in, args.h = h, args.w = w;
   args.weight = conv.weight, args.bias = conv.bias;
-  args.cout = conv.out, args.kernel = conv.kernel, args.stride = stride, args.pad = pad;
+  args.cout = conv.out, args.kernel = conv.kernel, args.stride = stride, args.pad = pad, args.dilation = dilation;
   args.y = y;
   adarun::conv2d(compute.isa, args, scratch, std::min(compute.threads, kMaxConvChunks), compute.pool);
 }

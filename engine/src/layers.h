@@ -65,11 +65,11 @@ void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t di
 // y[rows, out] += (x down^T) up^T; no-op for rank 0. rank_scratch: rows*rank, out_scratch: rows*out.
 void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
                   float* rank_scratch, float* out_scratch, float* y);
-// CHW convolution with zero padding: the unfolding GEMM across the threads, or ref::conv2d on the reference path.
-// scratch: conv2d_scratch_floats of it.
-int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad);
+// CHW convolution with zero padding, taps `dilation` pixels apart: the unfolding GEMM across the threads, or
+// ref::conv2d on the reference path. scratch: conv2d_scratch_floats of it.
+int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad, int64_t dilation);
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
-            float* scratch, float* y);
+            int64_t dilation, float* scratch, float* y);
 // CHW resizes of `channels` planes, across the threads: the torch-exact reference on the reference path, the fast
 // kernels otherwise.
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);

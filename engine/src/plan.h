@@ -46,6 +46,8 @@ struct Operand {
 // A CHW map's shape before and after a convolution or resize.
 struct MapShape {
   int64_t channels = 0, h = 0, w = 0, out_h = 0, out_w = 0, stride = 1, pad = 0;
+  int64_t dilation = 1;    // convolutions: taps this many pixels apart
+  int64_t output_pad = 0;  // transposed convolutions: extra output rows and columns
 };
 
 struct Op {

@@ -29,12 +29,12 @@ Op& PlanBuilder::emit(OpCode code, OpKind kind, const std::string& name) {
 }
 
 void PlanBuilder::conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride, int64_t pad,
-                       Operand y) {
+                       Operand y, int64_t dilation) {
   MapShape map;
-  map.channels = conv.in, map.h = h, map.w = w, map.stride = stride, map.pad = pad;
-  map.out_h = (h + 2 * pad - conv.kernel) / stride + 1;
-  map.out_w = (w + 2 * pad - conv.kernel) / stride + 1;
-  const int64_t scratch = layers::conv2d_scratch_floats(isa_, conv, map.h, map.w, stride, pad);
+  map.channels = conv.in, map.h = h, map.w = w, map.stride = stride, map.pad = pad, map.dilation = dilation;
+  map.out_h = (h + 2 * pad - dilation * (conv.kernel - 1) - 1) / stride + 1;
+  map.out_w = (w + 2 * pad - dilation * (conv.kernel - 1) - 1) / stride + 1;
+  const int64_t scratch = layers::conv2d_scratch_floats(isa_, conv, map.h, map.w, stride, pad, dilation);
   Operand scratch_buffer = scratch > 0 ? buffer(name + ".scratch", scratch) : Operand();
   Op& op = emit(OpCode::kConv, OpKind::kConv, name);
   op.conv = &conv, op.x = x, op.y = y, op.map = map, op.scratch = scratch_buffer;

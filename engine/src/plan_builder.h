@@ -36,7 +36,9 @@ class PlanBuilder {
   static Operand slice(Operand base, int64_t offset);
   Op& emit(OpCode code, OpKind kind, const std::string& name);
 
-  void conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride, int64_t pad, Operand y);
+  // MACs: every tap of the kernel (a dilated one's too) at every output pixel.
+  void conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride, int64_t pad, Operand y,
+            int64_t dilation = 1);
   // rows: all rows, or with gather_kept / scatter_kept the most the kept rows can be.
   void linear(const std::string& name, const LinearWeights& layer, Operand x, int64_t rows, Operand y, const LinearOptions& options = {});
   void low_rank(const std::string& name, const LowRank& adapter, Operand x, int64_t rows, int64_t in, int64_t out, Operand y);

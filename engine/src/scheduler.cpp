@@ -62,7 +62,8 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
   const int64_t n = op.rows * op.cols;
   switch (op.code) {
     case OpCode::kConv:
-      layers::conv2d(compute, *op.conv, input_of(op, input_), op.map.h, op.map.w, op.map.stride, op.map.pad, op.scratch.data, op.y.data);
+      layers::conv2d(compute, *op.conv, input_of(op, input_), op.map.h, op.map.w, op.map.stride, op.map.pad, op.map.dilation,
+                     op.scratch.data, op.y.data);
       break;
     case OpCode::kLinear: {
       layers::LinearFusion fusion;

@@ -26,4 +26,18 @@ void add_inplace(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
+void channel_mean(const float* src, int64_t channels, int64_t pixels, float* dst) {
+  for (int64_t c = 0; c < channels; ++c) {
+    double sum = 0.0;
+    for (int64_t p = 0; p < pixels; ++p) sum += src[c * pixels + p];
+    dst[c] = static_cast<float>(sum / static_cast<double>(pixels));
+  }
+}
+
+void broadcast_channels(const float* src, int64_t channels, int64_t pixels, float* dst) {
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t p = 0; p < pixels; ++p) dst[c * pixels + p] = src[c];
+  }
+}
+
 }  // namespace adarun::ref

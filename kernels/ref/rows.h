@@ -19,4 +19,10 @@ void transpose(const float* src, int64_t rows, int64_t cols, float* dst);
 // y[i] += x[i].
 void add_inplace(float* y, const float* x, int64_t n);
 
+// Global average pooling of a CHW map: dst[c] = the mean of src[c, :] over `pixels` values (summed in double).
+void channel_mean(const float* src, int64_t channels, int64_t pixels, float* dst);
+
+// Its broadcast back: dst[c, p] = src[c] for every pixel p < pixels.
+void broadcast_channels(const float* src, int64_t channels, int64_t pixels, float* dst);
+
 }  // namespace adarun::ref

@@ -12,20 +12,27 @@ using adarun::testing::random_values;
 
 namespace {
 
-struct Shape { int64_t cin, h, w, cout, kernel, pad, stride; };
+struct Shape { int64_t cin, h, w, cout, kernel, pad, stride, dilation = 1; };
 
 // The decoders' 3x3 and 1x1 same-size convolutions on maps narrower and wider than a panel, non-square, strided,
 // and the 4x4 stride-4 patch embedding; output channels not a multiple of the tile's rows. Rows wide enough
 // for a panel (56, 40, 64, 62 pixels) read B in place, unpadded and 5x5 ones included; the others unfold.
 const Shape kShapes[] = {{5, 7, 9, 3, 3, 1, 1},   {8, 6, 6, 37, 1, 0, 1}, {3, 14, 14, 20, 3, 1, 1}, {2, 9, 11, 5, 3, 1, 2},
                          {3, 16, 12, 7, 4, 0, 4}, {16, 56, 56, 9, 3, 1, 1}, {7, 1, 40, 4, 3, 1, 1}, {4, 10, 66, 6, 3, 0, 1},
-                         {3, 9, 62, 5, 5, 2, 1}};
+                         {3, 9, 62, 5, 5, 2, 1},
+                         // ASPP's dilated 3x3 (padding = dilation), unfolded and read in place (56 and 62 wide), a
+                         // dilation past the map (only the centre tap meets it), dilated and strided.
+                         {5, 7, 9, 6, 3, 2, 1, 2},  {3, 13, 56, 9, 3, 12, 1, 12}, {4, 9, 62, 5, 3, 5, 1, 5},
+                         {6, 5, 7, 3, 3, 36, 1, 36}, {3, 15, 11, 4, 3, 3, 2, 3}, {2, 11, 40, 3, 3, 0, 1, 4}};
 
 std::vector<float> reference(const Shape& s, const std::vector<float>& x, const std::vector<float>& weight, const std::vector<float>& bias) {
-  const int64_t oh = (s.h + 2 * s.pad - s.kernel) / s.stride + 1, ow = (s.w + 2 * s.pad - s.kernel) / s.stride + 1;
+  const int64_t oh = adarun::ref::conv_out_size(s.h, s.kernel, s.stride, s.pad, s.dilation);
+  const int64_t ow = adarun::ref::conv_out_size(s.w, s.kernel, s.stride, s.pad, s.dilation);
   std::vector<float> y(static_cast<size_t>(s.cout * oh * ow));
-  std::vector<float> scratch(static_cast<size_t>(adarun::ref::conv2d_scratch_floats(s.cin, s.h, s.w, s.kernel, s.stride, s.pad)) + 1);
-  adarun::ref::conv2d(x.data(), s.cin, s.h, s.w, weight.data(), bias.data(), s.cout, s.kernel, s.stride, s.pad, scratch.data(), y.data());
+  std::vector<float> scratch(
+      static_cast<size_t>(adarun::ref::conv2d_scratch_floats(s.cin, s.h, s.w, s.kernel, s.stride, s.pad, s.dilation)) + 1);
+  adarun::ref::conv2d(x.data(), s.cin, s.h, s.w, weight.data(), bias.data(), s.cout, s.kernel, s.stride, s.pad, s.dilation, scratch.data(),
+                      y.data());
   return y;
 }
 
@@ -34,7 +41,7 @@ std::vector<float> fast(adarun::Isa isa, const Shape& s, const std::vector<float
   adarun::ConvArgs args;
   args.x = x.data(), args.cin = s.cin, args.h = s.h, args.w = s.w;
   args.weight = weight.data(), args.bias = bias.data();
-  args.cout = s.cout, args.kernel = s.kernel, args.stride = s.stride, args.pad = s.pad;
+  args.cout = s.cout, args.kernel = s.kernel, args.stride = s.stride, args.pad = s.pad, args.dilation = s.dilation;
   std::vector<float> y(static_cast<size_t>(s.cout * args.out_h() * args.out_w()), -7.0f);
   args.y = y.data();
   std::vector<float> scratch(static_cast<size_t>(adarun::conv_scratch_floats(isa, args, chunks)) + 16);
@@ -57,6 +64,7 @@ TEST_CASE("conv2d: the unfolding GEMM matches ref::conv2d on every ISA, alone an
       CAPTURE(adarun::isa_name(isa));
       CAPTURE(s.h);
       CAPTURE(s.kernel);
+      CAPTURE(s.dilation);
       CHECK(adarun::testing::relative_max_diff(fast(isa, s, x, weight, bias, 1, nullptr), oracle) < 1e-5);
       CHECK(adarun::testing::relative_max_diff(fast(isa, s, x, weight, bias, 3, pool.get()), oracle) < 1e-5);
     }

@@ -79,3 +79,19 @@ TEST_CASE("fast add and relu match their reference twins, NaN and -0 included") 
     }
   }
 }
+
+TEST_CASE("fast channel_mean and broadcast_channels match their reference twins") {
+  for (auto [channels, pixels] : {std::pair<int64_t, int64_t>{1, 1}, {3, 7}, {5, 3136}, {4, 17}, {270, 3136}}) {
+    CAPTURE(channels);
+    CAPTURE(pixels);
+    const auto src = random_values(channels * pixels, 76);
+    std::vector<float> fast(static_cast<size_t>(channels)), expected(fast.size());
+    adarun::fast::channel_mean(src.data(), channels, pixels, fast.data());
+    adarun::ref::channel_mean(src.data(), channels, pixels, expected.data());
+    CHECK(adarun::testing::relative_max_diff(fast, std::vector<double>(expected.begin(), expected.end())) < 1e-6);
+    std::vector<float> fast_map(src.size(), -1.0f), expected_map(src.size(), -2.0f);
+    adarun::fast::broadcast_channels(expected.data(), channels, pixels, fast_map.data());
+    adarun::ref::broadcast_channels(expected.data(), channels, pixels, expected_map.data());
+    CHECK(fast_map == expected_map);
+  }
+}

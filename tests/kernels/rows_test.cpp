@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/ref/rows.h"
+#include "tests/kernels/oracle.h"
 
 namespace {
 
@@ -58,4 +59,24 @@ TEST_CASE("rows: transpose swaps the axes of odd shapes") {
   }
   adarun::ref::transpose(dst.data(), cols, rows, back.data());
   CHECK(back == src);
+}
+
+TEST_CASE("rows: channel_mean averages each channel's pixels; broadcast_channels copies them back") {
+  for (auto [channels, pixels] : {std::pair<int64_t, int64_t>{1, 1}, {3, 7}, {5, 3136}, {2, 17}}) {
+    CAPTURE(pixels);
+    const auto src = adarun::testing::random_values(channels * pixels, 81);
+    std::vector<float> mean(static_cast<size_t>(channels));
+    adarun::ref::channel_mean(src.data(), channels, pixels, mean.data());
+    std::vector<double> expected(static_cast<size_t>(channels));
+    for (int64_t c = 0; c < channels; ++c) {
+      for (int64_t p = 0; p < pixels; ++p) expected[size_t(c)] += src[size_t(c * pixels + p)];
+      expected[size_t(c)] /= double(pixels);
+    }
+    CHECK(adarun::testing::relative_max_diff(mean, expected) < 1e-6);
+    std::vector<float> broadcast(src.size(), -1.0f);
+    adarun::ref::broadcast_channels(mean.data(), channels, pixels, broadcast.data());
+    for (int64_t c = 0; c < channels; ++c) {
+      for (int64_t p = 0; p < pixels; ++p) CHECK(broadcast[size_t(c * pixels + p)] == mean[size_t(c)]);
+    }
+  }
 }
