@@ -131,7 +131,7 @@ Status check_finite(const adarun::ModelConfig& config, const float* tensor, int6
 adarun_stats frame_stats(const adarun::Session& session) {
   const adarun::FrameStats& frame = session.stats();
   const adarun::ModelConfig& config = session.model().config();
-  adarun_stats stats{frame.macs_executed, frame.macs_static, 0, 0, 0, 0, frame.milliseconds};
+  adarun_stats stats{frame.macs_executed, frame.macs_static, 0, 0, 0, 0, frame.milliseconds, session.arena_bytes()};
   for (size_t stage = 0; stage < frame.blocks.size(); ++stage) {
     for (size_t block = 0; block < frame.blocks[stage].size(); ++block) {
       stats.blocks_run += frame.blocks[stage][block];
@@ -336,6 +336,45 @@ adarun_status adarun_session_stats(const adarun_session* session, adarun_stats* 
     if (!session->has_run) return Status::error("no run has finished since the session was created or its tasks set");
     const adarun_stats filled = frame_stats(*session->session);
     std::memcpy(stats, &filled, std::min(stats_size, sizeof filled));
+    return Status::ok();
+  });
+}
+
+adarun_status adarun_session_set_profiling(adarun_session* session, int32_t on) {
+  return guarded(__func__, [&] {
+    if (!session) return null_argument("session");
+    session->session->set_profiling(on != 0);
+    return Status::ok();
+  });
+}
+
+adarun_status adarun_session_op_count(const adarun_session* session, int32_t* count) {
+  return guarded(__func__, [&] {
+    if (!session) return null_argument("session");
+    if (!count) return null_argument("count");
+    *count = static_cast<int32_t>(session->session->plan().ops.size());
+    return Status::ok();
+  });
+}
+
+adarun_status adarun_session_op_info(const adarun_session* session, int32_t index, adarun_op_info* info, size_t info_size) {
+  return guarded(__func__, [&] {
+    if (!session) return null_argument("session");
+    if (!info) return null_argument("info");
+    const adarun::Plan& plan = session->session->plan();
+    if (index < 0 || static_cast<size_t>(index) >= plan.ops.size()) {
+      return Status::error("op " + std::to_string(index) + " is outside [0, " + std::to_string(plan.ops.size()) + ")");
+    }
+    const adarun::Op& op = plan.ops[index];
+    adarun_op_info filled{op.name.c_str(), adarun::op_code_name(op.code), adarun::op_kind_name(op.kind), 0, 0, 0, 0, 0.0};
+    filled.macs_static = op.code == adarun::OpCode::kBlockGate ? 0 : op.macs(op.rows);
+    const adarun::OpProfile& profile = session->session->profile();
+    if (static_cast<size_t>(index) < profile.ops.size()) {
+      const adarun::OpKindTotals& totals = profile.ops[index];
+      filled.runs = totals.calls, filled.rows = totals.rows, filled.macs = totals.macs;
+      filled.milliseconds = totals.seconds * 1e3;
+    }
+    std::memcpy(info, &filled, std::min(info_size, sizeof filled));
     return Status::ok();
   });
 }

@@ -1,6 +1,7 @@
 // The C API's contract: statuses and messages for bad arguments, loading, queries, both input paths.
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -311,6 +312,49 @@ TEST_CASE("outputs and stats: only the tasks the last run computed; a budget cut
   REQUIRE(adarun_session_stats(loaded.session, &budget, sizeof budget) == ADARUN_OK);
   CHECK(budget.macs_executed < all_on.macs_executed);
   CHECK(budget.macs_static == all_on.macs_static);
+}
+
+TEST_CASE("op profile: per op of the plan, adding up to the run's MACs; gated-off blocks' ops do not run") {
+  Loaded loaded;
+  int32_t all_tasks = 0;
+  REQUIRE(adarun_session_op_count(loaded.session, &all_tasks) == ADARUN_OK);
+  const char* one[] = {"sal"};
+  REQUIRE(adarun_session_set_tasks(loaded.session, one, 1) == ADARUN_OK);
+  int32_t count = 0;
+  REQUIRE(adarun_session_op_count(loaded.session, &count) == ADARUN_OK);
+  CHECK(count < all_tasks);  // one head instead of four
+  REQUIRE(adarun_session_set_profiling(loaded.session, 1) == ADARUN_OK);
+  const std::vector<float> input = adarun_test::tensor(loaded.size);
+  adarun_stats stats;
+  int64_t executed = 0;
+  for (float threshold : {-1e9f, 1e9f}) {  // every gate on, then every gate off
+    REQUIRE(adarun_session_set_gate_threshold(loaded.session, threshold) == ADARUN_OK);
+    REQUIRE(adarun_session_run_tensor(loaded.session, input.data(), int64_t(input.size())) == ADARUN_OK);
+    REQUIRE(adarun_session_stats(loaded.session, &stats, sizeof stats) == ADARUN_OK);
+    executed += stats.macs_executed;
+  }
+  CHECK(stats.arena_bytes > 0);
+  int64_t macs = 0, macs_static = 0;
+  for (int32_t i = 0; i < count; ++i) {
+    adarun_op_info info;
+    REQUIRE(adarun_session_op_info(loaded.session, i, &info, sizeof info) == ADARUN_OK);
+    macs += info.macs;
+    if (std::string(info.kind) != "policy") macs_static += info.macs_static;
+    const std::string name = info.name;
+    const size_t block = name.find(".block");
+    const bool in_block = name.rfind("stage", 0) == 0 && block != std::string::npos && std::isdigit(static_cast<unsigned char>(name[block + 6]));
+    if (in_block && std::string(info.op) != "block_gate") {
+      CAPTURE(name);
+      CHECK(info.runs == 1);  // a block's ops (its token policy too) ran with every gate on, not with every gate off
+    } else if (std::string(info.op) != "block_gate") {
+      CAPTURE(name);
+      CHECK(info.runs == 2);
+    }
+  }
+  CHECK(macs_static == stats.macs_static);
+  CHECK(macs == executed);  // the all-on frame and the all-off frame together
+  adarun_op_info info;
+  check_failure(adarun_session_op_info(loaded.session, count, &info, sizeof info), ADARUN_INVALID_ARGUMENT, "adarun_session_op_info");
 }
 
 TEST_CASE("stage gates: per block, summing to the stats; only after a run, only for stages that exist") {

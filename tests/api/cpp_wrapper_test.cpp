@@ -16,6 +16,7 @@ TEST_CASE("C++ wrapper: load, query, run an image, read outputs and stats") {
   adarun::Session session(model);
   session.set_tasks({"human_parts"});
   session.set_threads(2);
+  session.set_profiling(true);
   const std::vector<uint8_t> pixels = adarun_test::image(64, 48, 3, 64 * 3);
   session.run_image(pixels.data(), 64, 48, 64 * 3, ADARUN_PIXEL_RGB8);
   const adarun::Output output = session.output(model.task_index("human_parts"));
@@ -28,6 +29,9 @@ TEST_CASE("C++ wrapper: load, query, run an image, read outputs and stats") {
     for (int b = 0; b < gates.blocks; ++b) blocks_run += gates.block_gates[b];
   }
   CHECK(blocks_run == session.stats().blocks_run);
+  int64_t macs = 0;
+  for (const adarun_op_info& op : session.ops()) macs += op.macs;
+  CHECK(macs == session.stats().macs_executed);
 }
 
 TEST_CASE("C++ wrapper: failures throw adarun::Error carrying the C status and message") {

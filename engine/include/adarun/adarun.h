@@ -64,7 +64,21 @@ typedef struct adarun_stats {
   int64_t tokens_kept;    /* tokens through a block's MLP, summed over the blocks run */
   int64_t tokens_total;   /* tokens of every block, summed over all blocks */
   double milliseconds;    /* wall time of the run, preprocessing excluded */
+  int64_t arena_bytes;    /* the session's planned buffers, for its current tasks */
 } adarun_stats;
+
+/* One op of a session's plan (the model compiled for its tasks) and what it did while the session
+ * profiled. Fields are only ever appended. */
+typedef struct adarun_op_info {
+  const char* name;     /* "stage2.block3.fc1"; valid until the session's next set_tasks or free */
+  const char* op;       /* "linear", "window_attention", "conv", ... */
+  const char* kind;     /* the profile's bucket: "linear", "attention", "conv", "policy", ... */
+  int64_t macs_static;  /* with every row, as the static model runs it (0 for a policy's gate op) */
+  int64_t runs;         /* frames it ran in since profiling started: gated-off ops did not run */
+  int64_t rows;         /* rows it ran over, summed over its runs (kept tokens for token-gated ops) */
+  int64_t macs;         /* multiply-accumulates it ran, summed over its runs */
+  double milliseconds;  /* wall time, summed over its runs */
+} adarun_op_info;
 
 /* The library's version, packed like ADARUN_VERSION, and as text ("0.1.0"). */
 ADARUN_API uint32_t adarun_version(void);
@@ -130,6 +144,14 @@ ADARUN_API adarun_status adarun_session_output(const adarun_session* session, in
 /* The last run's stats (ADARUN_INVALID_ARGUMENT when it failed, and before any run). stats_size is sizeof(adarun_stats) as the caller knows it: the library
  * writes that many bytes at most, so older callers keep working when the struct grows. */
 ADARUN_API adarun_status adarun_session_stats(const adarun_session* session, adarun_stats* stats, size_t stats_size);
+/* Profiling on: every following run adds each op's time, rows and MACs (adarun_session_op_info); turning it
+ * on (again) clears the totals, as does set_tasks. Off by default; off, a run pays nothing for it. */
+ADARUN_API adarun_status adarun_session_set_profiling(adarun_session* session, int32_t on);
+/* How many ops the session's plan has for its current tasks. */
+ADARUN_API adarun_status adarun_session_op_count(const adarun_session* session, int32_t* count);
+/* Op `index` of the plan (0 <= index < count) and its profile totals. info_size is sizeof(adarun_op_info)
+ * as the caller knows it, as for adarun_session_stats. */
+ADARUN_API adarun_status adarun_session_op_info(const adarun_session* session, int32_t index, adarun_op_info* info, size_t info_size);
 /* Stage `stage`'s gates from the last run: block_gates[b] is 1 when block b ran, tokens_kept[b] the
  * tokens through its MLP (0 when it was skipped), for b < *blocks (the stage's depth). The arrays
  * are owned by the session and valid until its next run. (Per-token masks are not exposed.) */

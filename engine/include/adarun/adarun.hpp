@@ -142,6 +142,16 @@ class Session {
     detail::check(adarun_session_stats(handle_.get(), &stats, sizeof stats));
     return stats;
   }
+  // Profiling on: later runs add each op's time, rows and MACs to ops(); on again clears them.
+  void set_profiling(bool on) { detail::check(adarun_session_set_profiling(handle_.get(), on ? 1 : 0)); }
+  // The session's plan for its current tasks, op by op, with the profile's totals.
+  std::vector<adarun_op_info> ops() const {
+    int32_t count = 0;
+    detail::check(adarun_session_op_count(handle_.get(), &count));
+    std::vector<adarun_op_info> ops(static_cast<size_t>(count));
+    for (int32_t i = 0; i < count; ++i) detail::check(adarun_session_op_info(handle_.get(), i, &ops[i], sizeof ops[i]));
+    return ops;
+  }
   StageGates stage_gates(int stage) const {
     StageGates gates;
     int32_t blocks = 0;
