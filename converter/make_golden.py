@@ -4,8 +4,8 @@
 For each case: a seeded random model saved as a research-format checkpoint, converted to a weight
 file with the converter, a random normalised input, and the reference's outputs, gates and MACs.
 The research_* cases are the research code's own (tests/data/research): its checkpoint, converted
-here, and the input, outputs and gates it recorded. Cases in ENGINE_PENDING (MTLoRA heads the engine
-does not run yet) are made the same way and carry "engine": false in their case.json.
+here, and the input, outputs and gates it recorded. Cases in ENGINE_PENDING (models the engine does
+not run yet; none today) are made the same way and carry "engine": false in their case.json.
 
 usage: /usr/bin/python3 converter/make_golden.py --out DIR (--all | --quick | --cases a,b) [--keep-checkpoints]
 """
@@ -100,10 +100,9 @@ CONVERT_FLAGS = {
 RESEARCH_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "research")
 RESEARCH_CASES = ["research_adamtl_per_task_small", "research_mtlora_small", "research_mtlora_heads_small"]
 QUICK = [name for name in CASES if name.endswith("_small")] + RESEARCH_CASES
-# Cases the engine cannot run yet (MTLoRA's ASPP, SegFormer and updecoder heads): made and converted like the
-# others, with "engine": false in their case.json. parity_test runs only the cases it names, and names none of these.
-ENGINE_PENDING = {"mtlora_aspp_small", "mtlora_segformer_small", "mtlora_updecoder_small", "mtlora_mixed_heads_small",
-                  "research_mtlora_heads_small"}
+# Cases the engine cannot run yet: made and converted like the others, with "engine": false in their case.json.
+# parity_test runs only the cases it names, and names none of these. Empty since the engine runs all four MTLoRA heads.
+ENGINE_PENDING = set()
 
 
 def check_gating(name, cfg, stats):

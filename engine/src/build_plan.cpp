@@ -36,10 +36,15 @@ Plan build_plan(const Model& model, const std::vector<int>& tasks) {
     Operand output = builder.buffer(config.tasks[t].name + ".output", config.tasks[t].outputs * config.img_size * config.img_size);
     plan.buffers[output.buffer].lives_to_end = true;
     plan.task_outputs[t] = output.buffer;
-    if (config.is_mtlora()) {
-      emit_hrnet_head(builder, t, stages, output);
-    } else {
+    if (!config.is_mtlora()) {
       emit_fuse_head(builder, t, stages, output);
+      continue;
+    }
+    switch (config.tasks[t].head.kind) {
+      case HeadKind::kHrnet: emit_hrnet_head(builder, t, stages, output); break;
+      case HeadKind::kAspp: emit_aspp_head(builder, t, stages, output); break;
+      case HeadKind::kSegformer: emit_segformer_head(builder, t, stages, output); break;
+      case HeadKind::kUpdecoder: emit_updecoder_head(builder, t, stages, output); break;
     }
   }
   plan.static_macs = static_macs(plan);

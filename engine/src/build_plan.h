@@ -18,12 +18,20 @@ Plan build_plan(const Model& model, const std::vector<int>& tasks);
 void emit_backbone(PlanBuilder& b, StageOutputs* outputs);
 void emit_forked_block(PlanBuilder& b, int stage_index, int block_index, Operand x, StageOutputs* outputs);
 void emit_fuse_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output);
+// MTLoRA: one per head kind (HeadConfig::kind), each writing the task's [outputs, S, S] logits.
 void emit_hrnet_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output);
+void emit_aspp_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output);
+void emit_segformer_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output);
+void emit_updecoder_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output);
 
 // Parts the builders share.
 void emit_attention_and_proj(PlanBuilder& b, int stage_index, int block_index, Operand x, Operand projected);
 void emit_stage_output(PlanBuilder& b, int stage_index, Operand stream, const std::string& suffix, Operand out);
 void emit_conv_head(PlanBuilder& b, const std::string& name, const DecoderWeights& decoder, Operand x, int64_t r0, Operand output);
+// MTLoRA (build_hrnet_head.cpp): the task's stage map as CHW [c_i, r_i, r_i] (through its downsampler when it has
+// one), and the four upsampled to stage 0's size and concatenated in stage order [C, r0, r0].
+Operand emit_task_map(PlanBuilder& b, int task, int stage_index, const StageOutputs& stages);
+Operand emit_task_concat(PlanBuilder& b, int task, const StageOutputs& stages);
 const int32_t* stage_window_order(const Plan& plan, const StageGeometry& stage, int stage_index, int block_index);
 
 }  // namespace adarun

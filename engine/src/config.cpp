@@ -34,10 +34,17 @@ class FieldReader {
   }
 
   std::vector<int64_t> integers(const char* key, size_t count, int64_t min_value, int64_t max_value) {
+    return integers(key, count, count, min_value, max_value);
+  }
+
+  // A list of min_count to max_count integers.
+  std::vector<int64_t> integers(const char* key, size_t min_count, size_t max_count, int64_t min_value, int64_t max_value) {
     const JsonValue* value = field(key);
     if (!value) return {};
-    if (!value->is_array() || value->as_array().size() != count) {
-      return fail(std::string(key) + " must be a list of " + std::to_string(count) + " integers"), std::vector<int64_t>();
+    if (!value->is_array() || value->as_array().size() < min_count || value->as_array().size() > max_count) {
+      const std::string count = min_count == max_count ? std::to_string(min_count)
+                                                       : std::to_string(min_count) + " to " + std::to_string(max_count);
+      return fail(std::string(key) + " must be a list of " + count + " integers"), std::vector<int64_t>();
     }
     std::vector<int64_t> result;
     for (const JsonValue& item : value->as_array()) result.push_back(checked_integer(item, key, min_value, max_value));
@@ -51,9 +58,11 @@ class FieldReader {
   }
 
   void fail(const std::string& message) {
-    if (error_.empty()) error_ = "model config: " + message;
+    if (problem_.empty()) problem_ = message;
   }
-  const std::string& error() const { return error_; }
+  // The first problem, and the same as a config error.
+  const std::string& problem() const { return problem_; }
+  std::string error() const { return problem_.empty() ? problem_ : "model config: " + problem_; }
 
  private:
   int64_t checked_integer(const JsonValue& value, const char* key, int64_t min_value, int64_t max_value) {
@@ -66,7 +75,7 @@ class FieldReader {
   }
 
   const JsonValue& object_;
-  std::string error_;
+  std::string problem_;
 };
 
 void read_tasks(FieldReader& reader, ModelConfig* config) {
@@ -76,8 +85,10 @@ void read_tasks(FieldReader& reader, ModelConfig* config) {
   for (const JsonValue& task : tasks->as_array()) {
     if (!task.is_object()) return reader.fail("each task must be an object");
     FieldReader task_reader(task);
-    TaskInfo info{task_reader.string("name"), task_reader.integer("outputs", 1, 4096)};
-    if (!task_reader.error().empty()) return reader.fail(task_reader.error());
+    TaskInfo info;
+    info.name = task_reader.string("name");
+    info.outputs = task_reader.integer("outputs", 1, 4096);
+    if (!task_reader.problem().empty()) return reader.fail(task_reader.problem());
     if (info.name.empty() || config->task_index(info.name) >= 0) return reader.fail("task names must be unique and non-empty");
     config->tasks.push_back(info);
   }
@@ -153,11 +164,67 @@ void read_mtlora_fields(FieldReader& reader, ModelConfig* config) {
     }
     FieldReader ranks_reader(*task_ranks);
     config->lora.task_ranks.push_back(stage_ranks(ranks_reader, task.name.c_str()));
-    if (!ranks_reader.error().empty()) lora_reader.fail(ranks_reader.error());
+    if (!ranks_reader.problem().empty()) lora_reader.fail(ranks_reader.problem());
   }
-  if (!lora_reader.error().empty()) return reader.fail(lora_reader.error());
+  if (!lora_reader.problem().empty()) return reader.fail(lora_reader.problem());
   const JsonValue* channels = reader.field("decoder_channels");
   if (channels && !channels->is_null()) config->decoder_channels = reader.integers("decoder_channels", kStages, 1, 1 << 16);
+}
+
+constexpr int64_t kMaxWidth = 1 << 16;
+
+void read_updecoder(FieldReader& head, HeadConfig* config) {
+  const JsonValue* deconv = head.field("deconv");
+  if (!deconv) return;
+  if (!deconv->is_array() || deconv->as_array().empty() || deconv->as_array().size() > 8) return head.fail("deconv must be a list of 1 to 8 layers");
+  for (const JsonValue& entry : deconv->as_array()) {
+    if (!entry.is_object()) return head.fail("each deconv layer must be an object");
+    FieldReader layer_reader(entry);
+    DeconvLayer layer;
+    layer.channels = layer_reader.integer("channels", 1, kMaxWidth);
+    layer.kernel = layer_reader.integer("kernel", 1, 64);
+    layer.stride = layer_reader.integer("stride", 1, 64);
+    layer.padding = layer_reader.integer("padding", 0, 64);
+    layer.output_padding = layer_reader.integer("output_padding", 0, 63);
+    if (layer_reader.problem().empty() && layer.output_padding >= layer.stride) layer_reader.fail("output_padding must be less than stride");
+    if (!layer_reader.problem().empty()) return head.fail("deconv: " + layer_reader.problem());
+    config->deconv.push_back(layer);
+  }
+  config->conv_kernel = head.integer("conv_kernel", 1, 64);
+  config->conv_padding = head.integer("conv_padding", 0, 64);
+  config->upsample = head.integers("upsample", 0, 8, 1, 64);
+}
+
+// tasks[t].head of an MTLoRA model: absent means hrnet (files written before the other heads).
+void read_head(const JsonValue& task, TaskInfo* info, FieldReader& reader) {
+  const JsonValue* object = task.find("head");
+  if (!object) return;
+  if (!object->is_object()) return reader.fail("task " + info->name + ": head must be an object");
+  FieldReader head(*object);
+  const std::string kind = head.string("kind");
+  HeadConfig& config = info->head;
+  if (kind == "hrnet") {
+    config.kind = HeadKind::kHrnet;
+  } else if (kind == "aspp") {
+    config.kind = HeadKind::kAspp;
+    config.channels = head.integer("channels", 1, kMaxWidth);
+    config.rates = head.integers("rates", 1, 16, 1, 4096);
+  } else if (kind == "segformer") {
+    config.kind = HeadKind::kSegformer;
+    config.channels = head.integer("channels", 1, kMaxWidth);
+  } else if (kind == "updecoder") {
+    config.kind = HeadKind::kUpdecoder;
+    read_updecoder(head, &config);
+  } else if (head.problem().empty()) {
+    head.fail("unknown head kind '" + kind + "' (known: hrnet, aspp, segformer, updecoder)");
+  }
+  if (!head.problem().empty()) reader.fail("task " + info->name + ": head: " + head.problem());
+}
+
+void read_heads(FieldReader& reader, ModelConfig* config) {
+  const JsonValue* tasks = reader.field("tasks");
+  if (!tasks || !tasks->is_array() || tasks->as_array().size() != config->tasks.size()) return;
+  for (size_t t = 0; t < config->tasks.size(); ++t) read_head(tasks->as_array()[t], &config->tasks[t], reader);
 }
 
 void read_fields(FieldReader& reader, ModelConfig* config) {
@@ -170,6 +237,7 @@ void read_fields(FieldReader& reader, ModelConfig* config) {
   read_backbone_fields(reader, config);
   if (config->is_mtlora()) {
     read_mtlora_fields(reader, config);
+    read_heads(reader, config);
   } else {
     read_adamtl_fields(reader, config);
   }
@@ -206,6 +274,23 @@ Status derive_geometry(ModelConfig* config) {
   return Status::ok();
 }
 
+// An updecoder head's maps from R_0 on: every transposed convolution and the conv must leave at least a pixel.
+Status check_head_sizes(const ModelConfig& config) {
+  for (const TaskInfo& task : config.tasks) {
+    if (task.head.kind != HeadKind::kUpdecoder) continue;
+    int64_t size = config.stages[0].out_resolution;
+    for (const DeconvLayer& layer : task.head.deconv) size = layer.out_size(size);
+    if (size >= 1) size = size + 2 * task.head.conv_padding - task.head.conv_kernel + 1;
+    for (int64_t factor : task.head.upsample) size *= factor;
+    if (size < 1 || size > (1 << 16)) {
+      return Status::error("model config: task " + task.name + ": the updecoder head's layers take its " +
+                           std::to_string(config.stages[0].out_resolution) + " x " + std::to_string(config.stages[0].out_resolution) +
+                           " map to an unusable size");
+    }
+  }
+  return Status::ok();
+}
+
 Status check_policy_fields(const ModelConfig& config) {
   const bool adaptive = config.ada_blocks || config.ada_tokens;
   if (adaptive == (config.policy_mode == PolicyMode::kNone)) {
@@ -235,6 +320,16 @@ int ModelConfig::task_index(const std::string& name) const {
   return -1;
 }
 
+const char* head_kind_name(HeadKind kind) {
+  switch (kind) {
+    case HeadKind::kAspp: return "aspp";
+    case HeadKind::kSegformer: return "segformer";
+    case HeadKind::kUpdecoder: return "updecoder";
+    case HeadKind::kHrnet: break;
+  }
+  return "hrnet";
+}
+
 const char* policy_mode_name(PolicyMode mode) {
   switch (mode) {
     case PolicyMode::kSingle: return "single";
@@ -257,7 +352,9 @@ Status parse_model_config(const std::string& json_text, ModelConfig* config) {
     Status status = check_policy_fields(*config);
     if (!status.is_ok()) return status;
   }
-  return derive_geometry(config);
+  Status status = derive_geometry(config);
+  if (!status.is_ok()) return status;
+  return check_head_sizes(*config);
 }
 
 }  // namespace adarun

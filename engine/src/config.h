@@ -32,9 +32,29 @@ struct LoraConfig {
   std::array<TaskBranches, 4> branches{};
 };
 
+// An MTLoRA task's decoder head (weights/FORMAT.md, "MTLoRA decoder heads"); AdaMTL tasks keep the default.
+enum class HeadKind { kHrnet, kAspp, kSegformer, kUpdecoder };
+const char* head_kind_name(HeadKind kind);
+
+// One transposed convolution of the updecoder head, from the previous width to `channels`.
+struct DeconvLayer {
+  int64_t channels = 0, kernel = 0, stride = 0, padding = 0, output_padding = 0;
+  int64_t out_size(int64_t size) const { return (size - 1) * stride - 2 * padding + kernel + output_padding; }
+};
+
+struct HeadConfig {
+  HeadKind kind = HeadKind::kHrnet;
+  int64_t channels = 0;                       // aspp: each branch's width W; segformer: the embedding width E
+  std::vector<int64_t> rates;                 // aspp: the dilation (= padding) of each 3x3 branch
+  std::vector<DeconvLayer> deconv;            // updecoder, in order
+  int64_t conv_kernel = 0, conv_padding = 0;  // updecoder: the conv after them
+  std::vector<int64_t> upsample;              // updecoder: bilinear factors after the conv, in order
+};
+
 struct TaskInfo {
   std::string name;
   int64_t outputs = 0;
+  HeadConfig head;  // MTLoRA
 };
 
 // Shapes of one backbone stage, derived from the config (SPEC 1).

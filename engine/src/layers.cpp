@@ -4,8 +4,10 @@
 
 #include "kernels/activations.h"
 #include "kernels/conv.h"
+#include "kernels/conv_transpose.h"
 #include "kernels/ref/activations.h"
 #include "kernels/ref/conv2d.h"
+#include "kernels/ref/conv_transpose2d.h"
 #include "kernels/ref/linear.h"
 #include "kernels/ref/resize.h"
 #include "kernels/ref/rows.h"
@@ -112,6 +114,49 @@ void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int
   args.cout = conv.out, args.kernel = conv.kernel, args.stride = stride, args.pad = pad, args.dilation = dilation;
   args.y = y;
   adarun::conv2d(compute.isa, args, scratch, std::min(compute.threads, kMaxConvChunks), compute.pool);
+}
+
+namespace {
+
+ConvTransposeArgs conv_transpose_args(const ConvTransposeWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad,
+                                      int64_t output_pad) {
+  ConvTransposeArgs args;
+  args.cin = conv.in, args.h = h, args.w = w;
+  args.weight = conv.weight, args.bias = conv.bias;
+  args.cout = conv.out, args.kernel = conv.kernel, args.stride = stride, args.pad = pad, args.output_pad = output_pad;
+  return args;
+}
+
+}  // namespace
+
+int64_t conv_transpose2d_scratch_floats(Isa isa, const ConvTransposeWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad,
+                                        int64_t output_pad) {
+  if (isa == Isa::kReference) return 0;
+  return adarun::conv_transpose_scratch_floats(isa, conv_transpose_args(conv, h, w, stride, pad, output_pad), kMaxConvChunks);
+}
+
+void conv_transpose2d(const Compute& compute, const ConvTransposeWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride,
+                      int64_t pad, int64_t output_pad, float* scratch, float* y) {
+  if (compute.isa == Isa::kReference) {
+    return ref::conv_transpose2d(x, conv.in, h, w, conv.weight, conv.bias, conv.out, conv.kernel, stride, pad, output_pad, y);
+  }
+  ConvTransposeArgs args = conv_transpose_args(conv, h, w, stride, pad, output_pad);
+  args.x = x, args.y = y;
+  adarun::conv_transpose2d(compute.isa, args, scratch, std::min(compute.threads, kMaxConvChunks), compute.pool);
+}
+
+void channel_mean(const Compute& compute, const float* x, int64_t channels, int64_t pixels, float* y) {
+  if (compute.isa == Isa::kReference) return ref::channel_mean(x, channels, pixels, y);
+  parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
+    fast::channel_mean(x + begin * pixels, end - begin, pixels, y + begin);
+  });
+}
+
+void broadcast_channels(const Compute& compute, const float* x, int64_t channels, int64_t pixels, float* y) {
+  if (compute.isa == Isa::kReference) return ref::broadcast_channels(x, channels, pixels, y);
+  parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
+    fast::broadcast_channels(x + begin, end - begin, pixels, y + begin * pixels);
+  });
 }
 
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {

@@ -70,6 +70,15 @@ void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t 
 int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad, int64_t dilation);
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
             int64_t dilation, float* scratch, float* y);
+// CHW transposed convolution (weights [in, out, k, k]): the blocks GEMM across the threads, or
+// ref::conv_transpose2d on the reference path. scratch: conv_transpose2d_scratch_floats of it (0 on the reference path).
+int64_t conv_transpose2d_scratch_floats(Isa isa, const ConvTransposeWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad,
+                                        int64_t output_pad);
+void conv_transpose2d(const Compute& compute, const ConvTransposeWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride,
+                      int64_t pad, int64_t output_pad, float* scratch, float* y);
+// Global average pooling of a CHW map (y[c] = mean of x[c, :]) and its broadcast back (y[c, :] = x[c]).
+void channel_mean(const Compute& compute, const float* x, int64_t channels, int64_t pixels, float* y);
+void broadcast_channels(const Compute& compute, const float* x, int64_t channels, int64_t pixels, float* y);
 // CHW resizes of `channels` planes, across the threads: the torch-exact reference on the reference path, the fast
 // kernels otherwise.
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);

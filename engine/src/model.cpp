@@ -41,6 +41,10 @@ class TensorBinder {
     return {bind(prefix + ".weight", {out, in, kernel, kernel}), has_bias ? bind(prefix + ".bias", {out}) : nullptr, in, out, kernel};
   }
 
+  ConvTransposeWeights conv_transpose(const std::string& prefix, int64_t in, int64_t out, int64_t kernel) {
+    return {bind(prefix + ".weight", {in, out, kernel, kernel}), bind(prefix + ".bias", {out}), in, out, kernel};
+  }
+
   LowRank low_rank(const std::string& prefix, int64_t in, int64_t out, int64_t rank) {
     return {bind(prefix + ".down", {rank, in}), bind(prefix + ".up", {out, rank}), rank};
   }
@@ -133,8 +137,42 @@ BasicBlockWeights bind_basic_block(TensorBinder& binder, const std::string& pref
   return block;
 }
 
-// MTLoRA: per-task downsampler (optional) and HRNet head.
-DecoderWeights bind_hrnet_decoder(TensorBinder& binder, const ModelConfig& config, const TaskInfo& task) {
+AsppHeadWeights bind_aspp_head(TensorBinder& binder, const std::string& prefix, const HeadConfig& head, int64_t channels, int64_t outputs) {
+  const int64_t width = head.channels;
+  AsppHeadWeights aspp;
+  aspp.branches.push_back(binder.conv(prefix + ".branch.0", channels, width, 1));
+  for (size_t i = 0; i < head.rates.size(); ++i) aspp.branches.push_back(binder.conv(prefix + ".branch." + std::to_string(i + 1), channels, width, 3));
+  aspp.pool = binder.conv(prefix + ".pool", channels, width, 1);
+  aspp.project = binder.conv(prefix + ".project", int64_t(aspp.branches.size() + 1) * width, width, 1);
+  aspp.conv1 = binder.conv(prefix + ".conv1", width, width, 3);
+  aspp.conv2 = binder.conv(prefix + ".conv2", width, outputs, 1);
+  return aspp;
+}
+
+SegformerHeadWeights bind_segformer_head(TensorBinder& binder, const std::string& prefix, const HeadConfig& head,
+                                         const std::vector<int64_t>& channels, int64_t outputs) {
+  const int64_t width = head.channels;
+  SegformerHeadWeights segformer;
+  for (int i = 0; i < kStages; ++i) segformer.linear[i] = binder.conv(prefix + ".linear." + std::to_string(i), channels[i], width, 1);
+  segformer.conv1 = binder.conv(prefix + ".conv1", kStages * width, width, 1);
+  segformer.conv2 = binder.conv(prefix + ".conv2", width, outputs, 1);
+  return segformer;
+}
+
+UpdecoderHeadWeights bind_updecoder_head(TensorBinder& binder, const std::string& prefix, const HeadConfig& head, int64_t channels,
+                                         int64_t outputs) {
+  UpdecoderHeadWeights updecoder;
+  for (size_t j = 0; j < head.deconv.size(); ++j) {
+    const DeconvLayer& layer = head.deconv[j];
+    updecoder.deconv.push_back(binder.conv_transpose(prefix + ".deconv." + std::to_string(j), channels, layer.channels, layer.kernel));
+    channels = layer.channels;
+  }
+  updecoder.conv = binder.conv(prefix + ".conv", channels, outputs, head.conv_kernel);
+  return updecoder;
+}
+
+// MTLoRA: per-task downsampler (optional) and the task's head.
+DecoderWeights bind_mtlora_decoder(TensorBinder& binder, const ModelConfig& config, const TaskInfo& task) {
   const std::string prefix = "decoders." + task.name;
   DecoderWeights decoder;
   if (!config.decoder_channels.empty()) {
@@ -145,13 +183,23 @@ DecoderWeights bind_hrnet_decoder(TensorBinder& binder, const ModelConfig& confi
   }
   int64_t channels = 0;
   for (int64_t c : config.hrnet_channels()) channels += c;
-  decoder.head1 = binder.conv(prefix + ".head.conv1", channels, 4 * channels, 1);
-  decoder.head2 = binder.conv(prefix + ".head.conv2", 4 * channels, task.outputs, 1);
+  const std::string head = prefix + ".head";
+  switch (task.head.kind) {
+    case HeadKind::kHrnet:
+      decoder.head1 = binder.conv(head + ".conv1", channels, 4 * channels, 1);
+      decoder.head2 = binder.conv(head + ".conv2", 4 * channels, task.outputs, 1);
+      break;
+    case HeadKind::kAspp: decoder.aspp = bind_aspp_head(binder, head, task.head, channels, task.outputs); break;
+    case HeadKind::kSegformer:
+      decoder.segformer = bind_segformer_head(binder, head, task.head, config.hrnet_channels(), task.outputs);
+      break;
+    case HeadKind::kUpdecoder: decoder.updecoder = bind_updecoder_head(binder, head, task.head, channels, task.outputs); break;
+  }
   return decoder;
 }
 
 DecoderWeights bind_decoder(TensorBinder& binder, const ModelConfig& config, const TaskInfo& task) {
-  if (config.is_mtlora()) return bind_hrnet_decoder(binder, config, task);
+  if (config.is_mtlora()) return bind_mtlora_decoder(binder, config, task);
   const std::string prefix = "decoders." + task.name;
   const int64_t half = config.decoder_dim / 2;
   DecoderWeights decoder;

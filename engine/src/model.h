@@ -35,6 +35,15 @@ struct ConvWeights {
   int64_t kernel = 0;
 };
 
+// A transposed convolution (PyTorch's ConvTranspose2d).
+struct ConvTransposeWeights {
+  const float* weight = nullptr;  // [in, out, k, k]
+  const float* bias = nullptr;    // [out]
+  int64_t in = 0;
+  int64_t out = 0;
+  int64_t kernel = 0;
+};
+
 // y += (x down^T) up^T, the scale folded into `up` by the converter.
 struct LowRank {
   const float* down = nullptr;  // [rank, in]
@@ -83,6 +92,29 @@ struct BasicBlockWeights {
   ConvWeights shortcut;  // weight == nullptr: identity
 };
 
+// MTLoRA's heads besides HRNet (weights/FORMAT.md, "MTLoRA decoder heads"); every conv has its BN folded.
+struct AsppHeadWeights {
+  std::vector<ConvWeights> branches;  // branch.0 (1x1), then one 3x3 per rate
+  ConvWeights pool;                   // 1x1 on the channel means
+  ConvWeights project;                // 1x1 from the concatenated branches
+  ConvWeights conv1;                  // 3x3
+  ConvWeights conv2;                  // 1x1 to the outputs
+};
+
+struct SegformerHeadWeights {
+  std::array<ConvWeights, kStages> linear;  // per stage map: its per-pixel linear as a 1x1 conv
+  ConvWeights conv1;                        // 1x1 from the concatenated embeddings, input channels in stage order
+  ConvWeights conv2;
+};
+
+struct UpdecoderHeadWeights {
+  std::vector<ConvTransposeWeights> deconv;
+  ConvWeights conv;
+};
+
+// One task's decoder. AdaMTL: fuse, head1, head2. MTLoRA: the downsampler, then the task's head kind
+// (config.tasks[t].head.kind) only: head1/head2 for HRNet, or one of aspp, segformer, updecoder; the others
+// stay empty.
 struct DecoderWeights {
   struct Fuse {
     BasicBlockWeights block1;
@@ -92,6 +124,9 @@ struct DecoderWeights {
   std::array<ConvWeights, kStages> downsample;  // MTLoRA: 1x1 convs without bias; weight nullptr when absent
   ConvWeights head1;
   ConvWeights head2;
+  AsppHeadWeights aspp;
+  SegformerHeadWeights segformer;
+  UpdecoderHeadWeights updecoder;
 };
 
 struct ModelWeights {

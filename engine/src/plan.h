@@ -13,7 +13,8 @@
 namespace adarun {
 
 enum class OpCode : uint8_t {
-  kConv,             // y = conv(x), CHW, zero padding
+  kConv,             // y = conv(x), CHW, zero padding, dilated or not
+  kConvTranspose,    // y = conv_transpose(x), CHW
   kLinear,           // y[scatter[i]] (+)= act(x[gather[i]] W^T + b), i < rows (layers::LinearFusion)
   kLowRank,          // y += (x down^T) up^T
   kLayerNorm,        // y = LN(x), rows x cols
@@ -28,6 +29,8 @@ enum class OpCode : uint8_t {
   kMergeCells,       // y = the [x0, x1, x2, x3] of every 2x2 cell of x (patch merging)
   kResizeNearest,    // y = resize(x), CHW
   kResizeBilinear,
+  kChannelMean,      // y[c] = the mean of x[c, :], rows (channels) x cols (pixels): global average pooling
+  kBroadcast,        // y[c, :] = x[c], rows (channels) x cols (pixels)
   kBlockPolicy,      // the stage's block gates, from x
   kBlockGate,        // jumps to `jump` when the block's gate is off
   kTokenPolicy,      // the block's token mask and kept rows, from x; jumps to `jump` when none is kept
@@ -62,6 +65,7 @@ struct Op {
   // Weights
   const LinearWeights* linear = nullptr;
   const ConvWeights* conv = nullptr;
+  const ConvTransposeWeights* conv_transpose = nullptr;
   const NormWeights* norm = nullptr;
   const LowRank* low_rank = nullptr;
   const float* addend = nullptr;  // kAdd of a weight (absolute position embedding) instead of x

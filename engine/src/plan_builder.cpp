@@ -41,6 +41,19 @@ void PlanBuilder::conv(const std::string& name, const ConvWeights& conv, Operand
   op.macs_fixed = conv.out * conv.in * conv.kernel * conv.kernel * map.out_h * map.out_w;
 }
 
+void PlanBuilder::conv_transpose(const std::string& name, const ConvTransposeWeights& conv, Operand x, int64_t h, int64_t w,
+                                 int64_t stride, int64_t pad, int64_t output_pad, Operand y) {
+  MapShape map;
+  map.channels = conv.in, map.h = h, map.w = w, map.stride = stride, map.pad = pad, map.output_pad = output_pad;
+  map.out_h = (h - 1) * stride - 2 * pad + conv.kernel + output_pad;
+  map.out_w = (w - 1) * stride - 2 * pad + conv.kernel + output_pad;
+  const int64_t scratch = layers::conv_transpose2d_scratch_floats(isa_, conv, h, w, stride, pad, output_pad);
+  Operand scratch_buffer = scratch > 0 ? buffer(name + ".scratch", scratch) : Operand();
+  Op& op = emit(OpCode::kConvTranspose, OpKind::kConv, name);
+  op.conv_transpose = &conv, op.x = x, op.y = y, op.map = map, op.scratch = scratch_buffer;
+  op.macs_fixed = conv.in * conv.out * conv.kernel * conv.kernel * h * w;
+}
+
 void PlanBuilder::linear(const std::string& name, const LinearWeights& layer, Operand x, int64_t rows, Operand y,
                          const LinearOptions& options) {
   const bool gathers = options.gather || options.gather_kept;
@@ -90,6 +103,16 @@ void PlanBuilder::transpose(const std::string& name, Operand x, int64_t rows, in
 void PlanBuilder::scatter_add_rows(const std::string& name, Operand x, const int32_t* index, int64_t rows, int64_t cols, Operand y) {
   Op& op = emit(OpCode::kScatterAddRows, OpKind::kRows, name);
   op.x = x, op.y = y, op.scatter = index, op.rows = rows, op.cols = cols;
+}
+
+void PlanBuilder::channel_mean(const std::string& name, Operand x, int64_t channels, int64_t pixels, Operand y) {
+  Op& op = emit(OpCode::kChannelMean, OpKind::kResize, name);
+  op.x = x, op.y = y, op.rows = channels, op.cols = pixels;
+}
+
+void PlanBuilder::broadcast(const std::string& name, Operand x, int64_t channels, int64_t pixels, Operand y) {
+  Op& op = emit(OpCode::kBroadcast, OpKind::kResize, name);
+  op.x = x, op.y = y, op.rows = channels, op.cols = pixels;
 }
 
 void PlanBuilder::resize(OpCode code, const std::string& name, Operand x, int64_t channels, int64_t h, int64_t w, int64_t out_h,

@@ -39,6 +39,9 @@ class PlanBuilder {
   // MACs: every tap of the kernel (a dilated one's too) at every output pixel.
   void conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride, int64_t pad, Operand y,
             int64_t dilation = 1);
+  // MACs: in * out * k^2 per input pixel (every tap, the ones cut at the border too).
+  void conv_transpose(const std::string& name, const ConvTransposeWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride,
+                      int64_t pad, int64_t output_pad, Operand y);
   // rows: all rows, or with gather_kept / scatter_kept the most the kept rows can be.
   void linear(const std::string& name, const LinearWeights& layer, Operand x, int64_t rows, Operand y, const LinearOptions& options = {});
   void low_rank(const std::string& name, const LowRank& adapter, Operand x, int64_t rows, int64_t in, int64_t out, Operand y);
@@ -47,6 +50,9 @@ class PlanBuilder {
   void elementwise(OpCode code, const std::string& name, Operand x, Operand y, int64_t count);
   void transpose(const std::string& name, Operand x, int64_t rows, int64_t cols, Operand y);
   void scatter_add_rows(const std::string& name, Operand x, const int32_t* index, int64_t rows, int64_t cols, Operand y);
+  // Global average pooling of a CHW map to [channels], and its broadcast back; no MACs, as resizes.
+  void channel_mean(const std::string& name, Operand x, int64_t channels, int64_t pixels, Operand y);
+  void broadcast(const std::string& name, Operand x, int64_t channels, int64_t pixels, Operand y);
   void resize(OpCode code, const std::string& name, Operand x, int64_t channels, int64_t h, int64_t w, int64_t out_h, int64_t out_w,
               Operand y);
 

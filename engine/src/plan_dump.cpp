@@ -1,6 +1,7 @@
 #include "engine/src/plan_dump.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace adarun {
 namespace {
@@ -20,6 +21,12 @@ std::string shape_text(const Op& op) {
       std::snprintf(text, sizeof text, "%lldx%lldx%lld -> %lldx%lldx%lld k%lld s%lld", (long long)op.map.channels, (long long)op.map.h,
                     (long long)op.map.w, (long long)op.conv->out, (long long)op.map.out_h, (long long)op.map.out_w, (long long)op.conv->kernel,
                     (long long)op.map.stride);
+      if (op.map.dilation != 1) std::snprintf(text + std::strlen(text), sizeof text - std::strlen(text), " d%lld", (long long)op.map.dilation);
+      return text;
+    case OpCode::kConvTranspose:
+      std::snprintf(text, sizeof text, "%lldx%lldx%lld -> %lldx%lldx%lld k%lld s%lld (transposed)", (long long)op.map.channels,
+                    (long long)op.map.h, (long long)op.map.w, (long long)op.conv_transpose->out, (long long)op.map.out_h,
+                    (long long)op.map.out_w, (long long)op.conv_transpose->kernel, (long long)op.map.stride);
       return text;
     case OpCode::kResizeNearest:
     case OpCode::kResizeBilinear:
@@ -67,6 +74,7 @@ std::string plan_text(const Plan& plan) {
 const char* op_code_name(OpCode code) {
   switch (code) {
     case OpCode::kConv: return "conv";
+    case OpCode::kConvTranspose: return "conv_transpose";
     case OpCode::kLinear: return "linear";
     case OpCode::kLowRank: return "low_rank";
     case OpCode::kLayerNorm: return "layer_norm";
@@ -81,6 +89,8 @@ const char* op_code_name(OpCode code) {
     case OpCode::kMergeCells: return "merge_cells";
     case OpCode::kResizeNearest: return "resize_nearest";
     case OpCode::kResizeBilinear: return "resize_bilinear";
+    case OpCode::kChannelMean: return "channel_mean";
+    case OpCode::kBroadcast: return "broadcast";
     case OpCode::kBlockPolicy: return "block_policy";
     case OpCode::kBlockGate: return "block_gate";
     case OpCode::kTokenPolicy: return "token_policy";

@@ -65,6 +65,10 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
       layers::conv2d(compute, *op.conv, input_of(op, input_), op.map.h, op.map.w, op.map.stride, op.map.pad, op.map.dilation,
                      op.scratch.data, op.y.data);
       break;
+    case OpCode::kConvTranspose:
+      layers::conv_transpose2d(compute, *op.conv_transpose, op.x.data, op.map.h, op.map.w, op.map.stride, op.map.pad, op.map.output_pad,
+                               op.scratch.data, op.y.data);
+      break;
     case OpCode::kLinear: {
       layers::LinearFusion fusion;
       fusion.gather = op.gather_kept ? kept_index_.data() : op.gather;
@@ -94,6 +98,8 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
     case OpCode::kResizeBilinear:
       layers::resize_bilinear(compute, op.x.data, op.map.channels, op.map.h, op.map.w, op.map.out_h, op.map.out_w, op.y.data);
       break;
+    case OpCode::kChannelMean: layers::channel_mean(compute, op.x.data, op.rows, op.cols, op.y.data); break;
+    case OpCode::kBroadcast: layers::broadcast_channels(compute, op.x.data, op.rows, op.cols, op.y.data); break;
     case OpCode::kBlockPolicy: decide_gates(op, compute, block_gates_[op.stage].data()); break;
     case OpCode::kBlockGate: {
       const bool on = block_gates_[op.stage][op.block] != 0;

@@ -70,3 +70,26 @@ TEST_CASE("model: a config inconsistent with its tensors is refused") {
   error = load_error(edit_header(bytes, "\\\"family\\\":\\\"adamtl\\\"", "\\\"family\\\":\\\"resnet\\\""));
   CHECK_MESSAGE(error.find("unsupported family") != std::string::npos, error);
 }
+
+TEST_CASE("model: MTLoRA heads: an unknown kind is refused naming the task, a missing head object means hrnet") {
+  const std::string aspp = golden_model_bytes("mtlora_aspp_small");
+  const std::string edited = edit_header(aspp, "\\\"kind\\\":\\\"aspp\\\"", "\\\"kind\\\":\\\"fpn\\\"");
+  std::unique_ptr<adarun::Model> model;
+  const adarun::Status status = adarun::Model::load_memory(edited.data(), edited.size(), &model);
+  CHECK(status.code() == adarun::StatusCode::kBadModel);
+  CHECK(model == nullptr);
+  CHECK_MESSAGE(status.message().find("task semseg: head: unknown head kind 'fpn'") != std::string::npos, status.message());
+  // Hyper-parameters the tensors disagree with, or missing.
+  std::string error = load_error(edit_header(aspp, "\\\"channels\\\":32", "\\\"channels\\\":16"));
+  CHECK_MESSAGE(error.find("decoders.semseg.head.branch.0.weight has shape") != std::string::npos, error);
+  error = load_error(edit_header(aspp, "\\\"rates\\\":[12,24,36]", "\\\"rates\\\":[12,24]"));
+  CHECK_MESSAGE(error.find("decoders.semseg.head.project.weight has shape") != std::string::npos, error);
+  error = load_error(edit_header(golden_model_bytes("mtlora_segformer_small"), "\\\"channels\\\":32", "\\\"width\\\":32"));
+  CHECK_MESSAGE(error.find("task semseg: head: missing field channels") != std::string::npos, error);
+  error = load_error(edit_header(golden_model_bytes("mtlora_updecoder_small"), "\\\"output_padding\\\":0", "\\\"output_padding\\\":2"));
+  CHECK_MESSAGE(error.find("task semseg: head: deconv: output_padding must be less than stride") != std::string::npos, error);
+  // Files written before the other heads existed have no head object: HRNet.
+  const std::string hrnet = edit_header(golden_model_bytes("mtlora_matrix_small"), ",\\\"head\\\":{\\\"kind\\\":\\\"hrnet\\\"}", "");
+  REQUIRE(adarun::Model::load_memory(hrnet.data(), hrnet.size(), &model).is_ok());
+  CHECK(model->config().tasks[0].head.kind == adarun::HeadKind::kHrnet);
+}

@@ -109,11 +109,20 @@ TEST_CASE("parity: MTLoRA without proj adapters (task streams lose the shortcut)
 TEST_CASE("parity: MTLoRA task subset") { check_case("mtlora_subset_small"); }
 TEST_CASE("parity: MTLoRA 448 (shifted last stage)") { check_case("mtlora_448_small"); }
 TEST_CASE("parity: MTLoRA Swin-T 448, r64 shared, r4 per task, full size") { check_case("mtlora_swin_t_448"); }
+// MTLoRA's other decoder heads (SPEC 3, weights/FORMAT.md): one kind on every task, then mixed per task. Sanitizer
+// and emulator runs leave the "on every task" cases out: the mixed and research cases run every kind's code.
+TEST_CASE("parity: MTLoRA ASPP on every task (dilated 3x3 past the map, pooled branch)") { check_case("mtlora_aspp_small"); }
+TEST_CASE("parity: MTLoRA SegFormer on every task") { check_case("mtlora_segformer_small"); }
+TEST_CASE("parity: MTLoRA updecoder on every task (transposed convolutions, x2 x2 then down to S)") { check_case("mtlora_updecoder_small"); }
+TEST_CASE("parity: MTLoRA mixed heads (ASPP SegFormer updecoder HRNet), no downsampler, transposed kernels 4-3-2, task subset") {
+  check_case("mtlora_mixed_heads_small");
+}
 
 // The research code's own models (scale-lab/AdaMTL, scale-lab/MTLoRA), saved by its save_checkpoint, with its
 // outputs and gates on a fixed input: tests/data/research.
 TEST_CASE("research code: AdaMTL per-task policies, blocks and tokens") { check_case("research_adamtl_per_task_small"); }
 TEST_CASE("research code: MTLoRA matrix, HRNet heads") { check_case("research_mtlora_small"); }
+TEST_CASE("research code: MTLoRA ASPP SegFormer and updecoder heads") { check_case("research_mtlora_heads_small"); }
 
 TEST_CASE("budget: each executed block keeps ceil(f L) tokens and each stage ceil(f depth) blocks") {
   GoldenCase golden;
