@@ -1,6 +1,7 @@
 # Every dependency comes from a Debian package; nothing is downloaded.
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(Threads REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)  # the command line's parser (header only)
 
 # stb: Debian's libstb-dev ships the implementations compiled into libstb.
 find_path(STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="cmake g++ make pkg-config
-  libeigen3-dev libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libstb-dev doctest-dev libbenchmark-dev
+  libeigen3-dev libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libstb-dev doctest-dev libbenchmark-dev libcli11-dev
   python3 python3-numpy python3-yaml python3-torch libopenblas0-pthread
   clang libclang-rt-dev"
 

@@ -3,14 +3,16 @@
 # downloaded with `apt-get download` and unpacked with `dpkg -x` into DEST (default build-aarch64/sysroot).
 # It never installs an arm64 package: `apt-get install` of arm64 xnnpack or pthreadpool would replace the amd64
 # ones (and python3-torch with them). Also installs the cross compiler and qemu-user (amd64 packages).
+# Header-only packages (Eigen, doctest, CLI11) are unpacked too: the cross build finds packages in the sysroot only.
+# DEST/.complete holds the package list it was made with; another list unpacks them all again over it.
 set -eu
 cd "$(dirname "$0")/.."
 DEST=${1:-build-aarch64/sysroot}
 PACKAGES="libxnnpack-dev:arm64 libxnnpack0:arm64 libpthreadpool-dev:arm64 libpthreadpool0:arm64
   libcpuinfo-dev:arm64 libcpuinfo0:arm64 libstb-dev:arm64 libstb0:arm64 libbenchmark-dev:arm64
-  libbenchmark1debian:arm64 libeigen3-dev doctest-dev"
+  libbenchmark1debian:arm64 libeigen3-dev doctest-dev libcli11-dev"
 
-[ -f "$DEST/.complete" ] && exit 0
+[ -f "$DEST/.complete" ] && [ "$(cat "$DEST/.complete")" = "$PACKAGES" ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 tools=""
@@ -34,5 +36,5 @@ chmod 777 "$downloads"  # apt's sandbox user writes the downloads
 mkdir -p "$DEST"
 for deb in "$downloads"/*.deb; do dpkg -x "$deb" "$DEST"; done
 rm -rf "$downloads"
-touch "$DEST/.complete"
+printf '%s\n' "$PACKAGES" >"$DEST/.complete"
 echo "adarun: aarch64 sysroot in $DEST"
