@@ -1,4 +1,4 @@
-"""Runs `adarun bench --json yes` for the comparison scripts beside it."""
+"""Runs `adarun bench --json` for the comparison scripts beside it."""
 import json
 import os
 import subprocess
@@ -8,7 +8,7 @@ DEFAULT_BINARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", 
 
 def adarun_bench(binary, model, threads=1, iters=10, threshold=None, budget=None, frame=None):
     """frame: an image or .npy path (default: adarun's fixed random frame)."""
-    command = [binary, "bench", "--model", model, "--threads", str(threads), "--iters", str(iters), "--json", "yes"]
+    command = [binary, "bench", "--model", model, "--threads", str(threads), "--iters", str(iters), "--json"]
     if frame is not None:
         command += ["--input", frame]
     if threshold is not None:

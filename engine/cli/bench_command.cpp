@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <random>
 
-#include "engine/cli/arguments.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/memory_report.h"
 #include "engine/cli/profile_report.h"
@@ -25,18 +25,6 @@ struct BenchOptions {
   bool profile = false;  // time, MACs and calls per op kind (engine/src/op_profile.h)
 };
 
-Status parse_options(const std::vector<std::string>& args, BenchOptions* o) {
-  Arguments arguments;
-  Status status = arguments.parse(args, with_session_option_names({"input", "iters", "warmup", "json", "profile"}));
-  if (!status.is_ok()) return status;
-  if (!(status = read_session_options(arguments, &o->session)).is_ok()) return Status::error("bench " + status.message());
-  if (!(status = arguments.get_yes_no("json", &o->json)).is_ok()) return status;
-  if (!(status = arguments.get_yes_no("profile", &o->profile)).is_ok()) return status;
-  o->input = arguments.get("input", "");
-  if (!(status = arguments.get_int("iters", o->iterations, 1, 100000, &o->iterations)).is_ok()) return status;
-  return arguments.get_int("warmup", o->warmup, 0, 10000, &o->warmup);
-}
-
 // The --input frame, else a fixed pseudo-random normalised one: the same work on every run.
 Status bench_input(const std::string& path, const ModelConfig& config, std::vector<float>* input) {
   if (!path.empty()) return load_input_file(path, config.img_size, input);
@@ -52,15 +40,11 @@ double percentile(std::vector<double> values, double q) {
   return values[static_cast<size_t>(q * double(values.size() - 1) + 0.5)];
 }
 
-}  // namespace
-
-Status run_bench(const std::vector<std::string>& args) {
-  BenchOptions o;
-  Status status = parse_options(args, &o);
-  if (!status.is_ok()) return status;
+Status run_bench(const BenchOptions& o) {
   std::unique_ptr<Model> model;
   std::unique_ptr<Session> session;
-  if (!(status = open_session(o.session, &model, &session)).is_ok()) return status;
+  Status status = open_session(o.session, &model, &session);
+  if (!status.is_ok()) return status;
   std::vector<float> input;
   if (!(status = bench_input(o.input, model->config(), &input)).is_ok()) return status;
   std::vector<double> times;
@@ -92,6 +76,21 @@ Status run_bench(const std::vector<std::string>& args) {
     }
   }
   return Status::ok();
+}
+
+}  // namespace
+
+Command add_bench_command(CLI::App* program) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* command = program->add_subcommand("bench", "time repeated frames on one session: median and p90 latency, GMACs, GFLOP/s, memory");
+  add_model_option(command, &o->session);
+  command->add_option("--input", o->input, "the frame, read as infer reads it (default: a fixed pseudo-random frame)")->option_text("IN")->check(a_value());
+  add_run_options(command, &o->session);
+  command->add_option("--iters", o->iterations, "measured frames, 1 to 100000 (default 20)")->option_text("K")->check(integer_in(1, 100000));
+  command->add_option("--warmup", o->warmup, "warm-up frames before them, 0 to 10000 (default 3)")->option_text("W")->check(integer_in(0, 10000));
+  command->add_flag("--json", o->json, "print one JSON object instead of text");
+  command->add_flag("--profile", o->profile, "add where a frame's time went, per op kind and the slowest ops");
+  return {command, [o] { return run_bench(*o); }};
 }
 
 }  // namespace adarun::cli

@@ -1,7 +1,7 @@
 // `adarun infer`: one frame through a model, outputs written as .npy, .png, summary.png and stats.json.
 #include <cstdio>
+#include <memory>
 
-#include "engine/cli/arguments.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/session_options.h"
 #include "engine/src/image_input.h"
@@ -18,19 +18,6 @@ struct InferOptions {
   SessionOptions session;
   std::string input, out;
 };
-
-Status parse_options(const std::vector<std::string>& args, InferOptions* options) {
-  Arguments arguments;
-  Status status = arguments.parse(args, with_session_option_names({"input", "out"}));
-  if (!status.is_ok()) return status;
-  for (const char* required : {"input", "out"}) {
-    if (!arguments.has(required)) return Status::error(std::string("infer needs --") + required);
-  }
-  options->input = arguments.get("input");
-  options->out = arguments.get("out");
-  status = read_session_options(arguments, &options->session);
-  return status.is_ok() ? status : Status::error("infer " + status.message());
-}
 
 OutputFiles collect_outputs(const Session& session, const std::vector<float>& input) {
   const ModelConfig& config = session.model().config();
@@ -57,15 +44,10 @@ void print_summary(const Session& session, const std::string& out) {
               100.0 * double(stats.macs_executed) / double(stats.macs_static), out.c_str());
 }
 
-}  // namespace
-
-Status run_infer(const std::vector<std::string>& args) {
-  InferOptions options;
-  Status status = parse_options(args, &options);
-  if (!status.is_ok()) return status;
+Status run_infer(const InferOptions& options) {
   std::unique_ptr<Model> model;
   std::unique_ptr<Session> session;
-  status = open_session(options.session, &model, &session);
+  Status status = open_session(options.session, &model, &session);
   if (!status.is_ok()) return status;
   std::vector<float> input;
   status = load_input_file(options.input, model->config().img_size, &input);
@@ -76,6 +58,21 @@ Status run_infer(const std::vector<std::string>& args) {
   if (!status.is_ok()) return status;
   print_summary(*session, options.out);
   return Status::ok();
+}
+
+}  // namespace
+
+Command add_infer_command(CLI::App* program) {
+  auto options = std::make_shared<InferOptions>();
+  CLI::App* command = program->add_subcommand("infer", "run one frame; write each task's output (.npy, .png), summary.png and stats.json");
+  add_model_option(command, &options->session);
+  command->add_option("--input", options->input, "the frame: .jpg or .png (resized and normalised), or .npy float32 [3, S, S] normalised")
+      ->option_text("IN")
+      ->required()
+      ->check(a_value());
+  command->add_option("--out", options->out, "folder for the outputs (made if missing)")->option_text("DIR")->required()->check(a_value());
+  add_run_options(command, &options->session);
+  return {command, [options] { return run_infer(*options); }};
 }
 
 }  // namespace adarun::cli

@@ -1,9 +1,11 @@
 // `adarun info`: what a weight file holds.
 #include <cstdio>
+#include <memory>
+#include <string>
 
-#include "engine/cli/arguments.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/memory_report.h"
+#include "engine/cli/session_options.h"
 #include "engine/src/model.h"
 #include "engine/src/plan_dump.h"
 #include "engine/src/session.h"
@@ -35,25 +37,32 @@ void print_model(const Model& model) {
   std::printf("parameters    %lld\n", (long long)model.parameter_count());
 }
 
-}  // namespace
+struct InfoOptions {
+  std::string model;
+  bool plan = false;
+};
 
-Status run_info(const std::vector<std::string>& args) {
-  Arguments arguments;
-  Status status = arguments.parse(args, {"model", "plan"});
-  if (!status.is_ok()) return status;
-  if (!arguments.has("model")) return Status::error("info needs --model");
+Status run_info(const InfoOptions& options) {
   std::unique_ptr<Model> model;
-  status = Model::load_file(arguments.get("model"), &model);
-  if (!status.is_ok()) return Status::error(arguments.get("model") + ": " + status.message());
+  Status status = load_model(options.model, &model);
+  if (!status.is_ok()) return status;
   print_model(*model);
   std::unique_ptr<Session> session;  // every task: the largest plan
   if (!(status = Session::create(*model, &session)).is_ok()) return status;
   std::printf("static MACs   %.3f G (all tasks)\n", double(session->plan().static_macs) * 1e-9);
   std::printf("memory        %s\n", memory_text(memory_figures(*model, *session)).c_str());
-  bool show_plan = false;
-  if (!(status = arguments.get_yes_no("plan", &show_plan)).is_ok()) return status;
-  if (show_plan) std::printf("\n%s", plan_text(session->plan()).c_str());
+  if (options.plan) std::printf("\n%s", plan_text(session->plan()).c_str());
   return Status::ok();
+}
+
+}  // namespace
+
+Command add_info_command(CLI::App* program) {
+  auto options = std::make_shared<InfoOptions>();
+  CLI::App* command = program->add_subcommand("info", "print a weight file's model: configuration, tasks, parameters, static MACs, memory");
+  command->add_option("--model", options->model, "weight file")->option_text("M")->required()->check(a_value());
+  command->add_flag("--plan", options->plan, "add the plan for all tasks, one op a line");
+  return {command, [options] { return run_info(*options); }};
 }
 
 }  // namespace adarun::cli

@@ -1,5 +1,5 @@
 #pragma once
-// `adarun bench --profile yes`: a session's op profile per frame, as a table and as JSON.
+// `adarun bench --profile`: a session's op profile per frame, as a table and as JSON.
 #include <string>
 
 #include "engine/src/op_profile.h"

@@ -2,28 +2,42 @@
 
 namespace adarun::cli {
 
-std::vector<std::string> with_session_option_names(std::vector<std::string> names) {
-  for (const char* name : {"model", "tasks", "threads", "gate-threshold", "budget"}) names.push_back(name);
-  return names;
+void add_model_option(CLI::App* command, SessionOptions* options) {
+  command->add_option("--model", options->model, "weight file (default: the bundled model, " ADARUN_DEFAULT_MODEL ")")
+      ->option_text("M")
+      ->check(a_value());
 }
 
-Status read_session_options(const Arguments& arguments, SessionOptions* options) {
-  // Without --model: the bundled default model of the source tree this binary was built from.
-  options->model = arguments.has("model") ? arguments.get("model") : ADARUN_DEFAULT_MODEL;
-  options->tasks = split_commas(arguments.get("tasks"));
-  if (arguments.has("tasks") && options->tasks.empty()) return Status::error("--tasks needs at least one task name");
-  Status status = arguments.get_int("threads", 1, 1, 256, &options->threads);
-  if (!status.is_ok()) return status;
-  status = arguments.get_float("budget", 0.0f, &options->budget);
-  if (!status.is_ok()) return status;
-  return arguments.get_float("gate-threshold", 0.0f, &options->gate_threshold);
+void add_run_options(CLI::App* command, SessionOptions* options) {
+  command->add_option("--tasks", options->tasks, "run only these tasks' decoders (default: every task)")
+      ->option_text("a,b")
+      ->check(a_value())
+      ->check(comma_list());
+  command->add_option("--threads", options->threads, "threads for the GEMMs and the window attention, 1 to 256 (default 1)")
+      ->option_text("N")
+      ->check(integer_in(1, 256));
+  command->add_option("--gate-threshold", options->gate_threshold,
+                      "a gate is on iff its logit > T: 0 is the trained decision, lower keeps more (default 0)")
+      ->option_text("T")
+      ->check(finite_number());
+  command->add_option("--budget", options->budget,
+                      "compute budget, 0 < f <= 1, in place of the threshold: a block keeps its best ceil(f L) tokens, "
+                      "a stage its best ceil(f depth) blocks (default: none)")
+      ->option_text("f")
+      ->check(budget_fraction());
+}
+
+Status load_model(const std::string& path, std::unique_ptr<Model>* model) {
+  const Status status = Model::load_file(path, model);
+  if (status.is_ok() || status.message().rfind(path + ":", 0) == 0) return status;
+  return Status::error(status.code(), path + ": " + status.message());
 }
 
 Status open_session(const SessionOptions& options, std::unique_ptr<Model>* model, std::unique_ptr<Session>* session) {
-  Status status = Model::load_file(options.model, model);
-  if (!status.is_ok()) return Status::error(options.model + ": " + status.message());
+  Status status = load_model(options.model, model);
+  if (!status.is_ok()) return status;
   if (!(status = Session::create(**model, session)).is_ok()) return status;
-  if (!(status = (*session)->set_tasks(options.tasks)).is_ok()) return status;
+  if (!(status = (*session)->set_tasks(split_commas(options.tasks))).is_ok()) return status;
   if (!(status = (*session)->set_threads(options.threads)).is_ok()) return status;
   (*session)->set_gate_threshold(options.gate_threshold);
   return (*session)->set_budget(options.budget);

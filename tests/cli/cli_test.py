@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """End-to-end tests of the `adarun` CLI: parity of `adarun infer` with the PyTorch reference on a
-golden case (and its summary picture, the input and the task pictures side by side), and bad
-inputs (each must exit non-zero with one line on stderr and write nothing).
+golden case (and its summary picture, the input and the task pictures side by side), bad inputs
+(each must exit 1 with one line on stderr and write nothing), and the parser itself: --help of the
+program and of each command, --version, flags without values, --name=value.
 
 usage: cli_test.py ADARUN_BINARY GOLDEN_DIR CASE
 ADARUN_EMULATOR, when set, is a command line put before the binary (qemu-aarch64 for a cross build).
 """
 import json
 import os
+import re
 import shlex
 import shutil
 import struct
@@ -86,7 +88,7 @@ class BenchInput(unittest.TestCase):
         model, frame = os.path.join(CASE_DIR, "model.adarun"), os.path.join(CASE_DIR, "input.npy")
         options = ["--tasks", ",".join(case["tasks"]), "--gate-threshold", repr(case["threshold"])]
         result = run_adarun("bench", "--model", model, "--input", frame, "--iters", "1", "--warmup", "0",
-                            "--json", "yes", *options)
+                            "--json", *options)
         self.assertEqual(result.returncode, 0, result.stderr)
         report = json.loads(result.stdout)
         self.assertEqual(report["input"], frame)
@@ -100,7 +102,7 @@ class BenchInput(unittest.TestCase):
         result = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"),
                             "--input", os.path.join(CASE_DIR, "input.npy"), "--iters", "2", "--warmup", "1",
                             "--tasks", ",".join(case["tasks"]), "--gate-threshold", repr(case["threshold"]),
-                            "--json", "yes", "--profile", "yes")
+                            "--json", "--profile")
         self.assertEqual(result.returncode, 0, result.stderr)
         rows = {row["op"]: row for row in json.loads(result.stdout)["profile"]}
         frame = rows.pop("frame")
@@ -113,20 +115,25 @@ class BenchInput(unittest.TestCase):
         self.assertEqual(memory["file_bytes"], os.path.getsize(os.path.join(CASE_DIR, "model.adarun")))
         self.assertGreater(memory["arena_bytes"], 0)
         self.assertGreaterEqual(memory["peak_resident_bytes"], memory["arena_bytes"])
-        table = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--iters", "1", "--profile", "yes")
+        table = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--iters", "1", "--profile")
         self.assertEqual(table.returncode, 0, table.stderr)
         header = [line for line in table.stdout.splitlines() if line.startswith("op ")]
         self.assertEqual(len(header), 1, table.stdout)
         self.assertIn("GFLOP/s", header[0])
-        refused = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--profile", "maybe")
-        self.assertNotEqual(refused.returncode, 0)
-        self.assertIn("yes or no", refused.stderr)
+        for value in (["maybe"], ["yes"]):  # a flag takes no value: the old `--profile yes` is refused
+            refused = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--profile", *value)
+            self.assertEqual(refused.returncode, 1)
+            self.assertEqual(refused.stderr.strip(),
+                             f"adarun: bench: unexpected argument '{value[0]}': --profile takes no value (see adarun bench --help)")
+        refused = run_adarun("bench", "--model", os.path.join(CASE_DIR, "model.adarun"), "--profile=maybe")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("--profile takes no value, got 'maybe'", refused.stderr)
 
     def test_info_plan_lists_the_static_models_ops(self):
-        """info --plan yes: one line per op; the MACs of every op but the policies add up to the oracle's static
+        """info --plan: one line per op; the MACs of every op but the policies add up to the oracle's static
         model (macs.py) for all tasks."""
         case = read_case()
-        result = run_adarun("info", "--model", os.path.join(CASE_DIR, "model.adarun"), "--plan", "yes")
+        result = run_adarun("info", "--model", os.path.join(CASE_DIR, "model.adarun"), "--plan")
         self.assertEqual(result.returncode, 0, result.stderr)
         lines = result.stdout.splitlines()
         start = next(i for i, line in enumerate(lines) if line.startswith("plan: ")) + 2
@@ -155,7 +162,7 @@ class BadInput(unittest.TestCase):
 
     def assert_fails_cleanly(self, *args):
         result = run_adarun(*args)
-        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(result.returncode, 1, result.stderr)
         lines = result.stderr.strip().splitlines()
         self.assertEqual(len(lines), 1, result.stderr)
         self.assertTrue(lines[0].startswith("adarun: "), lines[0])
@@ -212,14 +219,108 @@ class BadInput(unittest.TestCase):
         self.assertIn("unknown task", self.infer(None, None, "--tasks", "semseg,teleportation"))
 
     def test_bad_threads(self):
-        self.infer(None, None, "--threads", "0")
+        self.assertIn("--threads must be an integer in [1, 256], got '0'", self.infer(None, None, "--threads", "0"))
+        self.assertIn("--threads must be an integer in [1, 256], got 'two'", self.infer(None, None, "--threads=two"))
+        self.assertIn("--threads must be an integer in [1, 256], got '257'", self.infer(None, None, "--threads", "257"))
+
+    def test_bad_numbers(self):
+        self.assertIn("--gate-threshold must be a finite number, got 'nan'", self.infer(None, None, "--gate-threshold", "nan"))
+        self.assertIn("--gate-threshold must be a finite number, got '1e99'", self.infer(None, None, "--gate-threshold=1e99"))
+        self.assertIn("--budget must be a number in (0, 1], or 0 for none, got '1.5'", self.infer(None, None, "--budget", "1.5"))
+        bench = ("bench", "--model", self.model, "--input", self.input)
+        self.assertIn("--iters must be an integer in [1, 100000], got '0'", self.assert_fails_cleanly(*bench, "--iters", "0"))
+        self.assertIn("--warmup must be an integer in [0, 10000], got '-1'", self.assert_fails_cleanly(*bench, "--warmup=-1"))
+
+    def test_empty_task_list(self):
+        self.assertIn("--tasks needs at least one name", self.infer(None, None, "--tasks", ","))
 
     def test_missing_option(self):
-        self.assert_fails_cleanly("infer", "--model", self.model, "--out", self.out)
+        line = self.assert_fails_cleanly("infer", "--model", self.model, "--out", self.out)
+        self.assertEqual(line, "adarun: infer: --input is required (see adarun infer --help)")
+        self.assertIn("info: --model is required", self.assert_fails_cleanly("info", "--plan"))
+
+    def test_missing_value(self):
+        self.assertIn("--threads needs a value", self.infer(None, None, "--threads"))
+        self.assertIn("--input needs a value, got the option --out",
+                      self.assert_fails_cleanly("infer", "--model", self.model, "--input", "--out", self.out))
+
+    def test_unknown_option(self):
+        self.assertEqual(self.infer(None, None, "--frob", "3"), "adarun: infer: unknown option --frob (see adarun infer --help)")
+        self.assertIn("unknown option --frob", self.infer(None, None, "--frob=3"))
+        self.assertIn("unknown option --frob", self.assert_fails_cleanly("--frob"))
+
+    def test_flag_given_a_value(self):
+        line = self.assert_fails_cleanly("info", "--model", self.model, "--plan", "yes")
+        self.assertEqual(line, "adarun: info: unexpected argument 'yes': --plan takes no value (see adarun info --help)")
 
     def test_unknown_command(self):
-        result = run_adarun("frobnicate")
-        self.assertNotEqual(result.returncode, 0)
+        line = self.assert_fails_cleanly("frobnicate")
+        self.assertEqual(line, "adarun: unknown command 'frobnicate': the commands are infer, info and bench (see adarun --help)")
+
+
+COMMANDS = {
+    "infer": ["--model M", "--input IN", "--out DIR", "--tasks a,b", "--threads N", "--gate-threshold T", "--budget f"],
+    "info": ["--model M", "--plan"],
+    "bench": ["--model M", "--input IN", "--tasks a,b", "--threads N", "--gate-threshold T", "--budget f", "--iters K",
+              "--warmup W", "--json", "--profile"],
+}
+
+
+class Parser(unittest.TestCase):
+    """The command line itself: help, version, flags, --name=value."""
+
+    def test_program_help(self):
+        for flag in ("--help", "-h"):
+            result = run_adarun(flag)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(result.stderr, "")
+            self.assertTrue(result.stdout.startswith("adarun: "), result.stdout)
+            self.assertIn("usage:", result.stdout)
+            for command, options in COMMANDS.items():  # each command's usage line, with every option
+                line = next((l for l in result.stdout.splitlines() if l.strip().startswith(f"adarun {command} ")), None)
+                self.assertIsNotNone(line, f"no usage line for {command}:\n{result.stdout}")
+                for option in options:
+                    self.assertIn(option, line)
+            self.assertIn("--version", result.stdout)
+
+    def test_no_arguments_prints_the_help_and_fails(self):
+        result = run_adarun()
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stdout, "")
+        self.assertIn("usage:", result.stderr)
+
+    def test_command_help(self):
+        for command, options in COMMANDS.items():
+            result = run_adarun(command, "--help")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(result.stderr, "")
+            self.assertIn(f"usage: adarun {command} ", result.stdout)
+            help_lines = [line.strip() for line in result.stdout.splitlines()]
+            for option in options:  # listed, and described on its own line
+                self.assertTrue(any(line.startswith(option + " ") for line in help_lines), f"{command} --help lacks {option}")
+            self.assertNotIn("--version", result.stdout)  # the program's flag, not the command's
+
+    def test_version_is_the_headers(self):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with open(os.path.join(root, "engine", "include", "adarun", "adarun.h")) as f:
+            header = f.read()
+        parts = [re.search(rf"#define ADARUN_VERSION_{part} (\d+)", header).group(1) for part in ("MAJOR", "MINOR", "PATCH")]
+        result = run_adarun("--version")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, f"adarun {'.'.join(parts)}\n")
+
+    def test_name_equals_value_and_flags(self):
+        """--name=value as --name value, flags without a value, an option given twice counts its last value: bench
+        with the golden case's tasks and threshold runs the case's MACs."""
+        case = read_case()
+        result = run_adarun("bench", f"--model={os.path.join(CASE_DIR, 'model.adarun')}",
+                            f"--input={os.path.join(CASE_DIR, 'input.npy')}", f"--tasks={','.join(case['tasks'])}",
+                            f"--gate-threshold={case['threshold']!r}", "--threads=1", "--iters", "5", "--iters=1",
+                            "--warmup=0", "--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = json.loads(result.stdout)
+        self.assertEqual(report["iters"], 1)
+        self.assertAlmostEqual(report["gmacs"], case["macs_executed"] * 1e-9, delta=1e-4)
 
 
 def png_size(path):
