@@ -33,7 +33,9 @@ void print_model(const Model& model) {
                 c.ada_tokens ? "on" : "off");
     std::printf("decoder dim   %lld\n", (long long)c.decoder_dim);
   }
-  for (const TaskInfo& task : c.tasks) std::printf("task          %s (%lld outputs)\n", task.name.c_str(), (long long)task.outputs);
+  for (const TaskInfo& task : c.tasks) {
+    std::printf("task          %s (%lld output%s)\n", task.name.c_str(), (long long)task.outputs, task.outputs == 1 ? "" : "s");
+  }
   std::printf("parameters    %lld\n", (long long)model.parameter_count());
 }
 

@@ -322,6 +322,16 @@ class Parser(unittest.TestCase):
         self.assertEqual(report["iters"], 1)
         self.assertAlmostEqual(report["gmacs"], case["macs_executed"] * 1e-9, delta=1e-4)
 
+    def test_info_counts_outputs(self):
+        """info: "1 output", "3 outputs"."""
+        result = run_adarun("info", "--model", os.path.join(CASE_DIR, "model.adarun"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        tasks = dict(re.findall(r"^task +(\S+) \((\d+ outputs?)\b", result.stdout, re.M))
+        self.assertEqual(list(tasks), read_case()["tasks"])
+        for task, outputs in tasks.items():
+            count = np.load(os.path.join(CASE_DIR, "expected", task + ".npy"), mmap_mode="r").shape[0]
+            self.assertEqual(outputs, f"{count} output" if count == 1 else f"{count} outputs")
+
 
 def png_size(path):
     """(width, height) from a PNG's IHDR chunk."""
