@@ -34,7 +34,9 @@ void print_model(const Model& model) {
     std::printf("decoder dim   %lld\n", (long long)c.decoder_dim);
   }
   for (const TaskInfo& task : c.tasks) {
-    std::printf("task          %s (%lld output%s)\n", task.name.c_str(), (long long)task.outputs, task.outputs == 1 ? "" : "s");
+    const std::string head = c.is_mtlora() ? std::string(", ") + head_kind_name(task.head.kind) + " head" : "";
+    std::printf("task          %s (%lld output%s%s)\n", task.name.c_str(), (long long)task.outputs, task.outputs == 1 ? "" : "s",
+                head.c_str());
   }
   std::printf("parameters    %lld\n", (long long)model.parameter_count());
 }
