@@ -26,7 +26,7 @@ void emit_policy(PlanBuilder& b, OpCode code, const std::string& name, const std
   op.x = x, op.scratch = hidden_map, op.scratch2 = logits;
   op.rows = stage.tokens, op.cols = stage.dim, op.stage = stage_index;
   op.policy_fc_rows = fc_rows;
-  op.map.channels = decisions;
+  op.decisions = decisions;
   for (int p : active) {
     const PolicyWeights& policy = policies[p];
     op.policies.push_back(&policy);

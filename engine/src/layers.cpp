@@ -176,9 +176,13 @@ void resize_bilinear(const Compute& compute, const float* x, int64_t channels, i
 void add_low_rank(const Compute& /*compute: the adapters are thin, on the calling thread*/, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
                   float* rank_scratch, float* out_scratch, float* y) {
   if (adapter.rank == 0) return;
-  ref::linear(x, rows, in, adapter.down, nullptr, adapter.rank, rank_scratch);
-  ref::linear(rank_scratch, rows, adapter.rank, adapter.up, nullptr, out, out_scratch);
-  ref::add_inplace(y, out_scratch, rows * out);
+  // A block of rows at a time: the [rows, out] product stays in cache and never needs a frame-sized buffer.
+  for (int64_t begin = 0; begin < rows; begin += kLowRankRows) {
+    const int64_t count = std::min(kLowRankRows, rows - begin);
+    ref::linear(x + begin * in, count, in, adapter.down, nullptr, adapter.rank, rank_scratch);
+    ref::linear(rank_scratch, count, adapter.rank, adapter.up, nullptr, out, out_scratch);
+    ref::add_inplace(y + begin * out, out_scratch, count * out);
+  }
 }
 
 int64_t window_attention_scratch_floats(int64_t window_tokens, int64_t head_dim) {

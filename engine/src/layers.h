@@ -62,7 +62,10 @@ struct LinearScratch {
 };
 LinearScratch linear_scratch_floats(Isa isa, const LinearWeights& layer, int64_t rows, bool gathers, bool scatters_or_accumulates);
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y);
-// y[rows, out] += (x down^T) up^T; no-op for rank 0. rank_scratch: rows*rank, out_scratch: rows*out.
+// y[rows, out] += (x down^T) up^T; no-op for rank 0. Runs kLowRankRows rows at a time through
+// rank_scratch (low_rank_scratch_floats(rows, rank)) and out_scratch (low_rank_scratch_floats(rows, out)).
+constexpr int64_t kLowRankRows = 256;
+inline int64_t low_rank_scratch_floats(int64_t rows, int64_t width) { return std::min(rows, kLowRankRows) * width; }
 void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
                   float* rank_scratch, float* out_scratch, float* y);
 // CHW convolution with zero padding, taps `dilation` pixels apart: the unfolding GEMM across the threads, or

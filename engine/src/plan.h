@@ -71,6 +71,8 @@ struct Op {
   const float* addend = nullptr;  // kAdd of a weight (absolute position embedding) instead of x
   std::vector<const PolicyWeights*> policies;  // policy ops: the requested tasks' (max of their logits)
   int64_t policy_fc_rows = 0;                  // block policy: 1 (flattened hidden map); token policy: tokens
+  int64_t decisions = 0;                       // policy ops: gates decided (blocks of the stage, or tokens)
+  int64_t adapter_out = 0;                     // kLowRank: the adapter's output width
   // Linear fusions and row moves: static orders (window partition and reverse) or the kept rows.
   const int32_t* gather = nullptr;
   const int32_t* scatter = nullptr;

@@ -73,12 +73,12 @@ void PlanBuilder::linear(const std::string& name, const LinearWeights& layer, Op
 
 void PlanBuilder::low_rank(const std::string& name, const LowRank& adapter, Operand x, int64_t rows, int64_t in, int64_t out, Operand y) {
   if (adapter.rank == 0) return;
-  Operand rank_scratch = buffer(name + ".rank", rows * adapter.rank);
-  Operand out_scratch = buffer(name + ".out", rows * out);
+  Operand rank_scratch = buffer(name + ".rank", layers::low_rank_scratch_floats(rows, adapter.rank));
+  Operand out_scratch = buffer(name + ".out", layers::low_rank_scratch_floats(rows, out));
   Op& op = emit(OpCode::kLowRank, OpKind::kLinear, name);
   op.low_rank = &adapter, op.x = x, op.y = y, op.rows = rows, op.cols = in;
   op.scratch = rank_scratch, op.scratch2 = out_scratch;
-  op.map.channels = out;  // the adapter's output width
+  op.adapter_out = out;
   op.macs_per_row = adapter.rank * (in + out);
 }
 

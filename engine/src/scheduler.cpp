@@ -79,7 +79,7 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
       break;
     }
     case OpCode::kLowRank:
-      layers::add_low_rank(compute, op.x.data, op.rows, op.cols, *op.low_rank, op.map.channels, op.scratch.data, op.scratch2.data,
+      layers::add_low_rank(compute, op.x.data, op.rows, op.cols, *op.low_rank, op.adapter_out, op.scratch.data, op.scratch2.data,
                            op.y.data);
       break;
     case OpCode::kLayerNorm: layers::layer_norm(compute, op.x.data, op.rows, op.cols, *op.norm, op.y.data); break;
@@ -129,7 +129,7 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
 // hidden = ReLU(mlp(x)) [tokens, h], logits = fc(hidden viewed as fc_rows rows); a gate's logit is the max over
 // the policies, so "logit > T" is the OR of their decisions. With a budget f, the ceil(f n) highest are on.
 void Scheduler::decide_gates(const Op& op, const Compute& compute, uint8_t* out) {
-  const int64_t decisions = op.map.channels;
+  const int64_t decisions = op.decisions;
   float* hidden = op.scratch.data;
   float* logits = op.scratch2.data;
   float* best = logits + decisions;
