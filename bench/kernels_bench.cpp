@@ -13,7 +13,7 @@
 #include "bench/fma_peak.h"
 #include "kernels/attention.h"
 #include "kernels/gemm.h"
-#include "kernels/ref/linear.h"
+#include "kernels/ref/gemm.h"
 
 namespace {
 

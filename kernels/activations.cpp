@@ -1,7 +1,6 @@
 #include "kernels/activations.h"
 
 #include "kernels/ref/activations.h"
-#include "kernels/ref/layer_norm.h"
 
 namespace adarun {
 

@@ -13,7 +13,7 @@
 #include "kernels/gemm_tiles.h"
 #include "kernels/packed_tiles.h"
 #include "kernels/parallel.h"
-#include "kernels/ref/window_attention.h"
+#include "kernels/ref/attention.h"
 
 namespace adarun {
 namespace {

@@ -5,6 +5,7 @@
 
 #include "kernels/gemm_tiles.h"
 #include "kernels/parallel.h"
+#include "kernels/ref/conv.h"
 
 namespace adarun {
 namespace {
@@ -182,6 +183,7 @@ void run_chunk(void* context, size_t chunk) {
 // conv2d runs at most one chunk per panel, and none unfolds when B is read in place: scratch for more would
 // never be touched (a 7 x 7 map with 768 channels asked 14 MB for 16 chunks where it runs 4).
 int64_t conv_scratch_floats(Isa isa, const ConvArgs& shape, int64_t chunks) {
+  if (isa == Isa::kReference) return ref::conv2d_scratch_floats(shape.cin, shape.h, shape.w, shape.kernel, shape.stride, shape.pad, shape.dilation);
   const int64_t width = gemm_panel_width(isa), pixels = shape.out_h() * shape.out_w();
   const bool in_place = shape.stride == 1 && reads_in_place(isa, shape);
   const int64_t panels = in_place ? shape.out_h() * panels_per_row(isa, shape) : (pixels + width - 1) / width;
@@ -207,6 +209,10 @@ void unfold_panel(Isa isa, const ConvArgs& a, int64_t first, int64_t count, floa
 }
 
 void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthreadpool_t pool) {
+  if (isa == Isa::kReference) {
+    return ref::conv2d(args.x, args.cin, args.h, args.w, args.weight, args.bias, args.cout, args.kernel, args.stride, args.pad,
+                       args.dilation, scratch, args.y);
+  }
   const int64_t width = gemm_panel_width(isa), pixels = args.out_h() * args.out_w();
   if (pixels == 0 || args.cout == 0) return;
   float* bordered = nullptr;

@@ -27,7 +27,8 @@ struct ConvArgs {
 // for stride 1). The scratch must be 64-byte aligned.
 int64_t conv_scratch_floats(Isa isa, const ConvArgs& shape, int64_t chunks);
 
-// Output pixels split into `chunks` ranges of panels run on `pool`. isa must not be kReference.
+// Output pixels split into `chunks` ranges of panels run on `pool`; Isa::kReference runs the twin, ref::conv2d,
+// on the calling thread (its scratch: conv_scratch_floats of kReference).
 void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthreadpool_t pool);
 
 // The general (any stride) unfolding: output pixels [first, first + count) of the unfolded input as one packed GEMM panel: row `tap` (channel, ky, kx)

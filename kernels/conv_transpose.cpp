@@ -4,6 +4,7 @@
 
 #include "kernels/conv.h"
 #include "kernels/parallel.h"
+#include "kernels/ref/conv_transpose.h"
 
 namespace adarun {
 namespace {
@@ -59,11 +60,16 @@ void gather_plane(void* context, size_t plane_index) {
 }  // namespace
 
 int64_t conv_transpose_scratch_floats(Isa isa, const ConvTransposeArgs& shape, int64_t chunks) {
+  if (isa == Isa::kReference) return 0;
   const ConvArgs conv = blocks_conv(shape, nullptr, nullptr);
   return aligned_floats(taps(shape) * shape.cin) + aligned_floats(taps(shape) * shape.h * shape.w) + conv_scratch_floats(isa, conv, chunks);
 }
 
 void conv_transpose2d(Isa isa, const ConvTransposeArgs& args, float* scratch, int64_t chunks, pthreadpool_t pool) {
+  if (isa == Isa::kReference) {
+    return ref::conv_transpose2d(args.x, args.cin, args.h, args.w, args.weight, args.bias, args.cout, args.kernel, args.stride, args.pad,
+                                 args.output_pad, args.y);
+  }
   if (args.cout == 0 || args.out_h() <= 0 || args.out_w() <= 0) return;
   // The weight [cin, cout k^2] as the 1x1 convolution's [cout k^2, cin].
   float* weight = scratch;

@@ -28,7 +28,8 @@ struct ConvTransposeArgs {
 // [cout k^2, h w] and the 1x1 convolution's own scratch. 64-byte aligned.
 int64_t conv_transpose_scratch_floats(Isa isa, const ConvTransposeArgs& shape, int64_t chunks);
 
-// The GEMM over `chunks` chunks of pixels, then the output planes split over the pool. isa must not be kReference.
+// The GEMM over `chunks` chunks of pixels, then the output planes split over the pool; Isa::kReference runs the
+// twin, ref::conv_transpose2d, on the calling thread (no scratch).
 void conv_transpose2d(Isa isa, const ConvTransposeArgs& args, float* scratch, int64_t chunks, pthreadpool_t pool);
 
 }  // namespace adarun

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/parallel.h"
+#include "kernels/ref/resize.h"
+
 namespace adarun {
 namespace {
 
@@ -60,6 +63,8 @@ void bilinear_block(const float* plane, int64_t h, int64_t w, int64_t oh, int64_
 
 }  // namespace
 
+namespace fast {
+
 void resize_nearest(const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
   const float scale_y = static_cast<float>(h) / static_cast<float>(oh);
   const float scale_x = static_cast<float>(w) / static_cast<float>(ow);
@@ -94,6 +99,24 @@ void resize_bilinear(const float* x, int64_t channels, int64_t h, int64_t w, int
     for (int64_t i = 0; i < count; ++i) columns[i] = linear_tap(x0 + i, w, ow);
     for (int64_t c = 0; c < channels; ++c) bilinear_block(x + c * h * w, h, w, oh, ow, x0, columns, count, y + c * oh * ow);
   }
+}
+
+}  // namespace fast
+
+void resize_nearest(Isa isa, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y, int threads,
+                    pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::resize_nearest(x, channels, h, w, oh, ow, y);
+  parallel_ranges(pool, threads, channels, [&](int64_t begin, int64_t end) {
+    fast::resize_nearest(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
+  });
+}
+
+void resize_bilinear(Isa isa, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y, int threads,
+                     pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::resize_bilinear(x, channels, h, w, oh, ow, y);
+  parallel_ranges(pool, threads, channels, [&](int64_t begin, int64_t end) {
+    fast::resize_bilinear(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
+  });
 }
 
 }  // namespace adarun

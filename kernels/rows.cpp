@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/parallel.h"
+#include "kernels/ref/activations.h"
+#include "kernels/ref/rows.h"
+
 namespace adarun::fast {
 namespace {
 
@@ -66,3 +70,58 @@ void broadcast_channels(const float* src, int64_t channels, int64_t pixels, floa
 }
 
 }  // namespace adarun::fast
+
+namespace adarun {
+
+void gather_rows(Isa isa, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst, int threads, pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::gather_rows(src, index, count, cols, dst);
+  parallel_ranges(pool, threads, count, [&](int64_t begin, int64_t end) {
+    fast::gather_rows(src, index + begin, end - begin, cols, dst + begin * cols);
+  });
+}
+
+void scatter_rows(Isa isa, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst, int threads, pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::scatter_rows(src, index, count, cols, dst);
+  parallel_ranges(pool, threads, count, [&](int64_t begin, int64_t end) {
+    fast::scatter_rows(src + begin * cols, index + begin, end - begin, cols, dst);
+  });
+}
+
+void scatter_add_rows(Isa isa, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst, int threads,
+                      pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::scatter_add_rows(src, index, count, cols, dst);
+  parallel_ranges(pool, threads, count, [&](int64_t begin, int64_t end) {
+    fast::scatter_add_rows(src + begin * cols, index + begin, end - begin, cols, dst);
+  });
+}
+
+void transpose(Isa isa, const float* src, int64_t rows, int64_t cols, float* dst, int threads, pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::transpose(src, rows, cols, dst);
+  parallel_ranges(pool, threads, cols, [&](int64_t begin, int64_t end) { fast::transpose(src, rows, cols, begin, end, dst); });
+}
+
+void add_inplace(Isa isa, float* y, const float* x, int64_t n, int threads, pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::add_inplace(y, x, n);
+  parallel_ranges(pool, threads, n, [&](int64_t begin, int64_t end) { fast::add_inplace(y + begin, x + begin, end - begin); });
+}
+
+void relu(Isa isa, float* x, int64_t n, int threads, pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::relu(x, n);
+  parallel_ranges(pool, threads, n, [&](int64_t begin, int64_t end) { fast::relu(x + begin, end - begin); });
+}
+
+void channel_mean(Isa isa, const float* src, int64_t channels, int64_t pixels, float* dst, int threads, pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::channel_mean(src, channels, pixels, dst);
+  parallel_ranges(pool, threads, channels, [&](int64_t begin, int64_t end) {
+    fast::channel_mean(src + begin * pixels, end - begin, pixels, dst + begin);
+  });
+}
+
+void broadcast_channels(Isa isa, const float* src, int64_t channels, int64_t pixels, float* dst, int threads, pthreadpool_t pool) {
+  if (isa == Isa::kReference) return ref::broadcast_channels(src, channels, pixels, dst);
+  parallel_ranges(pool, threads, channels, [&](int64_t begin, int64_t end) {
+    fast::broadcast_channels(src + begin, end - begin, pixels, dst + begin * pixels);
+  });
+}
+
+}  // namespace adarun

@@ -2,8 +2,28 @@
 // The fast twins of kernels/ref/rows.h and ref::relu: how tokens move between layouts, residual adds and ReLU.
 // They are memory-bound, so one portable source serves every ISA: its loops are written for the compiler to
 // vectorise (SSE2 on any x86-64, Advanced SIMD on aarch64), and transpose goes in cache-sized blocks.
-// engine/src/layers spreads them over the threads; tests/kernels/fast_rows_test.cpp compares them with the twins.
+// The dispatchers at the top spread them over the threads; tests/kernels/fast_rows_test.cpp compares them with the twins.
+#include <pthreadpool.h>
+
 #include <cstdint>
+
+#include "kernels/gemm.h"
+
+namespace adarun {
+
+// What the engine calls: the reference twin on the calling thread for Isa::kReference, else the fast kernel
+// below split over `threads` ranges of the pool.
+void gather_rows(Isa isa, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst, int threads, pthreadpool_t pool);
+void scatter_rows(Isa isa, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst, int threads, pthreadpool_t pool);
+void scatter_add_rows(Isa isa, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst, int threads,
+                      pthreadpool_t pool);
+void transpose(Isa isa, const float* src, int64_t rows, int64_t cols, float* dst, int threads, pthreadpool_t pool);
+void add_inplace(Isa isa, float* y, const float* x, int64_t n, int threads, pthreadpool_t pool);
+void relu(Isa isa, float* x, int64_t n, int threads, pthreadpool_t pool);
+void channel_mean(Isa isa, const float* src, int64_t channels, int64_t pixels, float* dst, int threads, pthreadpool_t pool);
+void broadcast_channels(Isa isa, const float* src, int64_t channels, int64_t pixels, float* dst, int threads, pthreadpool_t pool);
+
+}  // namespace adarun
 
 namespace adarun::fast {
 

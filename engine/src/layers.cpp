@@ -5,11 +5,7 @@
 #include "kernels/activations.h"
 #include "kernels/conv.h"
 #include "kernels/conv_transpose.h"
-#include "kernels/ref/activations.h"
-#include "kernels/ref/conv2d.h"
-#include "kernels/ref/conv_transpose2d.h"
-#include "kernels/ref/linear.h"
-#include "kernels/ref/resize.h"
+#include "kernels/ref/gemm.h"
 #include "kernels/ref/rows.h"
 #include "kernels/resize.h"
 #include "kernels/rows.h"
@@ -47,24 +43,23 @@ void packed_linear(const Compute& compute, const float* x, int64_t rows, const L
   gemm(compute.isa, args, compute.pool);
 }
 
-bool runs_packed(const Compute& compute, const LinearWeights& layer) { return layer.packed && compute.isa != Isa::kReference; }
+// The packed GEMM where the model packed the layer (Model::pack_weights: every ISA but the reference), the twin otherwise.
+bool runs_packed(const LinearWeights& layer) { return layer.packed != nullptr; }
 
 }  // namespace
 
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y) {
-  if (runs_packed(compute, layer)) return packed_linear(compute, x, rows, layer, GemmArgs(), y);
+  if (runs_packed(layer)) return packed_linear(compute, x, rows, layer, GemmArgs(), y);
   ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
 }
 
-LinearScratch linear_scratch_floats(Isa isa, const LinearWeights& layer, int64_t rows, bool gathers, bool scatters_or_accumulates) {
-  Compute compute;
-  compute.isa = isa;
-  if (runs_packed(compute, layer)) return {};
+LinearScratch linear_scratch_floats(const LinearWeights& layer, int64_t rows, bool gathers, bool scatters_or_accumulates) {
+  if (runs_packed(layer)) return {};
   return {gathers ? rows * layer.in : 0, scatters_or_accumulates ? rows * layer.out : 0};
 }
 
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, const LinearFusion& f, float* y) {
-  if (runs_packed(compute, layer)) {
+  if (runs_packed(layer)) {
     GemmArgs epilogue;
     epilogue.a_rows = f.gather, epilogue.c_rows = f.scatter;
     epilogue.gelu = f.gelu, epilogue.accumulate = f.accumulate;
@@ -96,7 +91,6 @@ void gelu(const Compute& compute, float* x, int64_t n) {
 }
 
 int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad, int64_t dilation) {
-  if (isa == Isa::kReference) return ref::conv2d_scratch_floats(conv.in, h, w, conv.kernel, stride, pad, dilation);
   ConvArgs shape;
   shape.cin = conv.in, shape.h = h, shape.w = w, shape.kernel = conv.kernel, shape.stride = stride, shape.pad = pad;
   shape.dilation = dilation;
@@ -105,9 +99,6 @@ int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64
 
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
             int64_t dilation, float* scratch, float* y) {
-  if (compute.isa == Isa::kReference) {
-    return ref::conv2d(x, conv.in, h, w, conv.weight, conv.bias, conv.out, conv.kernel, stride, pad, dilation, scratch, y);
-  }
   ConvArgs args;
   args.x = x, args.cin = conv.in, args.h = h, args.w = w;
   args.weight = conv.weight, args.bias = conv.bias;
@@ -131,46 +122,30 @@ ConvTransposeArgs conv_transpose_args(const ConvTransposeWeights& conv, int64_t 
 
 int64_t conv_transpose2d_scratch_floats(Isa isa, const ConvTransposeWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad,
                                         int64_t output_pad) {
-  if (isa == Isa::kReference) return 0;
   return adarun::conv_transpose_scratch_floats(isa, conv_transpose_args(conv, h, w, stride, pad, output_pad), kMaxConvChunks);
 }
 
 void conv_transpose2d(const Compute& compute, const ConvTransposeWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride,
                       int64_t pad, int64_t output_pad, float* scratch, float* y) {
-  if (compute.isa == Isa::kReference) {
-    return ref::conv_transpose2d(x, conv.in, h, w, conv.weight, conv.bias, conv.out, conv.kernel, stride, pad, output_pad, y);
-  }
   ConvTransposeArgs args = conv_transpose_args(conv, h, w, stride, pad, output_pad);
   args.x = x, args.y = y;
   adarun::conv_transpose2d(compute.isa, args, scratch, std::min(compute.threads, kMaxConvChunks), compute.pool);
 }
 
 void channel_mean(const Compute& compute, const float* x, int64_t channels, int64_t pixels, float* y) {
-  if (compute.isa == Isa::kReference) return ref::channel_mean(x, channels, pixels, y);
-  parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
-    fast::channel_mean(x + begin * pixels, end - begin, pixels, y + begin);
-  });
+  adarun::channel_mean(compute.isa, x, channels, pixels, y, compute.threads, compute.pool);
 }
 
 void broadcast_channels(const Compute& compute, const float* x, int64_t channels, int64_t pixels, float* y) {
-  if (compute.isa == Isa::kReference) return ref::broadcast_channels(x, channels, pixels, y);
-  parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
-    fast::broadcast_channels(x + begin, end - begin, pixels, y + begin * pixels);
-  });
+  adarun::broadcast_channels(compute.isa, x, channels, pixels, y, compute.threads, compute.pool);
 }
 
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
-  const auto resize = compute.isa == Isa::kReference ? ref::resize_nearest : adarun::resize_nearest;
-  parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
-    resize(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
-  });
+  adarun::resize_nearest(compute.isa, x, channels, h, w, oh, ow, y, compute.threads, compute.pool);
 }
 
 void resize_bilinear(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
-  const auto resize = compute.isa == Isa::kReference ? ref::resize_bilinear : adarun::resize_bilinear;
-  parallel_chunks(compute, channels, [&](int64_t begin, int64_t end) {
-    resize(x + begin * h * w, end - begin, h, w, oh, ow, y + begin * oh * ow);
-  });
+  adarun::resize_bilinear(compute.isa, x, channels, h, w, oh, ow, y, compute.threads, compute.pool);
 }
 
 void add_low_rank(const Compute& /*compute: the adapters are thin, on the calling thread*/, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,
@@ -193,41 +168,28 @@ void window_attention(const Compute& compute, const WindowAttentionArgs& args, f
   adarun::window_attention(compute.isa, args, scratch, std::min(compute.threads, kMaxAttentionChunks), compute.pool);
 }
 
-// The reference path runs the twins on the calling thread; the others run the fast kernels across the threads.
 void gather_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
-  if (compute.isa == Isa::kReference) return ref::gather_rows(src, index, count, cols, dst);
-  parallel_chunks(compute, count, [&](int64_t begin, int64_t end) {
-    fast::gather_rows(src, index + begin, end - begin, cols, dst + begin * cols);
-  });
+  adarun::gather_rows(compute.isa, src, index, count, cols, dst, compute.threads, compute.pool);
 }
 
 void scatter_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
-  if (compute.isa == Isa::kReference) return ref::scatter_rows(src, index, count, cols, dst);
-  parallel_chunks(compute, count, [&](int64_t begin, int64_t end) {
-    fast::scatter_rows(src + begin * cols, index + begin, end - begin, cols, dst);
-  });
+  adarun::scatter_rows(compute.isa, src, index, count, cols, dst, compute.threads, compute.pool);
 }
 
 void scatter_add_rows(const Compute& compute, const float* src, const int32_t* index, int64_t count, int64_t cols, float* dst) {
-  if (compute.isa == Isa::kReference) return ref::scatter_add_rows(src, index, count, cols, dst);
-  parallel_chunks(compute, count, [&](int64_t begin, int64_t end) {
-    fast::scatter_add_rows(src + begin * cols, index + begin, end - begin, cols, dst);
-  });
+  adarun::scatter_add_rows(compute.isa, src, index, count, cols, dst, compute.threads, compute.pool);
 }
 
 void add(const Compute& compute, float* y, const float* x, int64_t n) {
-  if (compute.isa == Isa::kReference) return ref::add_inplace(y, x, n);
-  parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { fast::add_inplace(y + begin, x + begin, end - begin); });
+  adarun::add_inplace(compute.isa, y, x, n, compute.threads, compute.pool);
 }
 
 void relu(const Compute& compute, float* x, int64_t n) {
-  if (compute.isa == Isa::kReference) return ref::relu(x, n);
-  parallel_chunks(compute, n, [&](int64_t begin, int64_t end) { fast::relu(x + begin, end - begin); });
+  adarun::relu(compute.isa, x, n, compute.threads, compute.pool);
 }
 
 void transpose(const Compute& compute, const float* src, int64_t rows, int64_t cols, float* dst) {
-  if (compute.isa == Isa::kReference) return ref::transpose(src, rows, cols, dst);
-  parallel_chunks(compute, cols, [&](int64_t begin, int64_t end) { fast::transpose(src, rows, cols, begin, end, dst); });
+  adarun::transpose(compute.isa, src, rows, cols, dst, compute.threads, compute.pool);
 }
 
 void copy(const Compute& /*compute*/, const float* src, int64_t n, float* dst) {

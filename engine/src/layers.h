@@ -25,17 +25,7 @@ constexpr int kMaxConvChunks = 16;
 // Splits [0, count) into one contiguous chunk per thread and runs fn(begin, end) on each.
 template <typename Fn>
 void parallel_chunks(const Compute& compute, int64_t count, const Fn& fn) {
-  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(compute.threads, count));
-  struct Task {
-    const Fn* fn;
-    int64_t count, chunks;
-  } task{&fn, count, chunks};
-  auto run = [](void* context, size_t chunk) {
-    const Task& t = *static_cast<const Task*>(context);
-    const int64_t c = static_cast<int64_t>(chunk);
-    (*t.fn)(c * t.count / t.chunks, (c + 1) * t.count / t.chunks);
-  };
-  parallelize_1d(compute.pool, run, &task, static_cast<size_t>(chunks));
+  parallel_ranges(compute.pool, compute.threads, count, fn);
 }
 
 // GELU on n floats, across the threads.
@@ -60,7 +50,7 @@ void linear(const Compute& compute, const float* x, int64_t rows, const LinearWe
 struct LinearScratch {
   int64_t gathered = 0, unfused_out = 0;
 };
-LinearScratch linear_scratch_floats(Isa isa, const LinearWeights& layer, int64_t rows, bool gathers, bool scatters_or_accumulates);
+LinearScratch linear_scratch_floats(const LinearWeights& layer, int64_t rows, bool gathers, bool scatters_or_accumulates);
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y);
 // y[rows, out] += (x down^T) up^T; no-op for rank 0. Runs kLowRankRows rows at a time through
 // rank_scratch (low_rank_scratch_floats(rows, rank)) and out_scratch (low_rank_scratch_floats(rows, out)).

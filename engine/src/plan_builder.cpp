@@ -58,7 +58,7 @@ void PlanBuilder::linear(const std::string& name, const LinearWeights& layer, Op
                          const LinearOptions& options) {
   const bool gathers = options.gather || options.gather_kept;
   const bool scatters = options.scatter || options.scatter_kept;
-  const layers::LinearScratch scratch = layers::linear_scratch_floats(isa_, layer, rows, gathers, scatters || options.accumulate);
+  const layers::LinearScratch scratch = layers::linear_scratch_floats(layer, rows, gathers, scatters || options.accumulate);
   Operand gathered = scratch.gathered > 0 ? buffer(name + ".gathered", scratch.gathered) : Operand();
   Operand unfused = scratch.unfused_out > 0 ? buffer(name + ".unfused", scratch.unfused_out) : Operand();
   Op& op = emit(OpCode::kLinear, OpKind::kLinear, name);

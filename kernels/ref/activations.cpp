@@ -25,4 +25,20 @@ void softmax_rows(float* x, int64_t rows, int64_t cols) {
   }
 }
 
+void layer_norm(const float* x, int64_t rows, int64_t dim, const float* gamma, const float* beta, float eps, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * dim;
+    // Two passes in double keep the variance exact enough for any activation scale.
+    double sum = 0.0;
+    for (int64_t i = 0; i < dim; ++i) sum += row[i];
+    const double mean = sum / double(dim);
+    double squares = 0.0;
+    for (int64_t i = 0; i < dim; ++i) squares += (row[i] - mean) * (row[i] - mean);
+    const float inv_std = static_cast<float>(1.0 / std::sqrt(squares / double(dim) + double(eps)));
+    const float mean_f = static_cast<float>(mean);
+    float* out = y + r * dim;
+    for (int64_t i = 0; i < dim; ++i) out[i] = (row[i] - mean_f) * inv_std * gamma[i] + beta[i];
+  }
+}
+
 }  // namespace adarun::ref

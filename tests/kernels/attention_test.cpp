@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "kernels/attention.h"
-#include "kernels/ref/window_attention.h"
+#include "kernels/ref/attention.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;

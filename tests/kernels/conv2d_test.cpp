@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "kernels/ref/conv2d.h"
+#include "kernels/ref/conv.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "kernels/conv_transpose.h"
-#include "kernels/ref/conv_transpose2d.h"
+#include "kernels/ref/conv_transpose.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;

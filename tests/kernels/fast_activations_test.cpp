@@ -4,7 +4,6 @@
 
 #include "kernels/activations.h"
 #include "kernels/ref/activations.h"
-#include "kernels/ref/layer_norm.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;

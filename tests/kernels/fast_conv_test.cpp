@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "kernels/conv.h"
-#include "kernels/ref/conv2d.h"
+#include "kernels/ref/conv.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;

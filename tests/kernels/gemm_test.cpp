@@ -5,7 +5,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/ref/activations.h"
-#include "kernels/ref/linear.h"
+#include "kernels/ref/gemm.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "kernels/ref/layer_norm.h"
+#include "kernels/ref/activations.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "kernels/ref/linear.h"
+#include "kernels/ref/gemm.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;

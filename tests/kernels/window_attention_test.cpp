@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/ref/window_attention.h"
+#include "kernels/ref/attention.h"
 #include "tests/kernels/oracle.h"
 
 using adarun::testing::random_values;

@@ -1,4 +1,4 @@
-#include "kernels/ref/conv2d.h"
+#include "kernels/ref/conv.h"
 
 #include <Eigen/Core>
 

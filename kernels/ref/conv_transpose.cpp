@@ -1,4 +1,4 @@
-#include "kernels/ref/conv_transpose2d.h"
+#include "kernels/ref/conv_transpose.h"
 
 #include <algorithm>
 

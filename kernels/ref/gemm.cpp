@@ -1,4 +1,4 @@
-#include "kernels/ref/linear.h"
+#include "kernels/ref/gemm.h"
 
 #include <Eigen/Core>
 

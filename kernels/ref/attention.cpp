@@ -1,4 +1,4 @@
-#include "kernels/ref/window_attention.h"
+#include "kernels/ref/attention.h"
 
 #include <Eigen/Core>
 
