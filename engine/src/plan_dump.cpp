@@ -68,6 +68,14 @@ std::string plan_text(const Plan& plan) {
                   (long long)op.macs(op.rows), operand_text(plan, op.x).c_str(), operand_text(plan, op.y).c_str());
     text += line;
   }
+  std::snprintf(line, sizeof line, "\n%-48s %10s %10s %13s\n", "buffer", "KB", "offset KB", "ops");
+  text += line;
+  for (const PlanBuffer& buffer : plan.buffers) {
+    if (buffer.first_op < 0) continue;
+    std::snprintf(line, sizeof line, "%-48s %10.1f %10.1f %6d-%-6d\n", buffer.name.c_str(), double(buffer.floats) * 4e-3,
+                  double(buffer.offset) * 4e-3, buffer.first_op, buffer.last_op);
+    text += line;
+  }
   return text;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// A plan as text, one op a line (`adarun info --plan yes`).
+// A plan as text (`adarun info --plan`): one op a line, then every buffer with its size, arena offset and lifetime.
 #include <string>
 
 #include "engine/src/plan.h"

@@ -137,7 +137,13 @@ class BenchInput(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         lines = result.stdout.splitlines()
         start = next(i for i, line in enumerate(lines) if line.startswith("plan: ")) + 2
-        ops = [line.split() for line in lines[start:]]
+        end = lines.index("", start)  # the buffers follow the ops after a blank line
+        ops = [line.split() for line in lines[start:end]]
+        buffers = [line.split() for line in lines[end + 2:]]
+        self.assertTrue(buffers)
+        for buffer in buffers:  # name, KB, offset KB, first-last op
+            first, last = (int(op) for op in buffer[3].split("-"))
+            self.assertLessEqual(first, last)
         self.assertEqual([int(op[0]) for op in ops], list(range(len(ops))))
         names = [op[2] for op in ops]
         self.assertEqual(len(set(names)), len(names), "op names are unique")
