@@ -10,25 +10,12 @@
 #include <iterator>
 #include <memory>
 
+#include "engine/src/camera_frame.h"
+#include "engine/src/framing.h"
 #include "engine/src/npy.h"
-#include "kernels/ref/resize.h"
 
 namespace adarun {
 namespace {
-
-constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
-constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
-constexpr int64_t kMaxSide = 16384;
-// About 8K UHD: the float copy the resize reads takes 12 bytes a pixel, so the limit bounds memory (~0.5 GB).
-constexpr int64_t kMaxPixels = 40'000'000;
-
-bool size_within_limits(int64_t width, int64_t height) {
-  return width >= 1 && height >= 1 && width <= kMaxSide && height <= kMaxSide && width * height <= kMaxPixels;
-}
-
-std::string size_limits() {
-  return "between 1x1 and " + std::to_string(kMaxSide) + " pixels a side, " + std::to_string(kMaxPixels) + " pixels in all";
-}
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   if (text.size() < suffix.size()) return false;
@@ -62,26 +49,15 @@ std::string decode_failure() {
 
 Status image_to_input(const uint8_t* pixels, int64_t width, int64_t height, int64_t channels, int64_t stride_bytes, int64_t size,
                       std::vector<float>* input) {
-  if (!pixels || !size_within_limits(width, height)) return Status::error("image must be " + size_limits());
   if (channels != 3 && channels != 4) return Status::error("image must be RGB or RGBA");
-  if (stride_bytes < width * channels) return Status::error("image row stride is shorter than a row");
-  std::vector<float> rgb(static_cast<size_t>(width * height * 3));
-  for (int64_t y = 0; y < height; ++y) {
-    const uint8_t* row = pixels + y * stride_bytes;
-    for (int64_t x = 0; x < width; ++x) {
-      for (int c = 0; c < 3; ++c) rgb[(y * width + x) * 3 + c] = row[x * channels + c];
-    }
-  }
-  std::vector<float> resized(static_cast<size_t>(size * size * 3));
-  ref::resize_bicubic_hwc(rgb.data(), height, width, 3, size, size, resized.data());
-  input->assign(static_cast<size_t>(3 * size * size), 0.0f);
-  for (int64_t p = 0; p < size * size; ++p) {
-    for (int c = 0; c < 3; ++c) {
-      const float value = std::clamp(resized[p * 3 + c], 0.0f, 255.0f) / 255.0f;
-      (*input)[c * size * size + p] = (value - kMean[c]) / kStd[c];
-    }
-  }
-  return Status::ok();
+  CameraImage image;
+  image.format = channels == 3 ? PixelFormat::kRgb8 : PixelFormat::kRgba8;
+  image.width = width, image.height = height;
+  image.planes[0] = pixels;
+  image.strides[0] = stride_bytes;
+  FrameBuffers buffers;
+  FrameGeometry geometry;
+  return camera_to_input(image, Framing::kStretch, size, &buffers, input, &geometry);
 }
 
 std::vector<uint8_t> input_picture(const float* input, int64_t size) {
@@ -89,7 +65,7 @@ std::vector<uint8_t> input_picture(const float* input, int64_t size) {
   std::vector<uint8_t> rgb(static_cast<size_t>(pixels * 3));
   for (int64_t p = 0; p < pixels; ++p) {
     for (int c = 0; c < 3; ++c) {
-      const float value = (input[c * pixels + p] * kStd[c] + kMean[c]) * 255.0f;
+      const float value = (input[c * pixels + p] * kImageStd[c] + kImageMean[c]) * 255.0f;
       rgb[static_cast<size_t>(p * 3 + c)] = static_cast<uint8_t>(std::lround(std::clamp(value, 0.0f, 255.0f)));
     }
   }
@@ -102,8 +78,8 @@ Status decode_image(const uint8_t* bytes, size_t count, int64_t size, std::vecto
   const int length = static_cast<int>(count);
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes, length, &width, &height, &channels)) return Status::error(decode_failure());
-  if (!size_within_limits(width, height)) {
-    return Status::error("image is " + std::to_string(width) + "x" + std::to_string(height) + ", over the limit: " + size_limits());
+  if (!image_size_within_limits(width, height)) {
+    return Status::error("image is " + std::to_string(width) + "x" + std::to_string(height) + ", over the limit: " + image_size_limits());
   }
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(bytes, length, &width, &height, &channels, 3),
                                                    stbi_image_free);

@@ -9,7 +9,8 @@
 namespace adarun {
 
 // Interleaved 8-bit pixels (RGB or RGBA), any size and row stride -> normalised CHW [3, size, size]:
-// bicubic resize like OpenCV's INTER_CUBIC, clamp to [0, 255], /255, ImageNet mean and std.
+// bicubic resize like OpenCV's INTER_CUBIC, clamp to [0, 255], /255, ImageNet mean and std (camera_to_input with
+// Framing::kStretch, engine/src/framing.h).
 Status image_to_input(const uint8_t* pixels, int64_t width, int64_t height, int64_t channels, int64_t stride_bytes, int64_t size,
                       std::vector<float>* input);
 
