@@ -109,6 +109,11 @@ void prepare_head([[maybe_unused]] Isa isa, const HeadInputs& h, const HeadScrat
 #endif
 }
 
+const float* window_mask(const WindowAttentionArgs& a, int64_t window) {
+  if (!a.masks) return nullptr;
+  return a.masks + (a.mask_index ? a.mask_index[window] : window) * a.n * a.n;
+}
+
 void attention_head(Isa isa, const WindowAttentionArgs& a, int64_t window, int64_t head, float* scratch) {
   const int64_t n = a.n, hd = a.head_dim, dim = a.heads * hd, stride = 3 * dim;
   const int width = gemm_panel_width(isa);
@@ -116,7 +121,7 @@ void attention_head(Isa isa, const WindowAttentionArgs& a, int64_t window, int64
   const float* v = q + 2 * dim;
   HeadScratch s(scratch, n, hd);
   const int64_t softmax_cols = padded(n, kSoftmaxPadding);
-  const HeadInputs inputs{q, q + dim, a.rel_bias + head * n * n, a.masks ? a.masks + window * n * n : nullptr, n, hd, stride,
+  const HeadInputs inputs{q, q + dim, a.rel_bias + head * n * n, window_mask(a, window), n, hd, stride,
                           softmax_cols, a.scale};
   prepare_head(isa, inputs, s);
   GemmArgs scores;
@@ -147,7 +152,7 @@ void run_window(const AttentionTask& task, int64_t w, float* scratch) {
     return;
   }
   const int64_t dim = a.heads * a.head_dim;
-  const float* mask = a.masks ? a.masks + w * a.n * a.n : nullptr;
+  const float* mask = window_mask(a, w);
   ref::window_attention(a.qkv + w * a.n * 3 * dim, a.n, a.heads, a.head_dim, a.rel_bias, mask, a.scale, scratch, a.out + w * a.n * dim);
 }
 

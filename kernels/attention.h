@@ -12,7 +12,8 @@ namespace adarun {
 struct WindowAttentionArgs {
   const float* qkv = nullptr;   // [windows * n, 3 * heads * head_dim], window-major
   const float* rel_bias = nullptr;  // [heads, n, n]
-  const float* masks = nullptr;     // [windows, n, n] or nullptr
+  const float* masks = nullptr;     // [stage windows, n, n] or nullptr
+  const int32_t* mask_index = nullptr;  // window w of qkv takes masks[mask_index[w]] (a subset of a stage's windows); nullptr: masks[w]
   float* out = nullptr;             // [windows * n, heads * head_dim]
   int64_t windows = 0, n = 0, heads = 0, head_dim = 0;
   float scale = 1.0f;

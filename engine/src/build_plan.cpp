@@ -22,13 +22,13 @@ int64_t static_macs(const Plan& plan) {
 
 }  // namespace
 
-Plan build_plan(const Model& model, const std::vector<int>& tasks) {
+Plan build_plan(const Model& model, const std::vector<int>& tasks, bool streaming) {
   const ModelConfig& config = model.config();
   Plan plan;
   plan.tasks = tasks;
   plan.policies = active_policies(config, tasks);
   for (const StageGeometry& stage : config.stages) plan.windows.push_back(make_window_plan(stage));
-  PlanBuilder builder(model, model.isa(), &plan);
+  PlanBuilder builder(model, model.isa(), streaming, &plan);
   StageOutputs stages;
   emit_backbone(builder, &stages);
   plan.task_outputs.assign(config.tasks.size(), -1);

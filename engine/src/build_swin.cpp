@@ -7,13 +7,15 @@
 namespace adarun {
 namespace {
 
-std::string block_name(int stage, int block) { return "stage" + std::to_string(stage) + ".block" + std::to_string(block); }
-
 const int32_t* window_order(const Plan& plan, const StageGeometry& stage, int stage_index, int block_index) {
   const WindowPlan& windows = plan.windows[stage_index];
   const bool shifted = stage.shift > 0 && block_index % 2 == 1;
   return shifted ? windows.shifted_order.data() : windows.plain_order.data();
 }
+
+}  // namespace
+
+std::string block_name(int stage, int block) { return "stage" + std::to_string(stage) + ".block" + std::to_string(block); }
 
 void emit_policy(PlanBuilder& b, OpCode code, const std::string& name, const std::vector<PolicyWeights>& policies, int stage_index,
                  Operand x, int64_t fc_rows, int64_t decisions) {
@@ -30,9 +32,31 @@ void emit_policy(PlanBuilder& b, OpCode code, const std::string& name, const std
   for (int p : active) {
     const PolicyWeights& policy = policies[p];
     op.policies.push_back(&policy);
-    op.macs_fixed += stage.tokens * policy.mlp.in * policy.mlp.out + fc_rows * policy.fc.in * policy.fc.out;
+    if (code == OpCode::kTokenPolicy) {  // per token: a streamed block runs it on the changed windows' tokens
+      op.macs_per_row += policy.mlp.in * policy.mlp.out + policy.fc.in * policy.fc.out;
+    } else {
+      op.macs_fixed += stage.tokens * policy.mlp.in * policy.mlp.out + fc_rows * policy.fc.in * policy.fc.out;
+    }
   }
 }
+
+void emit_window_attention(PlanBuilder& b, int stage_index, int block_index, Operand qkv, Operand out, bool active) {
+  const StageGeometry& stage = b.config().stages[stage_index];
+  const BlockWeights& block = b.weights().stages[stage_index].blocks[block_index];
+  const std::string name = block_name(stage_index, block_index) + ".attention";
+  const bool shifted = stage.shift > 0 && block_index % 2 == 1;
+  Operand scores = b.buffer(name + ".scratch", layers::window_attention_scratch_floats(stage.window_tokens, stage.head_dim));
+  Op& op = b.emit(OpCode::kWindowAttention, OpKind::kAttention, name);
+  op.x = qkv, op.y = out, op.scratch = scores;
+  op.rel_bias = block.rel_bias;
+  op.masks = shifted ? b.plan().windows[stage_index].shifted_mask.data() : nullptr;
+  op.windows = stage.windows, op.window_tokens = stage.window_tokens, op.heads = stage.heads, op.head_dim = stage.head_dim;
+  op.rows = stage.tokens;  // in window order: windows * window_tokens
+  op.row_source = active ? RowSource::kActive : RowSource::kAll;
+  op.macs_per_row = 2 * stage.window_tokens * stage.dim;  // q k^T and p v for one query row, every head
+}
+
+namespace {
 
 // Attention up to and including proj: x[order[i]] += proj(attention(qkv(LN1(x))[i])), or into `projected`
 // (window order, not added) when the block forks (MTLoRA).
@@ -42,7 +66,6 @@ void emit_attention(PlanBuilder& b, int stage_index, int block_index, Operand x,
   const std::string name = block_name(stage_index, block_index);
   const int64_t tokens = stage.tokens, dim = stage.dim;
   const int32_t* order = window_order(b.plan(), stage, stage_index, block_index);
-  const bool shifted = stage.shift > 0 && block_index % 2 == 1;
 
   Operand normed = b.buffer(name + ".norm1", tokens * dim);
   b.layer_norm(name + ".norm1", block.norm1, x, tokens, dim, normed);
@@ -52,14 +75,7 @@ void emit_attention(PlanBuilder& b, int stage_index, int block_index, Operand x,
   b.linear(name + ".qkv", block.qkv, normed, tokens, qkv, partition);
 
   Operand attention = b.buffer(name + ".attention", tokens * dim);
-  Operand scores = b.buffer(name + ".attention.scratch", layers::window_attention_scratch_floats(stage.window_tokens, stage.head_dim));
-  Op& op = b.emit(OpCode::kWindowAttention, OpKind::kAttention, name + ".attention");
-  op.x = qkv, op.y = attention, op.scratch = scores;
-  op.rel_bias = block.rel_bias;
-  op.masks = shifted ? b.plan().windows[stage_index].shifted_mask.data() : nullptr;
-  op.windows = stage.windows, op.window_tokens = stage.window_tokens, op.heads = stage.heads, op.head_dim = stage.head_dim;
-  op.macs_fixed = 2 * stage.windows * stage.window_tokens * stage.window_tokens * dim;
-
+  emit_window_attention(b, stage_index, block_index, qkv, attention, false);
   if (projected.valid()) return b.linear(name + ".proj", block.proj, attention, tokens, projected);
   LinearOptions reverse;  // window reverse and the residual in proj's store
   reverse.scatter = order;
@@ -101,24 +117,29 @@ bool forks(const ModelConfig& config, int stage_index, int block_index) {
   return config.is_mtlora() && block_index + 1 == stage.depth && config.lora.branches[stage_index].any();
 }
 
-// The gated range of one block: its gate, its token policy, its ops; the gate ops jump past the range.
+// The gated range of one block: its gate, its token policy, its ops; the gate ops jump past the range. A streamed
+// block runs its token policy inside, on the windows that changed.
 void emit_gated_block(PlanBuilder& b, int stage_index, int block_index, Operand x, StageOutputs* outputs) {
   const ModelConfig& config = b.config();
   const StageGeometry& stage = config.stages[stage_index];
   const std::string name = block_name(stage_index, block_index);
+  const bool forked = forks(config, stage_index, block_index);
+  const bool streamed = b.streaming() && !forked;
   std::vector<size_t> gates;
   gates.push_back(b.plan().ops.size());
   Op& gate = b.emit(OpCode::kBlockGate, OpKind::kPolicy, name + ".gate");
   gate.stage = stage_index, gate.block = block_index, gate.rows = stage.tokens;
-  if (config.ada_tokens) {
+  if (config.ada_tokens && !streamed) {
     gates.push_back(b.plan().ops.size());
     emit_policy(b, OpCode::kTokenPolicy, name + ".token_policy", b.weights().stages[stage_index].token_policies, stage_index, x,
                 stage.tokens, stage.tokens);
     Op& policy = b.plan().ops.back();
     policy.block = block_index;
   }
-  if (forks(config, stage_index, block_index)) {
+  if (forked) {
     emit_forked_block(b, stage_index, block_index, x, outputs);
+  } else if (streamed) {
+    emit_streamed_block(b, stage_index, block_index, x);
   } else {
     emit_block(b, stage_index, block_index, x);
   }

@@ -13,6 +13,7 @@ struct FrameStats {
   std::vector<std::vector<uint8_t>> blocks;               // [stage][block]: block gate, 1 = on
   std::vector<std::vector<int64_t>> tokens_kept;          // [stage][block]: tokens through the MLP, 0 = skipped
   std::vector<std::vector<std::vector<uint8_t>>> token_masks;  // [stage][block][token]; empty without token gating
+  int64_t tokens_reused = 0;  // streaming: block input tokens whose stored outputs were reused, summed over the blocks run
   double milliseconds = 0.0;
 };
 

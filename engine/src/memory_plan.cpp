@@ -27,7 +27,8 @@ void find_lifetimes(Plan* plan) {
   }
   const int32_t end = static_cast<int32_t>(plan->ops.size());
   for (PlanBuffer& buffer : plan->buffers) {
-    if (buffer.lives_to_end) buffer.last_op = end;
+    if (buffer.lives_to_end || buffer.persistent) buffer.last_op = end;
+    if (buffer.persistent) buffer.first_op = 0;  // and alive before the first op: they carry the last frame's values
   }
 }
 

@@ -34,6 +34,10 @@ enum class OpCode : uint8_t {
   kBlockPolicy,      // the stage's block gates, from x
   kBlockGate,        // jumps to `jump` when the block's gate is off
   kTokenPolicy,      // the block's token mask and kept rows, from x; jumps to `jump` when none is kept
+  kWindowChange,     // streaming: which of the block's windows changed since its reference (scheduler.h); the others
+                     // take their stored outputs; jumps to `jump` when none changed
+  kGatherRows,       // y[i] = x[index[i]], i < rows
+  kScatterRows,      // y[index[i]] = x[i], i < rows
 };
 const char* op_code_name(OpCode code);
 
@@ -45,6 +49,11 @@ struct Operand {
   float* data = nullptr;  // bound when the arena is allocated
   bool valid() const { return buffer >= 0; }
 };
+
+// The rows an op runs over. kKept: the current block's kept tokens (their count and indices from its token
+// policy); kActive: in a streamed block, the tokens of the windows that changed (their count and, for row
+// moves, their indices from kWindowChange); rows is then the most there can be.
+enum class RowSource : uint8_t { kAll, kKept, kActive };
 
 // A CHW map's shape before and after a convolution or resize.
 struct MapShape {
@@ -60,7 +69,7 @@ struct Op {
   Operand x, y;                 // input and output
   Operand scratch, scratch2;    // op-private buffers: live for this op only
   int64_t rows = 0, cols = 0;
-  bool kept_rows = false;  // rows = the current block's kept tokens; gather/scatter through their indices
+  RowSource row_source = RowSource::kAll;  // which rows a token-gated or streamed op runs over
   MapShape map;
   // Weights
   const LinearWeights* linear = nullptr;
@@ -77,6 +86,7 @@ struct Op {
   const int32_t* gather = nullptr;
   const int32_t* scatter = nullptr;
   bool gather_kept = false, scatter_kept = false, gelu = false, accumulate = false;
+  bool index_active = false;  // kGatherRows / kScatterRows: through the changed windows' tokens (else `gather`/`scatter`)
   // Window attention
   const float* rel_bias = nullptr;
   const float* masks = nullptr;
@@ -95,6 +105,7 @@ struct PlanBuffer {
   int64_t offset = 0;  // in the arena, set by plan_memory
   int32_t first_op = -1, last_op = -1;
   bool lives_to_end = false;  // task outputs: read after the frame
+  bool persistent = false;    // streaming references: kept from frame to frame, never shared
 };
 
 struct Plan {

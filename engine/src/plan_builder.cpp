@@ -66,7 +66,8 @@ void PlanBuilder::linear(const std::string& name, const LinearWeights& layer, Op
   op.scratch = gathered, op.scratch2 = unfused;
   op.gather = options.gather, op.scatter = options.scatter;
   op.gather_kept = options.gather_kept, op.scatter_kept = options.scatter_kept;
-  op.kept_rows = options.gather_kept || options.scatter_kept;
+  if (options.gather_kept || options.scatter_kept) op.row_source = RowSource::kKept;
+  if (options.active_rows) op.row_source = RowSource::kActive;
   op.gelu = options.gelu, op.accumulate = options.accumulate;
   op.macs_per_row = layer.in * layer.out;
 }
@@ -82,9 +83,20 @@ void PlanBuilder::low_rank(const std::string& name, const LowRank& adapter, Oper
   op.macs_per_row = adapter.rank * (in + out);
 }
 
-void PlanBuilder::layer_norm(const std::string& name, const NormWeights& norm, Operand x, int64_t rows, int64_t cols, Operand y) {
+void PlanBuilder::layer_norm(const std::string& name, const NormWeights& norm, Operand x, int64_t rows, int64_t cols, Operand y,
+                             RowSource source) {
   Op& op = emit(OpCode::kLayerNorm, OpKind::kLayerNorm, name);
-  op.norm = &norm, op.x = x, op.y = y, op.rows = rows, op.cols = cols;
+  op.norm = &norm, op.x = x, op.y = y, op.rows = rows, op.cols = cols, op.row_source = source;
+}
+
+void PlanBuilder::add_rows(const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols, RowSource source) {
+  Op& op = emit(OpCode::kAdd, OpKind::kElementwise, name);
+  op.x = x, op.y = y, op.rows = rows, op.cols = cols, op.row_source = source;
+}
+
+void PlanBuilder::move_active_rows(OpCode code, const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols) {
+  Op& op = emit(code, OpKind::kRows, name);
+  op.x = x, op.y = y, op.rows = rows, op.cols = cols, op.row_source = RowSource::kActive, op.index_active = true;
 }
 
 void PlanBuilder::elementwise(OpCode code, const std::string& name, Operand x, Operand y, int64_t count) {

@@ -15,6 +15,7 @@ struct LinearOptions {
   const int32_t* scatter = nullptr;
   bool gather_kept = false;          // through the block's kept rows instead; rows are then the kept count
   bool scatter_kept = false;
+  bool active_rows = false;          // a streamed block's compact rows: rows are the changed windows' tokens
   bool gelu = false;
   bool accumulate = false;
 };
@@ -27,10 +28,12 @@ struct StageOutputs {
 
 class PlanBuilder {
  public:
-  PlanBuilder(const Model& model, Isa isa, Plan* plan) : model_(model), isa_(isa), plan_(*plan) {}
+  PlanBuilder(const Model& model, Isa isa, bool streaming, Plan* plan) : model_(model), isa_(isa), streaming_(streaming), plan_(*plan) {}
   const ModelConfig& config() const { return model_.config(); }
   const ModelWeights& weights() const { return model_.weights(); }
   Plan& plan() { return plan_; }
+  // Blocks are streamed: each recomputes only the windows whose input changed (build_streamed_block.cpp).
+  bool streaming() const { return streaming_; }
 
   Operand buffer(const std::string& name, int64_t floats);
   static Operand slice(Operand base, int64_t offset);
@@ -45,7 +48,12 @@ class PlanBuilder {
   // rows: all rows, or with gather_kept / scatter_kept the most the kept rows can be.
   void linear(const std::string& name, const LinearWeights& layer, Operand x, int64_t rows, Operand y, const LinearOptions& options = {});
   void low_rank(const std::string& name, const LowRank& adapter, Operand x, int64_t rows, int64_t in, int64_t out, Operand y);
-  void layer_norm(const std::string& name, const NormWeights& norm, Operand x, int64_t rows, int64_t cols, Operand y);
+  void layer_norm(const std::string& name, const NormWeights& norm, Operand x, int64_t rows, int64_t cols, Operand y,
+                  RowSource source = RowSource::kAll);
+  // y += x over rows x cols floats (rows: the most there can be for RowSource::kActive).
+  void add_rows(const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols, RowSource source);
+  // kGatherRows / kScatterRows through the changed windows' tokens of a streamed block.
+  void move_active_rows(OpCode code, const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols);
   // gelu/relu/zero act on y; add is y += x; copy is y = x.
   void elementwise(OpCode code, const std::string& name, Operand x, Operand y, int64_t count);
   void transpose(const std::string& name, Operand x, int64_t rows, int64_t cols, Operand y);
@@ -59,6 +67,7 @@ class PlanBuilder {
  private:
   const Model& model_;
   Isa isa_;
+  bool streaming_;
   Plan& plan_;
 };
 

@@ -34,7 +34,7 @@ std::string shape_text(const Op& op) {
                     (long long)op.map.out_h, (long long)op.map.out_w);
       return text;
     case OpCode::kLinear:
-      std::snprintf(text, sizeof text, "%s%lld x %lld -> %lld", op.kept_rows ? "kept<=" : "", (long long)op.rows, (long long)op.linear->in,
+      std::snprintf(text, sizeof text, "%s%lld x %lld -> %lld", op.row_source == RowSource::kKept ? "kept<=" : op.row_source == RowSource::kActive ? "changed<=" : "", (long long)op.rows, (long long)op.linear->in,
                     (long long)op.linear->out);
       return text;
     case OpCode::kWindowAttention:
@@ -102,6 +102,9 @@ const char* op_code_name(OpCode code) {
     case OpCode::kBlockPolicy: return "block_policy";
     case OpCode::kBlockGate: return "block_gate";
     case OpCode::kTokenPolicy: return "token_policy";
+    case OpCode::kWindowChange: return "window_change";
+    case OpCode::kGatherRows: return "gather_rows";
+    case OpCode::kScatterRows: return "scatter_rows";
   }
   return "?";
 }

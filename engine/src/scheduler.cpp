@@ -14,27 +14,21 @@ using layers::Compute;
 
 const float* input_of(const Op& op, const float* frame_input) { return op.x.buffer == kFrameInput ? frame_input : op.x.data; }
 
-void run_attention(const Op& op, const Compute& compute) {
-  WindowAttentionArgs args;
-  args.qkv = op.x.data;
-  args.rel_bias = op.rel_bias;
-  args.masks = op.masks;
-  args.out = op.y.data;
-  args.windows = op.windows, args.n = op.window_tokens, args.heads = op.heads, args.head_dim = op.head_dim;
-  args.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(op.head_dim)));
-  layers::window_attention(compute, args, op.scratch.data);
-}
-
 }  // namespace
 
 Scheduler::Scheduler(const ModelConfig& config) {
-  int64_t tokens = 0, depth = 0;
+  int64_t tokens = 0, depth = 0, windows = 0;
   for (const StageGeometry& stage : config.stages) {
     block_gates_.emplace_back(static_cast<size_t>(stage.depth), 1);
     tokens = std::max(tokens, stage.tokens);
     depth = std::max(depth, stage.depth);
+    windows = std::max(windows, stage.windows);
   }
   kept_index_.assign(static_cast<size_t>(tokens), 0);
+  active_windows_.assign(static_cast<size_t>(windows), 0);
+  active_index_.assign(static_cast<size_t>(tokens), 0);
+  window_change_.assign(static_cast<size_t>(windows), 0.0f);
+  compact_mask_.assign(static_cast<size_t>(tokens), 0);
   gate_order_.assign(static_cast<size_t>(std::max(tokens, depth)), 0);
 }
 
@@ -43,6 +37,7 @@ void Scheduler::run(const Plan& plan, const Compute& compute, const GateSettings
   input_ = input;
   settings_ = settings;
   stats->macs_executed = 0;
+  stats->tokens_reused = 0;
   const int32_t count = static_cast<int32_t>(plan.ops.size());
   for (int32_t i = 0; i < count;) {
     const Op& op = plan.ops[i];
@@ -56,10 +51,11 @@ void Scheduler::run(const Plan& plan, const Compute& compute, const GateSettings
     }
     i = next;
   }
+  ++frame_;
 }
 
 int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, FrameStats* stats) {
-  const int64_t n = op.rows * op.cols;
+  const int64_t n = rows_run(op) * op.cols;
   switch (op.code) {
     case OpCode::kConv:
       layers::conv2d(compute, *op.conv, input_of(op, input_), op.map.h, op.map.w, op.map.stride, op.map.pad, op.map.dilation,
@@ -75,14 +71,14 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
       fusion.scatter = op.scatter_kept ? kept_index_.data() : op.scatter;
       fusion.gelu = op.gelu, fusion.accumulate = op.accumulate;
       fusion.gathered = op.scratch.data, fusion.unfused_out = op.scratch2.data;
-      layers::linear(compute, op.x.data, rows_run(op), *op.linear, fusion, op.y.data);
+      if (rows_run(op) > 0) layers::linear(compute, op.x.data, rows_run(op), *op.linear, fusion, op.y.data);
       break;
     }
     case OpCode::kLowRank:
       layers::add_low_rank(compute, op.x.data, op.rows, op.cols, *op.low_rank, op.adapter_out, op.scratch.data, op.scratch2.data,
                            op.y.data);
       break;
-    case OpCode::kLayerNorm: layers::layer_norm(compute, op.x.data, op.rows, op.cols, *op.norm, op.y.data); break;
+    case OpCode::kLayerNorm: layers::layer_norm(compute, op.x.data, rows_run(op), op.cols, *op.norm, op.y.data); break;
     case OpCode::kWindowAttention: run_attention(op, compute); break;
     case OpCode::kGelu: layers::gelu(compute, op.y.data, n); break;
     case OpCode::kRelu: layers::relu(compute, op.y.data, n); break;
@@ -111,33 +107,134 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
       std::fill(mask.begin(), mask.end(), 0);
       return op.jump;
     }
-    case OpCode::kTokenPolicy: {
-      uint8_t* mask = stats->token_masks[op.stage][op.block].data();
-      decide_gates(op, compute, mask);
-      kept_ = 0;
-      for (int64_t t = 0; t < op.rows; ++t) {
-        if (mask[t]) kept_index_[kept_++] = static_cast<int32_t>(t);
-      }
-      stats->tokens_kept[op.stage][op.block] = kept_;
-      if (kept_ == 0) return op.jump;  // SPEC 2: an empty token set skips the whole block
+    case OpCode::kTokenPolicy:
+      decide_tokens(op, compute, stats);
+      if (stats->tokens_kept[op.stage][op.block] == 0) return op.jump;  // SPEC 2: an empty token set skips the whole block
       break;
-    }
+    case OpCode::kWindowChange:
+      if (!find_changed_windows(op, stats)) return op.jump;
+      break;
+    case OpCode::kGatherRows:
+      layers::gather_rows(compute, op.x.data, op.index_active ? active_index_.data() : op.gather, rows_run(op), op.cols, op.y.data);
+      break;
+    case OpCode::kScatterRows:
+      layers::scatter_rows(compute, op.x.data, op.index_active ? active_index_.data() : op.scatter, rows_run(op), op.cols, op.y.data);
+      break;
   }
   return index + 1;
+}
+
+void Scheduler::run_attention(const Op& op, const Compute& compute) const {
+  WindowAttentionArgs args;
+  args.qkv = op.x.data;
+  args.rel_bias = op.rel_bias;
+  args.masks = op.masks;
+  args.mask_index = op.row_source == RowSource::kActive ? active_windows_.data() : nullptr;
+  args.out = op.y.data;
+  args.windows = rows_run(op) / op.window_tokens, args.n = op.window_tokens, args.heads = op.heads, args.head_dim = op.head_dim;
+  args.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(op.head_dim)));
+  if (args.windows > 0) layers::window_attention(compute, args, op.scratch.data);
+}
+
+// The token mask of a block: on every token, or in a streamed block on the changed rows only (positions among
+// them), the other tokens keeping the decisions their windows had when last computed.
+void Scheduler::decide_tokens(const Op& op, const Compute& compute, FrameStats* stats) {
+  std::vector<uint8_t>& mask = stats->token_masks[op.stage][op.block];
+  const bool streamed = op.row_source == RowSource::kActive;
+  uint8_t* decisions = streamed ? compact_mask_.data() : mask.data();
+  decide_gates(op, compute, decisions);
+  kept_ = 0;
+  for (int64_t t = 0; t < rows_run(op); ++t) {
+    if (decisions[t]) kept_index_[kept_++] = static_cast<int32_t>(t);
+  }
+  if (!streamed) {
+    stats->tokens_kept[op.stage][op.block] = kept_;
+    return;
+  }
+  for (int64_t i = 0; i < active_rows_; ++i) mask[active_index_[i]] = decisions[i];
+  int64_t kept_tokens = 0;
+  for (uint8_t m : mask) kept_tokens += m;
+  stats->tokens_kept[op.stage][op.block] = kept_tokens;
+}
+
+// The windows of a streamed block to recompute: those with a changed token (all on the stream's refresh frames),
+// at most ceil(max_recompute * windows), the most changed first. The others' tokens take their stored outputs;
+// the recomputed ones' inputs become their new references.
+bool Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
+  float* x = op.x.data;
+  float* reference_input = op.scratch.data;
+  const float* reference_output = op.y.data;
+  const int64_t n = op.window_tokens, windows = op.windows, cols = op.cols;
+  const bool refresh = frame_ % std::max(stream_.refresh_every, 1) == 0;
+  const double limit = double(stream_.threshold) * double(stream_.threshold);
+  int64_t changed = 0;
+  for (int64_t w = 0; w < windows; ++w) {
+    float worst = 0.0f;  // the largest |x - r|^2 / |r|^2 of the window's tokens
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t t = op.gather[w * n + i];
+      const float* a = x + t * cols;
+      const float* r = reference_input + t * cols;
+      double difference = 0.0, norm = 0.0;
+      for (int64_t c = 0; c < cols; ++c) {
+        difference += double(a[c] - r[c]) * double(a[c] - r[c]);
+        norm += double(r[c]) * double(r[c]);
+      }
+      worst = std::max(worst, static_cast<float>(difference / std::max(norm, 1e-30)));
+    }
+    window_change_[w] = refresh ? std::numeric_limits<float>::infinity() : worst;
+    changed += window_change_[w] > limit;
+  }
+  const int64_t cap = refresh ? windows : static_cast<int64_t>(std::ceil(double(stream_.max_recompute) * double(windows)));
+  int32_t* order = gate_order_.data();
+  if (changed > cap) {
+    std::iota(order, order + windows, 0);
+    std::nth_element(order, order + cap, order + windows, [this](int32_t a, int32_t b) { return window_change_[a] > window_change_[b]; });
+    std::sort(order, order + cap);
+    changed = cap;
+  } else {  // the changed windows first, each group in window order (std::stable_partition may allocate)
+    int64_t front = 0;
+    for (int64_t w = 0; w < windows; ++w) {
+      if (window_change_[w] > limit) order[front++] = static_cast<int32_t>(w);
+    }
+    for (int64_t w = 0; w < windows; ++w) {
+      if (!(window_change_[w] > limit)) order[front++] = static_cast<int32_t>(w);
+    }
+  }
+  for (int64_t k = 0; k < windows; ++k) {
+    const int32_t w = order[k];
+    const bool recompute = k < changed;
+    if (recompute) active_windows_[k] = w;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t t = op.gather[w * n + i];
+      if (recompute) {
+        active_index_[k * n + i] = static_cast<int32_t>(t);
+        std::memcpy(reference_input + t * cols, x + t * cols, sizeof(float) * static_cast<size_t>(cols));
+      } else {
+        std::memcpy(x + t * cols, reference_output + t * cols, sizeof(float) * static_cast<size_t>(cols));
+      }
+    }
+  }
+  active_rows_ = changed * n;
+  stats->tokens_reused += (windows - changed) * n;
+  const std::vector<uint8_t>& mask = stats->token_masks[op.stage][op.block];
+  if (!mask.empty()) stats->tokens_kept[op.stage][op.block] = std::count(mask.begin(), mask.end(), uint8_t{1});
+  return changed > 0;
 }
 
 // hidden = ReLU(mlp(x)) [tokens, h], logits = fc(hidden viewed as fc_rows rows); a gate's logit is the max over
 // the policies, so "logit > T" is the OR of their decisions. With a budget f, the ceil(f n) highest are on.
 void Scheduler::decide_gates(const Op& op, const Compute& compute, uint8_t* out) {
-  const int64_t decisions = op.decisions;
+  const int64_t decisions = op.code == OpCode::kTokenPolicy ? rows_run(op) : op.decisions;
   float* hidden = op.scratch.data;
   float* logits = op.scratch2.data;
   float* best = logits + decisions;
   std::fill(best, best + decisions, -std::numeric_limits<float>::infinity());
   for (const PolicyWeights* policy : op.policies) {
-    layers::linear(compute, op.x.data, op.rows, policy->mlp, hidden);
-    layers::relu(compute, hidden, op.rows * policy->mlp.out);
-    layers::linear(compute, hidden, op.policy_fc_rows, policy->fc, logits);
+    const int64_t rows = rows_run(op);  // a streamed token policy: the changed rows
+    const int64_t fc_rows = op.code == OpCode::kTokenPolicy ? rows : op.policy_fc_rows;
+    layers::linear(compute, op.x.data, rows, policy->mlp, hidden);
+    layers::relu(compute, hidden, rows * policy->mlp.out);
+    layers::linear(compute, hidden, fc_rows, policy->fc, logits);
     for (int64_t k = 0; k < decisions; ++k) best[k] = std::max(best[k], logits[k]);
   }
   if (settings_.budget <= 0.0f) {

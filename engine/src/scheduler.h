@@ -19,10 +19,24 @@ struct GateSettings {
   float budget = 0.0f;
 };
 
+// A streamed plan's rule (README "Streaming"): a token changed when |x - r| > threshold |r| (L2 over its
+// channels, r the block's stored input); a window is recomputed when one of its tokens changed, at most
+// ceil(max_recompute * windows) of a block's windows a frame (the most changed first), and every window every
+// `refresh_every` frames.
+struct StreamSettings {
+  float threshold = 0.05f;
+  int refresh_every = 16;
+  float max_recompute = 1.0f;
+};
+
 class Scheduler {
  public:
   // Sizes the gate state for `config` once: a frame allocates nothing.
   explicit Scheduler(const ModelConfig& config);
+
+  // A streamed plan's next frame recomputes every window (its references are not the last frame's).
+  void restart_stream() { frame_ = 0; }
+  void set_stream_settings(const StreamSettings& settings) { stream_ = settings; }
 
   // Runs every op of `plan` on `input` that the gates let through; fills `stats` (sized by the session) and,
   // when `profile` is not null, adds each op's time, MACs, rows and calls to it.
@@ -33,12 +47,30 @@ class Scheduler {
   // Runs one op; returns the index of the next one.
   int32_t execute(const Op& op, int32_t index, const layers::Compute& compute, FrameStats* stats);
   void decide_gates(const Op& op, const layers::Compute& compute, uint8_t* out);
-  int64_t rows_run(const Op& op) const { return op.kept_rows ? kept_ : op.rows; }
+  void decide_tokens(const Op& op, const layers::Compute& compute, FrameStats* stats);
+  // Which windows of a streamed block to recompute; the others take their stored outputs. False: none.
+  bool find_changed_windows(const Op& op, FrameStats* stats);
+  void run_attention(const Op& op, const layers::Compute& compute) const;
+  int64_t rows_run(const Op& op) const {
+    switch (op.row_source) {
+      case RowSource::kKept: return kept_;
+      case RowSource::kActive: return active_rows_;
+      case RowSource::kAll: break;
+    }
+    return op.rows;
+  }
 
   std::vector<std::vector<uint8_t>> block_gates_;  // [stage][block], 1 where no block policy runs
   std::vector<int32_t> kept_index_;                // the current block's kept tokens
   int64_t kept_ = 0;
   std::vector<int32_t> gate_order_;                // budgeted top-k
+  // Streaming: the changed windows of the current block, their tokens in window order, per window its change
+  std::vector<int32_t> active_windows_, active_index_;
+  int64_t active_rows_ = 0;
+  std::vector<float> window_change_;
+  std::vector<uint8_t> compact_mask_;  // a streamed token policy's decisions on the changed rows
+  StreamSettings stream_;
+  int64_t frame_ = 0;  // frames since the stream (re)started
   const float* input_ = nullptr;
   GateSettings settings_;
 };

@@ -1,6 +1,7 @@
 #include "engine/src/session.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "engine/src/build_plan.h"
 #include "engine/src/memory_plan.h"
@@ -60,8 +61,13 @@ Status Session::set_tasks(const std::vector<std::string>& names) {
   if (indices.empty()) {
     for (size_t i = 0; i < config.tasks.size(); ++i) indices.push_back(static_cast<int>(i));
   }
-  // The new plan and its arena first: when memory is short, the session keeps the tasks it had.
-  Plan plan = build_plan(model_, indices);
+  return build(indices, streaming_);
+}
+
+// The plan for `tasks` and its arena, made before anything is replaced: when memory is short, the session keeps
+// the plan it had.
+Status Session::build(const std::vector<int>& tasks, bool streaming) {
+  Plan plan = build_plan(model_, tasks, streaming);
   Arena arena;
   arena.reserve(plan.arena_floats);
   if (!arena.allocate()) {
@@ -70,9 +76,24 @@ Status Session::set_tasks(const std::vector<std::string>& names) {
   bind_operands(&plan, arena.at(0));
   plan_ = std::move(plan);
   arena_ = std::move(arena);
-  task_indices_ = indices;
+  task_indices_ = tasks;
+  streaming_ = streaming;
+  scheduler_.restart_stream();
   set_profiling(profiling_);
   prepare_stats();
+  return Status::ok();
+}
+
+Status Session::set_streaming(bool on, const StreamSettings& settings) {
+  if (!(settings.threshold >= 0.0f && std::isfinite(settings.threshold))) return Status::error("streaming threshold must be finite and >= 0");
+  if (settings.refresh_every < 1) return Status::error("streaming refresh must be every 1 frame or more, got " + std::to_string(settings.refresh_every));
+  if (!(settings.max_recompute > 0.0f && settings.max_recompute <= 1.0f)) return Status::error("streaming max_recompute must be in (0, 1]");
+  if (on != streaming_) {
+    const Status status = build(task_indices_, on);
+    if (!status.is_ok()) return status;
+  }
+  scheduler_.set_stream_settings(settings);
+  scheduler_.restart_stream();
   return Status::ok();
 }
 

@@ -36,6 +36,12 @@ class Session {
   Status set_budget(float fraction);
   float budget() const { return gates_.budget; }
 
+  // Streaming (README "Streaming"): consecutive frames reuse each block's stored outputs for the windows whose
+  // input barely changed. Turning it on or off rebuilds the plan; any change restarts the stream (the next
+  // frame computes every window).
+  Status set_streaming(bool on, const StreamSettings& settings = StreamSettings());
+  bool streaming() const { return streaming_; }
+
   // While on, each frame adds its time, MACs, rows and calls per op kind and per op of plan() to profile();
   // turning it on clears it.
   void set_profiling(bool on);
@@ -70,6 +76,8 @@ class Session {
   FrameStats stats_;
   OpProfile profile_;
   bool profiling_ = false;
+  bool streaming_ = false;
+  Status build(const std::vector<int>& tasks, bool streaming);
 };
 
 }  // namespace adarun

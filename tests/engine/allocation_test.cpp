@@ -21,7 +21,7 @@ void* operator new(std::size_t size) {
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
-TEST_CASE("session: no heap allocation per frame after the first, gated or not, on 1 and 3 threads") {
+TEST_CASE("session: no heap allocation per frame after the first, gated or not, streamed or not, on 1 and 3 threads") {
   for (const char* name : {"per_task_small", "mtlora_matrix_small"}) {
     adarun::testing::GoldenCase golden;
     REQUIRE(adarun::testing::load_golden_case(name, &golden).is_ok());
@@ -42,11 +42,25 @@ TEST_CASE("session: no heap allocation per frame after the first, gated or not, 
         session->set_gate_threshold(frame == 1 ? -1e9f : 0.0f);
         frames_ok &= session->run(input.values.data(), int64_t(input.values.size())).is_ok();
       }
-      const int64_t after = g_allocations.load();
+      const int64_t after_frames = g_allocations.load();
+      // Streamed frames too, once the stream is set up: a refresh, reuse, then changed windows under a cap.
+      adarun::StreamSettings settings;
+      settings.threshold = 0.0f;
+      settings.max_recompute = 0.5f;
+      frames_ok &= session->set_streaming(true, settings).is_ok();
+      std::vector<float> frame = input.values;
+      frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
+      const int64_t before_streamed = g_allocations.load();
+      for (int k = 0; k < 3; ++k) {
+        frame[size_t(k) * 97] += 1.0f;
+        frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
+      }
+      const int64_t after_streamed = g_allocations.load();
       CAPTURE(name);
       CAPTURE(threads);
       CHECK(frames_ok);
-      CHECK(after == before);
+      CHECK(after_frames == before);
+      CHECK(after_streamed == before_streamed);
     }
   }
 }

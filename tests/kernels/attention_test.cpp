@@ -42,3 +42,31 @@ TEST_CASE("window attention: every ISA and thread count matches ref::window_atte
     }
   }
 }
+
+TEST_CASE("window attention: a subset of a stage's windows takes each window's own mask through mask_index") {
+  const int64_t windows = 6, n = 16, heads = 2, head_dim = 8, dim = heads * head_dim;
+  const auto qkv = random_values(windows * n * 3 * dim, 61), bias = random_values(heads * n * n, 62);
+  std::vector<float> masks(static_cast<size_t>(windows * n * n));
+  for (size_t i = 0; i < masks.size(); ++i) masks[i] = (i % 5 == (i / (n * n)) % 5) ? -100.0f : 0.0f;  // differs by window
+  const std::vector<int32_t> subset = {4, 1, 5};  // computed windows, compacted in this order
+  std::vector<float> compact_qkv;
+  for (int32_t w : subset) compact_qkv.insert(compact_qkv.end(), qkv.begin() + w * n * 3 * dim, qkv.begin() + (w + 1) * n * 3 * dim);
+  const float scale = 1.0f / std::sqrt(float(head_dim));
+  std::vector<float> expected(subset.size() * n * dim), scratch_ref(static_cast<size_t>(n * n));
+  for (size_t k = 0; k < subset.size(); ++k) {
+    adarun::ref::window_attention(qkv.data() + subset[k] * n * 3 * dim, n, heads, head_dim, bias.data(), masks.data() + subset[k] * n * n,
+                                  scale, scratch_ref.data(), expected.data() + k * n * dim);
+  }
+  for (adarun::Isa isa : {adarun::Isa::kReference, adarun::Isa::kAvx2, adarun::Isa::kAvx512, adarun::Isa::kNeon}) {
+    if (!adarun::isa_supported(isa)) continue;
+    std::vector<float> out(expected.size());
+    std::vector<float> scratch(static_cast<size_t>(adarun::window_attention_scratch_floats(n, head_dim)));
+    adarun::WindowAttentionArgs args;
+    args.qkv = compact_qkv.data(), args.rel_bias = bias.data(), args.masks = masks.data(), args.mask_index = subset.data();
+    args.out = out.data(), args.windows = int64_t(subset.size()), args.n = n, args.heads = heads, args.head_dim = head_dim;
+    args.scale = scale;
+    adarun::window_attention(isa, args, scratch.data(), 1, nullptr);
+    CAPTURE(adarun::isa_name(isa));
+    CHECK(adarun::testing::relative_max_diff(out, std::vector<double>(expected.begin(), expected.end())) < 1e-5);
+  }
+}

@@ -1,0 +1,134 @@
+// Streaming against the engine's per-frame runs (themselves checked against the PyTorch reference): with a zero
+// threshold a streamed frame is the per-frame answer; a frame that repeats reuses every window.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/src/session.h"
+#include "tests/parity/golden_case.h"
+
+namespace {
+
+struct Sessions {
+  std::unique_ptr<adarun::Model> model;
+  std::unique_ptr<adarun::Session> per_frame, streamed;
+  std::vector<float> input;
+};
+
+void open(const std::string& name, const adarun::StreamSettings& settings, Sessions* s) {
+  adarun::testing::GoldenCase golden;
+  REQUIRE(adarun::testing::load_golden_case(name, &golden).is_ok());
+  REQUIRE(adarun::Model::load_file(golden.directory + "/model.adarun", &s->model).is_ok());
+  for (auto* session : {&s->per_frame, &s->streamed}) {
+    REQUIRE(adarun::Session::create(*s->model, session).is_ok());
+    (*session)->set_gate_threshold(golden.threshold);
+  }
+  REQUIRE(s->streamed->set_streaming(true, settings).is_ok());
+  adarun::NpyArray input;
+  REQUIRE(adarun::read_npy(golden.directory + "/input.npy", &input).is_ok());
+  s->input = input.values;
+}
+
+// The largest |a - b| over every task's output, relative to the largest |b|.
+double output_difference(const adarun::Session& a, const adarun::Session& b) {
+  const adarun::ModelConfig& config = a.model().config();
+  double diff = 0.0, scale = 1e-6;
+  for (int t : a.task_indices()) {
+    const int64_t count = config.tasks[t].outputs * config.img_size * config.img_size;
+    for (int64_t k = 0; k < count; ++k) {
+      diff = std::max(diff, double(std::fabs(a.output(t)[k] - b.output(t)[k])));
+      scale = std::max(scale, double(std::fabs(b.output(t)[k])));
+    }
+  }
+  return diff / scale;
+}
+
+void run_both(Sessions& s, const std::vector<float>& frame) {
+  REQUIRE(s.per_frame->run(frame.data(), int64_t(frame.size())).is_ok());
+  REQUIRE(s.streamed->run(frame.data(), int64_t(frame.size())).is_ok());
+}
+
+int64_t tokens_run(const adarun::Session& session) {
+  int64_t total = 0;
+  const adarun::FrameStats& stats = session.stats();
+  for (size_t i = 0; i < stats.blocks.size(); ++i) {
+    for (size_t j = 0; j < stats.blocks[i].size(); ++j) total += stats.blocks[i][j] ? session.model().config().stages[i].tokens : 0;
+  }
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("streaming: with threshold 0 every frame is the per-frame answer; a repeated frame reuses every window") {
+  adarun::StreamSettings exact;
+  exact.threshold = 0.0f;
+  exact.refresh_every = 1000;
+  for (const char* name : {"per_task_small", "static_small", "tokens_only_small", "mtlora_matrix_small"}) {
+    CAPTURE(name);
+    Sessions s;
+    open(name, exact, &s);
+    run_both(s, s.input);  // the first frame computes everything
+    CHECK(s.streamed->stats().tokens_reused == 0);
+    CHECK(output_difference(*s.streamed, *s.per_frame) < 1e-5);
+    CHECK(s.streamed->stats().macs_executed == s.per_frame->stats().macs_executed);
+
+    run_both(s, s.input);  // the same frame again: every block input is unchanged
+    const bool forks = s.model->config().is_mtlora();  // MTLoRA's forked last blocks always run whole
+    if (!forks) CHECK(s.streamed->stats().tokens_reused == tokens_run(*s.streamed));
+    CHECK(s.streamed->stats().tokens_reused > 0);
+    CHECK(s.streamed->stats().macs_executed < s.per_frame->stats().macs_executed);
+    CHECK(output_difference(*s.streamed, *s.per_frame) < 1e-5);
+
+    std::vector<float> moved = s.input;  // a bright square in one corner: the other windows keep their inputs
+    const int64_t size = s.model->config().img_size;
+    for (int64_t c = 0; c < 3; ++c) {
+      for (int64_t y = 0; y < size / 8; ++y) {
+        for (int64_t x = 0; x < size / 8; ++x) moved[(c * size + y) * size + x] += 1.5f;
+      }
+    }
+    run_both(s, moved);
+    CHECK(s.streamed->stats().tokens_reused > 0);
+    CHECK(output_difference(*s.streamed, *s.per_frame) < 1e-5);
+    const adarun::FrameStats& streamed = s.streamed->stats();
+    const adarun::FrameStats& per_frame = s.per_frame->stats();
+    CHECK(streamed.blocks == per_frame.blocks);
+    CHECK(streamed.token_masks == per_frame.token_masks);
+    CHECK(streamed.tokens_kept == per_frame.tokens_kept);
+  }
+}
+
+TEST_CASE("streaming: a threshold reuses windows that changed a little; refresh and a recompute cap bound it") {
+  Sessions s;
+  adarun::StreamSettings loose;
+  loose.threshold = 1e9f;  // nothing ever counts as changed
+  loose.refresh_every = 3;
+  open("per_task_small", loose, &s);
+  std::vector<float> frame = s.input;
+  const int64_t everything = 0;
+  for (int k = 0; k < 4; ++k) {
+    for (float& v : frame) v += 0.01f;
+    REQUIRE(s.streamed->run(frame.data(), int64_t(frame.size())).is_ok());
+    CAPTURE(k);
+    if (k % 3 == 0) {
+      CHECK(s.streamed->stats().tokens_reused == everything);  // frames 0 and 3 refresh
+    } else {
+      CHECK(s.streamed->stats().tokens_reused == tokens_run(*s.streamed));
+    }
+  }
+  adarun::StreamSettings capped;
+  capped.threshold = 0.0f;
+  capped.max_recompute = 0.25f;
+  REQUIRE(s.streamed->set_streaming(true, capped).is_ok());
+  REQUIRE(s.streamed->run(frame.data(), int64_t(frame.size())).is_ok());  // restarted: a full frame
+  CHECK(s.streamed->stats().tokens_reused == 0);
+  for (float& v : frame) v += 0.01f;  // every window changed, at most a quarter recomputed per block
+  REQUIRE(s.streamed->run(frame.data(), int64_t(frame.size())).is_ok());
+  CHECK(s.streamed->stats().tokens_reused >= tokens_run(*s.streamed) / 2);
+  adarun::StreamSettings bad;
+  bad.refresh_every = 0;
+  CHECK_FALSE(s.streamed->set_streaming(true, bad).is_ok());
+  bad = adarun::StreamSettings();
+  bad.max_recompute = 0.0f;
+  CHECK_FALSE(s.streamed->set_streaming(true, bad).is_ok());
+}
