@@ -1,4 +1,4 @@
-// `adarun infer`: one frame through a model, outputs written as .npy, .png, summary.png and stats.json.
+// `adarun infer`: one frame through a model, outputs written as .npy, .png, summary.png, compute.png and stats.json.
 #include <cstdio>
 #include <memory>
 
@@ -23,14 +23,20 @@ OutputFiles collect_outputs(const Session& session, const std::vector<float>& in
   const ModelConfig& config = session.model().config();
   const int64_t size = config.img_size;
   OutputFiles files;
-  std::vector<std::vector<uint8_t>> summary = {input_picture(input.data(), size)};
+  const std::vector<uint8_t> input_rgb = input_picture(input.data(), size);
+  std::vector<SummaryPanel> summary = {{input_rgb, "input", {}}};
   for (int t : session.task_indices()) {
     const TaskInfo& task = config.tasks[t];
-    summary.push_back(task_picture(task.name, session.output(t), task.outputs, size));
+    std::vector<uint8_t> picture = task_picture(task.name, session.output(t), task.outputs, size);
     files.add(task.name + ".npy", npy_bytes(session.output(t), {task.outputs, size, size}));
-    files.add(task.name + ".png", png_bytes(summary.back(), size, size));
+    files.add(task.name + ".png", png_bytes(picture, size, size));
+    summary.push_back({std::move(picture), task.name,
+                       is_class_map(task.name, task.outputs) ? class_labels(task.name, task.outputs) : std::vector<std::string>()});
   }
-  files.add("summary.png", png_bytes(side_by_side(summary, size), size * static_cast<int64_t>(summary.size()), size));
+  files.add("summary.png", png_bytes(summary_picture(summary, size)));
+  std::vector<int64_t> resolutions;
+  for (const StageGeometry& stage : config.stages) resolutions.push_back(stage.resolution);
+  files.add("compute.png", png_bytes(compute_picture(input_rgb, size, session.stats(), resolutions)));
   files.add("stats.json", stats_json(session.stats(), session.gate_threshold(), session.budget()));
   return files;
 }
@@ -64,7 +70,7 @@ Status run_infer(const InferOptions& options) {
 
 Command add_infer_command(CLI::App* program) {
   auto options = std::make_shared<InferOptions>();
-  CLI::App* command = program->add_subcommand("infer", "run one frame; write each task's output (.npy, .png), summary.png and stats.json");
+  CLI::App* command = program->add_subcommand("infer", "run one frame; write each task's output (.npy, .png), summary.png, compute.png and stats.json");
   add_model_option(command, &options->session);
   command->add_option("--input", options->input, "the frame: .jpg or .png (resized and normalised), or .npy float32 [3, S, S] normalised")
       ->option_text("IN")

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """End-to-end tests of the `adarun` CLI: parity of `adarun infer` with the PyTorch reference on a
-golden case (and its summary picture, the input and the task pictures side by side), bad inputs
+golden case (and the sizes of its summary and compute pictures), bad inputs
 (each must exit 1 with one line on stderr and write nothing), and the parser itself: --help of the
 program and of each command, --version, flags without values, --name=value.
 
@@ -57,8 +57,7 @@ class InferParity(unittest.TestCase):
                 self.assertLessEqual(error, tolerance, task)
                 with open(os.path.join(out, task + ".png"), "rb") as f:
                     self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
-            size = read_case_size()
-            self.assertEqual(png_size(os.path.join(out, "summary.png")), ((1 + len(case["tasks"])) * size, size))
+            check_pictures(self, out, read_case_size(), case["tasks"], read_case_outputs(case["tasks"]))
             with open(os.path.join(out, "stats.json")) as f:
                 stats = json.load(f)
             self.assertEqual(stats["tasks"], case["tasks"])
@@ -78,7 +77,7 @@ class DefaultModel(unittest.TestCase):
             with open(os.path.join(out, "stats.json")) as f:
                 tasks = json.load(f)["tasks"]
             self.assertEqual(tasks, ["semseg", "sal", "normals", "edge"])
-            self.assertEqual(png_size(os.path.join(out, "summary.png")), (5 * 224, 224))
+            check_pictures(self, out, 224, tasks, {"semseg": 5, "sal": 1, "normals": 3, "edge": 1})
 
 
 class BenchInput(unittest.TestCase):
@@ -345,6 +344,24 @@ def png_size(path):
         header = f.read(24)
     assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", path
     return struct.unpack(">II", header[16:24])
+
+
+def check_pictures(test, out, size, tasks, outputs):
+    """summary.png: the input and each task's picture side by side under a caption strip, legends below when a task
+    is a class map; compute.png: a panel per stage (4), a title, caption and gate strip beside the picture."""
+    strip = 14 * max(1, size // 224)
+    width, height = png_size(os.path.join(out, "summary.png"))
+    test.assertEqual(width, (1 + len(tasks)) * size)
+    class_maps = [t for t in tasks if outputs[t] > 1 and not (t == "normals" and outputs[t] == 3)]
+    if class_maps:
+        test.assertGreater(height, strip + size)
+    else:
+        test.assertEqual(height, strip + size)
+    test.assertEqual(png_size(os.path.join(out, "compute.png")), (4 * size, size + 3 * strip))
+
+
+def read_case_outputs(tasks):
+    return {t: np.load(os.path.join(CASE_DIR, "expected", t + ".npy"), mmap_mode="r").shape[0] for t in tasks}
 
 
 def read_case_size():
