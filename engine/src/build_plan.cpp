@@ -20,6 +20,21 @@ int64_t static_macs(const Plan& plan) {
   return total;
 }
 
+// The tokens of each 2x2 cell of a stage's grid in patch merging's order: (even, even), (odd, even), (even, odd),
+// (odd, odd) rows and columns (SPEC 1).
+std::vector<int32_t> merge_cell_order(const StageGeometry& stage) {
+  std::vector<int32_t> order;
+  if (!stage.merges) return order;
+  const int64_t r = stage.resolution;
+  const int64_t parts[4][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};
+  for (int64_t y = 0; y < r / 2; ++y) {
+    for (int64_t x = 0; x < r / 2; ++x) {
+      for (const auto& part : parts) order.push_back(static_cast<int32_t>((2 * y + part[0]) * r + 2 * x + part[1]));
+    }
+  }
+  return order;
+}
+
 }  // namespace
 
 Plan build_plan(const Model& model, const std::vector<int>& tasks, bool streaming) {
@@ -27,7 +42,10 @@ Plan build_plan(const Model& model, const std::vector<int>& tasks, bool streamin
   Plan plan;
   plan.tasks = tasks;
   plan.policies = active_policies(config, tasks);
-  for (const StageGeometry& stage : config.stages) plan.windows.push_back(make_window_plan(stage));
+  for (const StageGeometry& stage : config.stages) {
+    plan.windows.push_back(make_window_plan(stage));
+    plan.merge_cells.push_back(merge_cell_order(stage));
+  }
   PlanBuilder builder(model, model.isa(), streaming, &plan);
   StageOutputs stages;
   emit_backbone(builder, &stages);

@@ -25,7 +25,7 @@ void emit_streamed_block(PlanBuilder& b, int stage_index, int block_index, Opera
   change.x = x, change.scratch = reference_input, change.y = reference_output;
   change.stage = stage_index, change.block = block_index, change.rows = tokens, change.cols = dim;
   change.gather = stage_window_order(b.plan(), stage, stage_index, block_index);
-  change.windows = stage.windows, change.window_tokens = stage.window_tokens;
+  change.windows = stage.windows, change.window_tokens = stage.window_tokens, change.restore_rows = true;
 
   Operand rows = b.buffer(name + ".changed", tokens * dim);
   b.move_active_rows(OpCode::kGatherRows, name + ".changed", x, rows, tokens, dim);

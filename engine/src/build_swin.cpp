@@ -146,7 +146,33 @@ void emit_gated_block(PlanBuilder& b, int stage_index, int block_index, Operand 
   for (size_t g : gates) b.plan().ops[g].jump = static_cast<int32_t>(b.plan().ops.size());
 }
 
+// A streamed stage merges only the 2x2 cells whose tokens changed since it last merged them; its output keeps
+// the others' merged tokens from frame to frame.
+void emit_streamed_patch_merging(PlanBuilder& b, int stage_index, Operand x, Operand out) {
+  const StageGeometry& stage = b.config().stages[stage_index];
+  const StageWeights& weights = b.weights().stages[stage_index];
+  const std::string name = "stage" + std::to_string(stage_index) + ".merge";
+  Operand reference = b.buffer(name + ".reference_input", stage.tokens * stage.dim);
+  b.plan().buffers[reference.buffer].persistent = true;
+  b.plan().buffers[out.buffer].persistent = true;
+  const size_t change_index = b.plan().ops.size();
+  Op& change = b.emit(OpCode::kWindowChange, OpKind::kRows, name + ".cell_change");
+  change.x = x, change.scratch = reference, change.rows = stage.tokens, change.cols = stage.dim, change.stage = stage_index;
+  change.gather = b.plan().merge_cells[stage_index].data();
+  change.windows = stage.out_tokens, change.window_tokens = 4;
+  Operand cells = b.buffer(name + ".cells", stage.out_tokens * 4 * stage.dim);
+  b.move_active_rows(OpCode::kGatherRows, name + ".cells", x, cells, stage.tokens, stage.dim);
+  b.layer_norm(name + ".norm", weights.merge_norm, cells, stage.out_tokens, 4 * stage.dim, cells, RowSource::kActiveGroups);
+  Operand merged = b.buffer(name + ".reduction", stage.out_tokens * stage.out_dim);
+  LinearOptions groups;
+  groups.active_groups = true;
+  b.linear(name + ".reduction", weights.merge_reduction, cells, stage.out_tokens, merged, groups);
+  b.scatter_active_groups(name + ".output", merged, out, stage.out_tokens, stage.out_dim);
+  b.plan().ops[change_index].jump = static_cast<int32_t>(b.plan().ops.size());
+}
+
 void emit_patch_merging(PlanBuilder& b, int stage_index, Operand x, const std::string& stream, Operand out) {
+  if (b.streaming() && stream.empty()) return emit_streamed_patch_merging(b, stage_index, x, out);
   const StageGeometry& stage = b.config().stages[stage_index];
   const StageWeights& weights = b.weights().stages[stage_index];
   const std::string name = "stage" + std::to_string(stage_index) + ".merge" + stream;

@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/src/image_input.h"
+#include "engine/src/camera_frame.h"
+#include "engine/src/framing.h"
 #include "engine/src/session.h"
 
 using adarun::Status;
@@ -25,6 +26,9 @@ struct adarun_session {
   std::unique_ptr<adarun::Session> session;
   std::vector<float> input;  // the image path's normalised tensor, reused from frame to frame
   bool has_run = false;      // outputs and stats belong to a finished run with the current tasks
+  adarun::Framing framing = adarun::Framing::kStretch;  // for the next image or camera frame
+  adarun::FrameBuffers frame_buffers;                   // the image path's RGB and resized view, reused
+  adarun::FrameGeometry geometry;                       // where the last run's input came from
 };
 
 #define ADARUN_TEXT(x) #x
@@ -108,8 +112,8 @@ int32_t bytes_per_pixel(adarun_pixel_format format) {
   switch (format) {
     case ADARUN_PIXEL_RGB8: return 3;
     case ADARUN_PIXEL_RGBA8: return 4;
+    default: return 0;  // run_camera's formats
   }
-  return 0;
 }
 
 Status run_tensor(adarun_session* session, const float* tensor, int64_t count) {
@@ -118,6 +122,49 @@ Status run_tensor(adarun_session* session, const float* tensor, int64_t count) {
   session->has_run = status.is_ok();
   return status;
 }
+
+// A frame through its framing into the session's input tensor, then run. Nothing is written when it is refused.
+Status run_frame(adarun_session* session, const adarun::CameraImage& image) {
+  const int64_t size = session->model->config().img_size;
+  adarun::FrameGeometry geometry;
+  const Status status = adarun::camera_to_input(image, session->framing, size, &session->frame_buffers, &session->input, &geometry);
+  if (!status.is_ok()) return status;
+  session->geometry = geometry;
+  return run_tensor(session, session->input.data(), static_cast<int64_t>(session->input.size()));
+}
+
+// The caller's adarun_image, image_size bytes of it (a later header's struct may be longer: the fields this library
+// does not know must then be zero).
+Status read_image(const adarun_image* image, size_t image_size, adarun::CameraImage* frame) {
+  if (image_size < sizeof(adarun_image)) {
+    return Status::error("image_size " + std::to_string(image_size) + " is smaller than adarun_image (" + std::to_string(sizeof(adarun_image)) +
+                         " bytes)");
+  }
+  const auto* bytes = reinterpret_cast<const unsigned char*>(image);
+  if (std::any_of(bytes + sizeof(adarun_image), bytes + image_size, [](unsigned char byte) { return byte != 0; })) {
+    return Status::error("the image sets fields that this library (" ADARUN_VERSION_TEXT(ADARUN_VERSION_MAJOR, ADARUN_VERSION_MINOR,
+                                                                                           ADARUN_VERSION_PATCH) ") does not know");
+  }
+  frame->format = static_cast<adarun::PixelFormat>(image->format);
+  frame->width = image->width, frame->height = image->height;
+  for (int p = 0; p < 3; ++p) frame->planes[p] = image->planes[p], frame->strides[p] = image->strides[p];
+  frame->color = static_cast<adarun::ColorSpace>(image->color);
+  frame->rotation = image->rotation;
+  return Status::ok();
+}
+
+// The task's output exists: the last run succeeded with the current tasks and computed it.
+Status check_output(const adarun_session* session, int32_t index) {
+  const Status status = check_task_index(*session->model, index);
+  if (!status.is_ok()) return status;
+  const std::vector<int>& ran = session->session->task_indices();
+  if (!session->has_run || std::find(ran.begin(), ran.end(), index) == ran.end()) {
+    return Status::error("task '" + session->model->config().tasks[index].name + "' was not computed by the last run");
+  }
+  return Status::ok();
+}
+
+constexpr int32_t kMaxFrameSide = ADARUN_MAX_IMAGE_SIDE;
 
 // Only a tensor of the model's size is scanned: a wrong count is refused by Session::run unread.
 Status check_finite(const adarun::ModelConfig& config, const float* tensor, int64_t count) {
@@ -291,12 +338,41 @@ adarun_status adarun_session_run_image(adarun_session* session, const uint8_t* p
     if (!session) return null_argument("session");
     if (!pixels) return null_argument("pixels");
     const int32_t channels = bytes_per_pixel(format);
-    if (channels == 0) return Status::error("pixel format " + std::to_string(int(format)) + " is neither RGB8 nor RGBA8");
+    if (channels == 0) {
+      return Status::error("pixel format " + std::to_string(int(format)) + " is neither RGB8 nor RGBA8 (adarun_session_run_camera takes the others)");
+    }
     session->has_run = false;
-    const Status status = adarun::image_to_input(pixels, width, height, channels, stride_bytes, session->model->config().img_size,
-                                                 &session->input);
+    adarun::CameraImage image;
+    image.format = format == ADARUN_PIXEL_RGB8 ? adarun::PixelFormat::kRgb8 : adarun::PixelFormat::kRgba8;
+    image.width = width, image.height = height;
+    image.planes[0] = pixels;
+    image.strides[0] = stride_bytes;
+    return run_frame(session, image);
+  });
+}
+
+adarun_status adarun_session_set_framing(adarun_session* session, adarun_framing framing) {
+  return guarded(__func__, [&] {
+    if (!session) return null_argument("session");
+    const auto value = static_cast<adarun::Framing>(framing);
+    if (!adarun::known_framing(value)) {
+      return Status::error("framing " + std::to_string(int(framing)) + " is not STRETCH (0), CROP (1) or LETTERBOX (2)");
+    }
+    session->framing = value;
+    return Status::ok();
+  });
+}
+
+adarun_status adarun_session_run_camera(adarun_session* session, const adarun_image* image, size_t image_size) {
+  return guarded(__func__, [&] {
+    if (!session) return null_argument("session");
+    if (!image) return null_argument("image");
+    adarun::CameraImage frame;
+    Status status = read_image(image, image_size, &frame);
     if (!status.is_ok()) return status;
-    return run_tensor(session, session->input.data(), static_cast<int64_t>(session->input.size()));
+    status = adarun::check_camera_image(frame);  // before has_run changes: a refused frame leaves the last run's outputs
+    if (!status.is_ok()) return status;
+    return run_frame(session, frame);
   });
 }
 
@@ -306,7 +382,10 @@ adarun_status adarun_session_run_tensor(adarun_session* session, const float* te
     if (!tensor) return null_argument("tensor");
     session->has_run = false;
     const Status status = check_finite(session->model->config(), tensor, count);
-    return status.is_ok() ? run_tensor(session, tensor, count) : status;
+    if (!status.is_ok()) return status;
+    const int64_t size = session->model->config().img_size;
+    session->geometry = adarun::frame_geometry(size, size, size, adarun::Framing::kStretch);  // the tensor is the frame
+    return run_tensor(session, tensor, count);
   });
 }
 
@@ -316,15 +395,48 @@ adarun_status adarun_session_output(const adarun_session* session, int32_t index
     if (!data) return null_argument("data");
     if (!shape) return null_argument("shape");
     const adarun::ModelConfig& config = session->model->config();
-    const Status status = check_task_index(*session->model, index);
+    const Status status = check_output(session, index);
     if (!status.is_ok()) return status;
-    const std::vector<int>& ran = session->session->task_indices();
-    if (!session->has_run || std::find(ran.begin(), ran.end(), index) == ran.end()) {
-      return Status::error("task '" + config.tasks[index].name + "' was not computed by the last run");
-    }
     *data = session->session->output(index);
     shape[0] = config.tasks[index].outputs;
     shape[1] = shape[2] = config.img_size;
+    return Status::ok();
+  });
+}
+
+adarun_status adarun_session_output_on_frame(const adarun_session* session, int32_t index, int32_t width, int32_t height, float* out,
+                                             size_t out_count) {
+  return guarded(__func__, [&] {
+    if (!session) return null_argument("session");
+    if (!out) return null_argument("out");
+    const Status status = check_output(session, index);
+    if (!status.is_ok()) return status;
+    if (width < 1 || height < 1 || width > kMaxFrameSide || height > kMaxFrameSide) {
+      return Status::error("frame size " + std::to_string(width) + "x" + std::to_string(height) + " is not within 1 to " +
+                           std::to_string(kMaxFrameSide) + " pixels a side");
+    }
+    const int64_t channels = session->model->config().tasks[index].outputs;
+    const uint64_t needed = static_cast<uint64_t>(channels) * static_cast<uint64_t>(width) * static_cast<uint64_t>(height);
+    if (out_count < needed) {
+      return Status::error("out_count " + std::to_string(out_count) + " is less than the " + std::to_string(needed) +
+                           " floats of " + std::to_string(channels) + " channels x " + std::to_string(height) + " x " + std::to_string(width));
+    }
+    adarun::maps_on_frame(session->session->output(index), channels, session->geometry, width, height, out);
+    return Status::ok();
+  });
+}
+
+adarun_status adarun_session_frame_geometry(const adarun_session* session, adarun_frame_geometry* geometry, size_t geometry_size) {
+  return guarded(__func__, [&] {
+    if (!session) return null_argument("session");
+    if (!geometry) return null_argument("geometry");
+    if (!session->has_run) return Status::error("no run has finished since the session was created or its tasks set");
+    const adarun::FrameGeometry& g = session->geometry;
+    const auto i32 = [](int64_t value) { return static_cast<int32_t>(value); };
+    const adarun_frame_geometry filled{static_cast<int32_t>(g.framing), i32(g.frame_width), i32(g.frame_height),
+                                       i32(g.view.x), i32(g.view.y), i32(g.view.width), i32(g.view.height),
+                                       i32(g.model.x), i32(g.model.y), i32(g.model.width), i32(g.model.height)};
+    std::memcpy(geometry, &filled, std::min(geometry_size, sizeof filled));
     return Status::ok();
   });
 }

@@ -53,7 +53,8 @@ struct Operand {
 // The rows an op runs over. kKept: the current block's kept tokens (their count and indices from its token
 // policy); kActive: in a streamed block, the tokens of the windows that changed (their count and, for row
 // moves, their indices from kWindowChange); rows is then the most there can be.
-enum class RowSource : uint8_t { kAll, kKept, kActive };
+// kActiveGroups: the changed groups themselves (windows of a streamed block, 2x2 cells of a streamed patch merging).
+enum class RowSource : uint8_t { kAll, kKept, kActive, kActiveGroups };
 
 // A CHW map's shape before and after a convolution or resize.
 struct MapShape {
@@ -87,6 +88,8 @@ struct Op {
   const int32_t* scatter = nullptr;
   bool gather_kept = false, scatter_kept = false, gelu = false, accumulate = false;
   bool index_active = false;  // kGatherRows / kScatterRows: through the changed windows' tokens (else `gather`/`scatter`)
+  bool index_groups = false;  // kScatterRows: through the changed groups' indices (a streamed merge's output tokens)
+  bool restore_rows = false;  // kWindowChange: unchanged windows' rows take the stored outputs (a block; not a merge)
   // Window attention
   const float* rel_bias = nullptr;
   const float* masks = nullptr;
@@ -112,6 +115,7 @@ struct Plan {
   std::vector<Op> ops;
   std::vector<PlanBuffer> buffers;
   std::vector<WindowPlan> windows;       // per stage: the orders and masks ops point into
+  std::vector<std::vector<int32_t>> merge_cells;  // per stage: the tokens [x0, x1, x2, x3] of each 2x2 cell (SPEC 1)
   std::vector<int32_t> task_outputs;     // per model task: its output buffer, -1 when not requested
   std::vector<int> tasks;                // the requested task indices
   std::vector<int> policies;             // the policies OR-ed for them

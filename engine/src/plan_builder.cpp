@@ -68,6 +68,7 @@ void PlanBuilder::linear(const std::string& name, const LinearWeights& layer, Op
   op.gather_kept = options.gather_kept, op.scatter_kept = options.scatter_kept;
   if (options.gather_kept || options.scatter_kept) op.row_source = RowSource::kKept;
   if (options.active_rows) op.row_source = RowSource::kActive;
+  if (options.active_groups) op.row_source = RowSource::kActiveGroups;
   op.gelu = options.gelu, op.accumulate = options.accumulate;
   op.macs_per_row = layer.in * layer.out;
 }
@@ -92,6 +93,11 @@ void PlanBuilder::layer_norm(const std::string& name, const NormWeights& norm, O
 void PlanBuilder::add_rows(const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols, RowSource source) {
   Op& op = emit(OpCode::kAdd, OpKind::kElementwise, name);
   op.x = x, op.y = y, op.rows = rows, op.cols = cols, op.row_source = source;
+}
+
+void PlanBuilder::scatter_active_groups(const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols) {
+  Op& op = emit(OpCode::kScatterRows, OpKind::kRows, name);
+  op.x = x, op.y = y, op.rows = rows, op.cols = cols, op.row_source = RowSource::kActiveGroups, op.index_groups = true;
 }
 
 void PlanBuilder::move_active_rows(OpCode code, const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols) {

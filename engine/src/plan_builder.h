@@ -16,6 +16,7 @@ struct LinearOptions {
   bool gather_kept = false;          // through the block's kept rows instead; rows are then the kept count
   bool scatter_kept = false;
   bool active_rows = false;          // a streamed block's compact rows: rows are the changed windows' tokens
+  bool active_groups = false;        // a streamed merge's compact rows: rows are the changed cells
   bool gelu = false;
   bool accumulate = false;
 };
@@ -54,6 +55,8 @@ class PlanBuilder {
   void add_rows(const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols, RowSource source);
   // kGatherRows / kScatterRows through the changed windows' tokens of a streamed block.
   void move_active_rows(OpCode code, const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols);
+  // kScatterRows of the changed groups' compact rows to their indices (a streamed merge's output tokens).
+  void scatter_active_groups(const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols);
   // gelu/relu/zero act on y; add is y += x; copy is y = x.
   void elementwise(OpCode code, const std::string& name, Operand x, Operand y, int64_t count);
   void transpose(const std::string& name, Operand x, int64_t rows, int64_t cols, Operand y);

@@ -14,6 +14,27 @@ using layers::Compute;
 
 const float* input_of(const Op& op, const float* frame_input) { return op.x.buffer == kFrameInput ? frame_input : op.x.data; }
 
+// |a - r|^2 / |r|^2 over `cols` floats, in eight float lanes the compiler vectorises (the change test reads
+// every token of every streamed block each frame: it must cost little beside the work it saves).
+float relative_change(const float* a, const float* r, int64_t cols) {
+  float difference[8] = {}, norm[8] = {};
+  int64_t c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    for (int lane = 0; lane < 8; ++lane) {
+      const float d = a[c + lane] - r[c + lane];
+      difference[lane] += d * d;
+      norm[lane] += r[c + lane] * r[c + lane];
+    }
+  }
+  for (; c < cols; ++c) {
+    difference[0] += (a[c] - r[c]) * (a[c] - r[c]);
+    norm[0] += r[c] * r[c];
+  }
+  float total_difference = 0.0f, total_norm = 0.0f;
+  for (int lane = 0; lane < 8; ++lane) total_difference += difference[lane], total_norm += norm[lane];
+  return total_difference / std::max(total_norm, 1e-30f);
+}
+
 }  // namespace
 
 Scheduler::Scheduler(const ModelConfig& config) {
@@ -25,9 +46,10 @@ Scheduler::Scheduler(const ModelConfig& config) {
     windows = std::max(windows, stage.windows);
   }
   kept_index_.assign(static_cast<size_t>(tokens), 0);
-  active_windows_.assign(static_cast<size_t>(windows), 0);
+  // Groups are windows of a block or 2x2 cells of a merge: never more than the tokens.
+  active_windows_.assign(static_cast<size_t>(std::max(windows, tokens)), 0);
   active_index_.assign(static_cast<size_t>(tokens), 0);
-  window_change_.assign(static_cast<size_t>(windows), 0.0f);
+  window_change_.assign(static_cast<size_t>(std::max(windows, tokens)), 0.0f);
   compact_mask_.assign(static_cast<size_t>(tokens), 0);
   gate_order_.assign(static_cast<size_t>(std::max(tokens, depth)), 0);
 }
@@ -118,7 +140,8 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
       layers::gather_rows(compute, op.x.data, op.index_active ? active_index_.data() : op.gather, rows_run(op), op.cols, op.y.data);
       break;
     case OpCode::kScatterRows:
-      layers::scatter_rows(compute, op.x.data, op.index_active ? active_index_.data() : op.scatter, rows_run(op), op.cols, op.y.data);
+      layers::scatter_rows(compute, op.x.data, op.index_groups ? active_windows_.data() : op.index_active ? active_index_.data() : op.scatter,
+                           rows_run(op), op.cols, op.y.data);
       break;
   }
   return index + 1;
@@ -166,20 +189,16 @@ bool Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   const float* reference_output = op.y.data;
   const int64_t n = op.window_tokens, windows = op.windows, cols = op.cols;
   const bool refresh = frame_ % std::max(stream_.refresh_every, 1) == 0;
-  const double limit = double(stream_.threshold) * double(stream_.threshold);
+  // A merge reuses only cells whose tokens are exactly as before (they came from reused windows): its reuse adds
+  // no drift of its own.
+  const double threshold = op.restore_rows ? double(stream_.threshold) : 0.0;
+  const double limit = threshold * threshold;
   int64_t changed = 0;
   for (int64_t w = 0; w < windows; ++w) {
     float worst = 0.0f;  // the largest |x - r|^2 / |r|^2 of the window's tokens
     for (int64_t i = 0; i < n; ++i) {
       const int64_t t = op.gather[w * n + i];
-      const float* a = x + t * cols;
-      const float* r = reference_input + t * cols;
-      double difference = 0.0, norm = 0.0;
-      for (int64_t c = 0; c < cols; ++c) {
-        difference += double(a[c] - r[c]) * double(a[c] - r[c]);
-        norm += double(r[c]) * double(r[c]);
-      }
-      worst = std::max(worst, static_cast<float>(difference / std::max(norm, 1e-30)));
+      worst = std::max(worst, relative_change(x + t * cols, reference_input + t * cols, cols));
     }
     window_change_[w] = refresh ? std::numeric_limits<float>::infinity() : worst;
     changed += window_change_[w] > limit;
@@ -209,12 +228,14 @@ bool Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
       if (recompute) {
         active_index_[k * n + i] = static_cast<int32_t>(t);
         std::memcpy(reference_input + t * cols, x + t * cols, sizeof(float) * static_cast<size_t>(cols));
-      } else {
+      } else if (op.restore_rows) {
         std::memcpy(x + t * cols, reference_output + t * cols, sizeof(float) * static_cast<size_t>(cols));
       }
     }
   }
   active_rows_ = changed * n;
+  active_groups_ = changed;
+  if (!op.restore_rows) return changed > 0;  // a merge: its output keeps the unchanged cells' tokens
   stats->tokens_reused += (windows - changed) * n;
   const std::vector<uint8_t>& mask = stats->token_masks[op.stage][op.block];
   if (!mask.empty()) stats->tokens_kept[op.stage][op.block] = std::count(mask.begin(), mask.end(), uint8_t{1});

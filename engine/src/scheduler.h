@@ -55,6 +55,7 @@ class Scheduler {
     switch (op.row_source) {
       case RowSource::kKept: return kept_;
       case RowSource::kActive: return active_rows_;
+      case RowSource::kActiveGroups: return active_groups_;
       case RowSource::kAll: break;
     }
     return op.rows;
@@ -66,7 +67,7 @@ class Scheduler {
   std::vector<int32_t> gate_order_;                // budgeted top-k
   // Streaming: the changed windows of the current block, their tokens in window order, per window its change
   std::vector<int32_t> active_windows_, active_index_;
-  int64_t active_rows_ = 0;
+  int64_t active_rows_ = 0, active_groups_ = 0;
   std::vector<float> window_change_;
   std::vector<uint8_t> compact_mask_;  // a streamed token policy's decisions on the changed rows
   StreamSettings stream_;

@@ -26,6 +26,9 @@
 /* major << 16 | minor << 8 | patch: compare with adarun_version() to see which library runs. */
 #define ADARUN_VERSION ((ADARUN_VERSION_MAJOR << 16) | (ADARUN_VERSION_MINOR << 8) | ADARUN_VERSION_PATCH)
 
+/* The largest image, camera frame or adarun_session_output_on_frame picture side, in pixels. */
+#define ADARUN_MAX_IMAGE_SIDE 16384
+
 #if defined(_WIN32)
 #define ADARUN_API
 #else
@@ -46,14 +49,70 @@ typedef enum adarun_status {
   ADARUN_INTERNAL = 5 /* a bug: please report it with the message */
 } adarun_status;
 
-/* Interleaved 8-bit pixels. Greyscale and other layouts are not accepted: convert to RGB first. */
+/* 8-bit pixel layouts. adarun_session_run_image takes RGB8 and RGBA8; adarun_session_run_camera takes them all.
+ * Greyscale and other layouts are not accepted: convert to RGB first. */
 typedef enum adarun_pixel_format {
   ADARUN_PIXEL_RGB8 = 1,
-  ADARUN_PIXEL_RGBA8 = 2 /* alpha is ignored */
+  ADARUN_PIXEL_RGBA8 = 2, /* alpha is ignored */
+  ADARUN_PIXEL_BGRA8 = 3, /* B, G, R, A bytes: iOS kCVPixelFormatType_32BGRA; alpha is ignored */
+  ADARUN_PIXEL_NV12 = 4,  /* YUV 4:2:0: plane 0 Y, plane 1 interleaved U, V (iOS 420f / 420v) */
+  ADARUN_PIXEL_NV21 = 5,  /* YUV 4:2:0: plane 0 Y, plane 1 interleaved V, U (Android's NV21) */
+  ADARUN_PIXEL_I420 = 6   /* YUV 4:2:0: plane 0 Y, plane 1 U, plane 2 V */
 } adarun_pixel_format;
+
+/* How 8-bit YUV becomes RGB: the matrix (BT.601 or BT.709) and the range (full: Y, U, V in [0, 255]; video:
+ * Y in [16, 235], U and V in [16, 240]). Android's camera YUV_420_888 is BT601_FULL (JFIF); on iOS read the
+ * buffer's kCVImageBufferYCbCrMatrixKey and its format (420f full, 420v video). RGB formats ignore it. */
+typedef enum adarun_color {
+  ADARUN_COLOR_BT601_FULL = 1,
+  ADARUN_COLOR_BT601_VIDEO = 2,
+  ADARUN_COLOR_BT709_FULL = 3,
+  ADARUN_COLOR_BT709_VIDEO = 4
+} adarun_color;
+
+/* How a frame of any shape becomes the model's square S x S input (adarun_session_set_framing). */
+typedef enum adarun_framing {
+  ADARUN_FRAMING_STRETCH = 0,  /* the whole frame resized to S x S, its aspect lost (the default) */
+  ADARUN_FRAMING_CROP = 1,     /* the centred square of side min(width, height), resized to S x S */
+  ADARUN_FRAMING_LETTERBOX = 2 /* the whole frame at its own aspect, padded to S x S with the mean colour */
+} adarun_framing;
 
 typedef struct adarun_model adarun_model;
 typedef struct adarun_session adarun_session;
+
+/* A camera frame (adarun_session_run_camera). Fields are only ever appended; zero them all before filling
+ * (`adarun_image image = {0};`), so fields a later version adds keep their default.
+ * Plane p's row y starts at planes[p] + y * strides[p]; each stride is at least its plane's row: width * 3
+ * (RGB8) or width * 4 (RGBA8, BGRA8) bytes; Y: width; NV12/NV21 chroma: 2 * ceil(width / 2); I420 U and V:
+ * ceil(width / 2). Odd widths and heights are allowed: the 4:2:0 chroma planes then have ceil(width / 2) x
+ * ceil(height / 2) samples, as Android gives them, and pixel (x, y) takes chroma sample (x / 2, y / 2).
+ * Planes the format does not read are ignored. */
+typedef struct adarun_image {
+  int32_t format;       /* adarun_pixel_format */
+  int32_t width;        /* pixels as stored, before the rotation */
+  int32_t height;
+  int32_t color;        /* adarun_color; YUV formats must set it, RGB formats may leave 0 */
+  int32_t rotation;     /* 0, 90, 180 or 270: degrees to turn the stored frame clockwise to make it upright
+                           (Android's ImageInfo.getRotationDegrees()); 90 and 270 give a height x width frame */
+  int32_t strides[3];   /* bytes from one row of a plane to the next */
+  const uint8_t* planes[3];
+} adarun_image;
+
+/* Where the last run's model input came from (adarun_session_frame_geometry), in whole pixels. Fields are only
+ * ever appended. */
+typedef struct adarun_frame_geometry {
+  int32_t framing;       /* adarun_framing of that run */
+  int32_t frame_width;   /* the upright frame (rotation applied); S x S after adarun_session_run_tensor */
+  int32_t frame_height;
+  int32_t view_x;        /* the part of the frame the model saw: columns [view_x, view_x + view_width), */
+  int32_t view_y;        /* rows [view_y, view_y + view_height) */
+  int32_t view_width;
+  int32_t view_height;
+  int32_t model_x;       /* where that view lies in the model's S x S input and outputs; the rest is */
+  int32_t model_y;       /* letterbox padding */
+  int32_t model_width;
+  int32_t model_height;
+} adarun_frame_geometry;
 
 /* What the last run did. Fields are only ever appended. */
 typedef struct adarun_stats {
@@ -130,9 +189,23 @@ ADARUN_API adarun_status adarun_session_set_budget(adarun_session* session, floa
 
 /* Runs one frame on an image of any size (1 to 16384 pixels a side) and row stride (at least
  * width * bytes per pixel), resized bicubically to S x S and normalised as in training: the same
- * preprocessing as `adarun infer` on a .png. Allocates temporary buffers for the resize. */
+ * preprocessing as `adarun infer` on a .png (framed as adarun_session_set_framing says; STRETCH by default).
+ * RGB8 and RGBA8 only: adarun_session_run_camera takes the other formats. Allocates buffers for the resize
+ * on its first frame and when frames grow. */
 ADARUN_API adarun_status adarun_session_run_image(adarun_session* session, const uint8_t* pixels, int32_t width, int32_t height,
                                                   int32_t stride_bytes, adarun_pixel_format format);
+/* How the next runs of adarun_session_run_image and adarun_session_run_camera make a frame square (see
+ * adarun_framing; STRETCH until set). Unknown values are refused. Outputs stay S x S; adarun_session_output_on_frame
+ * lays them back onto the frame. */
+ADARUN_API adarun_status adarun_session_set_framing(adarun_session* session, adarun_framing framing);
+/* Runs one frame from a camera: converted to RGB (YUV by the standard matrix of image->color, computed in float,
+ * clamped to [0, 255] and rounded to the nearest integer: the RGB8 frame the app would convert to), rotated, framed
+ * (adarun_session_set_framing), resized bicubically to S x S and normalised as adarun_session_run_image does.
+ * image_size is sizeof(adarun_image) as the caller knows it. An unknown format, color, rotation, a size outside
+ * 1 to 16384 pixels a side (40 million in all), a NULL plane the format reads or a stride shorter than its row is
+ * refused with ADARUN_INVALID_ARGUMENT before any pixel is read or anything written: the last run's outputs stay as
+ * they were. Allocates buffers on its first frame and when frames grow. */
+ADARUN_API adarun_status adarun_session_run_camera(adarun_session* session, const adarun_image* image, size_t image_size);
 /* Runs one frame on a float tensor [3, S, S], already normalised; count must be 3 * S * S.
  * NaN or infinite values are refused with ADARUN_INVALID_ARGUMENT before any work. */
 ADARUN_API adarun_status adarun_session_run_tensor(adarun_session* session, const float* tensor, int64_t count);
@@ -141,6 +214,21 @@ ADARUN_API adarun_status adarun_session_run_tensor(adarun_session* session, cons
  * floats (channels, S, S), owned by the session and valid until its next run, set_tasks or free.
  * ADARUN_INVALID_ARGUMENT when the last run failed or did not compute that task, and before any run. */
 ADARUN_API adarun_status adarun_session_output(const adarun_session* session, int32_t index, const float** data, int64_t shape[3]);
+/* Task `index`'s logits from the last run laid onto a width x height picture of that run's upright frame (its own
+ * size, adarun_frame_geometry's frame_width x frame_height, or any other size covering the same field of view, as a
+ * display's): out[(c * height + y) * width + x] for c < the task's channels. The framing is undone: each pixel
+ * centre is taken back to the model's S x S outputs and sampled bilinearly (align_corners=False, as the engine's
+ * resizes: under STRETCH at the frame's own size this is F.interpolate(logits, (height, width), 'bilinear')); samples
+ * stay inside the view (letterbox padding is never read), and the sides CROP cut off take the nearest edge value.
+ * width and height are 1 to 16384; out_count must be at least channels * height * width, and exactly that many
+ * floats are written. The same errors as adarun_session_output; on any error nothing is written. */
+ADARUN_API adarun_status adarun_session_output_on_frame(const adarun_session* session, int32_t index, int32_t width, int32_t height,
+                                                        float* out, size_t out_count);
+/* Which part of the last run's frame the model saw and where it lies in the model's input (see
+ * adarun_frame_geometry); geometry_size is sizeof(adarun_frame_geometry) as the caller knows it. Errors before
+ * any run and after a failed one. */
+ADARUN_API adarun_status adarun_session_frame_geometry(const adarun_session* session, adarun_frame_geometry* geometry,
+                                                       size_t geometry_size);
 /* The last run's stats (ADARUN_INVALID_ARGUMENT when it failed, and before any run). stats_size is sizeof(adarun_stats) as the caller knows it: the library
  * writes that many bytes at most, so older callers keep working when the struct grows. */
 ADARUN_API adarun_status adarun_session_stats(const adarun_session* session, adarun_stats* stats, size_t stats_size);

@@ -52,6 +52,30 @@ struct StageGates {
   int blocks = 0;
 };
 
+// adarun_image for the usual layouts (Session::run_camera); rotation: degrees clockwise to make the frame upright.
+inline adarun_image interleaved_image(adarun_pixel_format format, const uint8_t* pixels, int width, int height, int stride_bytes,
+                                      int rotation = 0) {
+  adarun_image image{};
+  image.format = format;
+  image.width = width, image.height = height, image.rotation = rotation;
+  image.planes[0] = pixels, image.strides[0] = stride_bytes;
+  return image;
+}
+// NV12 or NV21: a Y plane and an interleaved chroma plane.
+inline adarun_image semi_planar_image(adarun_pixel_format format, const uint8_t* y, int y_stride, const uint8_t* chroma,
+                                      int chroma_stride, int width, int height, adarun_color color, int rotation = 0) {
+  adarun_image image = interleaved_image(format, y, width, height, y_stride, rotation);
+  image.planes[1] = chroma, image.strides[1] = chroma_stride;
+  image.color = color;
+  return image;
+}
+inline adarun_image i420_image(const uint8_t* y, int y_stride, const uint8_t* u, int u_stride, const uint8_t* v, int v_stride,
+                               int width, int height, adarun_color color, int rotation = 0) {
+  adarun_image image = semi_planar_image(ADARUN_PIXEL_I420, y, y_stride, u, u_stride, width, height, color, rotation);
+  image.planes[2] = v, image.strides[2] = v_stride;
+  return image;
+}
+
 // A loaded model: read-only, shareable by sessions on any threads. Move-only.
 class Model {
  public:
@@ -127,6 +151,10 @@ class Session {
   void run_tensor(const std::vector<float>& tensor) {
     detail::check(adarun_session_run_tensor(handle_.get(), tensor.data(), static_cast<int64_t>(tensor.size())));
   }
+  // A camera frame in any adarun_pixel_format (interleaved_image, semi_planar_image, i420_image build one).
+  void run_camera(const adarun_image& image) { detail::check(adarun_session_run_camera(handle_.get(), &image, sizeof image)); }
+  // How the next run_image / run_camera frames become square (ADARUN_FRAMING_STRETCH until set).
+  void set_framing(adarun_framing framing) { detail::check(adarun_session_set_framing(handle_.get(), framing)); }
 
   Output output(int task_index) const {
     Output output;
@@ -136,6 +164,27 @@ class Session {
     output.height = shape[1];
     output.width = shape[2];
     return output;
+  }
+  // A task's logits laid onto a width x height picture of the last frame, the framing undone: [channels, height, width].
+  std::vector<float> output_on_frame(int task_index, int width, int height) const {
+    const int64_t channels = output(task_index).channels;
+    if (width < 1 || height < 1 || width > ADARUN_MAX_IMAGE_SIDE || height > ADARUN_MAX_IMAGE_SIDE) {
+      float unused = 0.0f;
+      output_on_frame(task_index, width, height, &unused, 0);  // throws the library's error for the size
+    }
+    std::vector<float> out(static_cast<size_t>(channels) * static_cast<size_t>(width) * static_cast<size_t>(height));
+    output_on_frame(task_index, width, height, out.data(), out.size());
+    return out;
+  }
+  // The same into the caller's buffer of out_count floats (at least channels * height * width).
+  void output_on_frame(int task_index, int width, int height, float* out, size_t out_count) const {
+    detail::check(adarun_session_output_on_frame(handle_.get(), task_index, width, height, out, out_count));
+  }
+  // Which part of the last frame the model saw, and where it lies in the model's input.
+  adarun_frame_geometry frame_geometry() const {
+    adarun_frame_geometry geometry{};
+    detail::check(adarun_session_frame_geometry(handle_.get(), &geometry, sizeof geometry));
+    return geometry;
   }
   adarun_stats stats() const {
     adarun_stats stats{};
