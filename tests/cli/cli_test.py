@@ -262,6 +262,127 @@ class BadInput(unittest.TestCase):
         line = self.assert_fails_cleanly("frobnicate")
         self.assertEqual(line, "adarun: unknown command 'frobnicate': the commands are infer, info and bench (see adarun --help)")
 
+    def test_frames_not_found(self):
+        """A folder without frames, a missing path, a pattern that matches nothing or is not one integer conversion:
+        one line naming it, nothing written (the model is not even loaded)."""
+        empty = os.path.join(self.tmp, "empty")
+        os.mkdir(empty)
+        self.assertIn("empty: no frames in the folder", self.infer(None, empty))
+        self.write("empty/notes.txt", b"not a frame")
+        self.write("empty/.hidden.png", b"")
+        self.assertIn("empty: no frames in the folder", self.infer(None, empty))
+        self.assertIn("gone: no such file or folder", self.infer(None, os.path.join(self.tmp, "gone")))
+        pattern = os.path.join(self.tmp, "frames_%04d.npy")
+        self.assertIn("no frames match the pattern", self.infer(None, pattern))
+        self.write("frames_0005.npy", b"")  # numbers start at 0 to 4
+        self.assertIn("no frames match the pattern", self.infer(None, pattern))
+        for bad in ("frames_%s.npy", "frames_%d_%d.npy", "frames_%.npy", "frames_%x.npy"):
+            self.assertIn("a frame pattern takes one integer conversion", self.infer(None, os.path.join(self.tmp, bad)))
+
+    def test_failing_frame_stops_the_sequence(self):
+        """The frames before a bad one are written whole (with their stats.jsonl lines), the bad one not at all."""
+        frames = os.path.join(self.tmp, "frames")
+        os.mkdir(frames)
+        shutil.copy(self.input, os.path.join(frames, "a.npy"))
+        np.save(os.path.join(frames, "b.npy"), np.zeros((3, 8, 8), np.float32))
+        shutil.copy(self.input, os.path.join(frames, "c.npy"))
+        result = run_adarun("infer", "--model", self.model, "--input", frames, "--out", self.out,
+                            "--tasks", read_case()["tasks"][0])
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stdout, "")
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertIn("b.npy", lines[0])
+        self.assertEqual(sorted(os.listdir(self.out)), ["0000", "stats.jsonl"])  # no temporaries either
+        self.assertIn("stats.json", os.listdir(os.path.join(self.out, "0000")))
+        self.assertFalse([f for f in os.listdir(os.path.join(self.out, "0000")) if f.startswith(".")])
+        with open(os.path.join(self.out, "stats.jsonl")) as f:
+            self.assertEqual([json.loads(line)["frame"] for line in f], [0])
+
+
+def is_adaptive(case):
+    return any(mask for stage in case["token_masks"] for mask in stage)
+
+
+@unittest.skipUnless(is_adaptive(read_case()), "frame sequences run on the AdaMTL case, whose work depends on the frame")
+class Sequences(unittest.TestCase):
+    """infer on a folder and on a numbered pattern: one session, the frames in order, each into its numbered folder,
+    a stats.jsonl line per frame."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.case = read_case()
+        self.model = os.path.join(CASE_DIR, "model.adarun")
+        self.options = ["--tasks", ",".join(self.case["tasks"]), "--gate-threshold", repr(self.case["threshold"])]
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def frames_folder(self):
+        """a.npy: the golden frame; b.npy: it mirrored; c.png: a picture; and files that are not frames."""
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        frames = os.path.join(self.tmp, "frames")
+        os.mkdir(frames)
+        frame = np.load(os.path.join(CASE_DIR, "input.npy"))
+        np.save(os.path.join(frames, "b.npy"), np.ascontiguousarray(frame[:, :, ::-1]))
+        np.save(os.path.join(frames, "a.npy"), frame)
+        shutil.copy(os.path.join(root, "tests", "data", "scene.png"), os.path.join(frames, "c.png"))
+        shutil.copy(os.path.join(CASE_DIR, "input.npy"), os.path.join(frames, ".hidden.npy"))
+        with open(os.path.join(frames, "notes.txt"), "w") as f:
+            f.write("not a frame\n")
+        return frames
+
+    def read_lines(self, out):
+        with open(os.path.join(out, "stats.jsonl")) as f:
+            return [json.loads(line) for line in f]
+
+    def test_folder(self):
+        frames = self.frames_folder()
+        out = os.path.join(self.tmp, "out")
+        result = run_adarun("infer", "--model", self.model, "--input", frames, "--out", out, *self.options)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stderr, "")  # no progress line for a few frames into a pipe
+        print(result.stdout.strip())
+        self.assertRegex(result.stdout, r"^3 frames, tasks \S+: median [\d.]+ ms, mean [\d.]+% of static MACs "
+                                        r"\([\d.]+% to [\d.]+%\), outputs in ")
+        self.assertEqual(sorted(os.listdir(out)), ["0000", "0001", "0002", "stats.jsonl"])
+        lines = self.read_lines(out)
+        self.assertEqual([(l["frame"], os.path.basename(l["file"]), l["outputs"]) for l in lines],
+                         [(0, "a.npy", "0000"), (1, "b.npy", "0001"), (2, "c.png", "0002")])
+        for line in lines:  # each line as the frame's own stats.json
+            with open(os.path.join(out, line["outputs"], "stats.json")) as f:
+                stats = json.load(f)
+            for key in ("macs_executed", "macs_static", "blocks", "tokens_kept", "milliseconds"):
+                self.assertAlmostEqual(line[key], stats[key], places=2) if key == "milliseconds" else \
+                    self.assertEqual(line[key], stats[key], key)
+            check_pictures(self, os.path.join(out, line["outputs"]), read_case_size(), self.case["tasks"],
+                           read_case_outputs(self.case["tasks"]))
+        # The first frame is the golden one: the reference's gates and outputs, as infer on the file alone gives.
+        self.assertEqual(lines[0]["blocks"], self.case["blocks"])
+        self.assertEqual(lines[0]["tokens_kept"], self.case["tokens_kept"])
+        self.assertEqual(lines[0]["macs_executed"], self.case["macs_executed"])
+        tolerance = 1e-4 * max(1.0, self.case["max_abs_ref"])
+        for task in self.case["tasks"]:
+            got = np.load(os.path.join(out, "0000", task + ".npy"))
+            want = np.load(os.path.join(CASE_DIR, "expected", task + ".npy"))
+            self.assertLessEqual(float(np.abs(got - want).max()), tolerance, task)
+        self.assertNotEqual(lines[0]["tokens_kept"], lines[1]["tokens_kept"])  # the work depends on the frame
+
+    def test_pattern(self):
+        """frames_%04d.npy: from the first number of 0 to 4 that exists to the last before a gap."""
+        frame = np.load(os.path.join(CASE_DIR, "input.npy"))
+        for number, array in ((1, frame), (2, frame[:, ::-1, :]), (4, frame)):
+            np.save(os.path.join(self.tmp, f"frames_{number:04d}.npy"), np.ascontiguousarray(array))
+        out = os.path.join(self.tmp, "out")
+        result = run_adarun("infer", "--model", self.model, "--input", os.path.join(self.tmp, "frames_%04d.npy"),
+                            "--out", out, *self.options)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(result.stdout.startswith("2 frames, "), result.stdout)
+        self.assertEqual(sorted(os.listdir(out)), ["0000", "0001", "stats.jsonl"])
+        lines = self.read_lines(out)
+        self.assertEqual([os.path.basename(l["file"]) for l in lines], ["frames_0001.npy", "frames_0002.npy"])
+        self.assertEqual(lines[0]["macs_executed"], self.case["macs_executed"])
+
 
 COMMANDS = {
     "infer": ["--model M", "--input IN", "--out DIR", "--tasks a,b", "--threads N", "--gate-threshold T", "--budget f"],
