@@ -91,6 +91,11 @@ class BenchInput(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         report = json.loads(result.stdout)
         self.assertEqual(report["input"], frame)
+        self.assertEqual(report["frames"], 1)
+        self.assertEqual(report["per_frame"][0]["file"], frame)
+        self.assertEqual(report["per_frame"][0]["macs_executed"], case["macs_executed"])
+        self.assertEqual(report["per_frame"][0]["blocks"], case["blocks"])
+        self.assertEqual(report["per_frame"][0]["tokens_kept"], case["tokens_kept"])
         self.assertAlmostEqual(report["gmacs"], case["macs_executed"] * 1e-9, delta=1e-4)
         self.assertAlmostEqual(report["macs_static_g"], case["macs_static"] * 1e-9, delta=1e-4)
 
@@ -278,6 +283,8 @@ class BadInput(unittest.TestCase):
         self.assertIn("no frames match the pattern", self.infer(None, pattern))
         for bad in ("frames_%s.npy", "frames_%d_%d.npy", "frames_%.npy", "frames_%x.npy"):
             self.assertIn("a frame pattern takes one integer conversion", self.infer(None, os.path.join(self.tmp, bad)))
+        bench = self.assert_fails_cleanly("bench", "--model", self.model, "--input", empty)
+        self.assertIn("no frames in the folder", bench)
 
     def test_failing_frame_stops_the_sequence(self):
         """The frames before a bad one are written whole (with their stats.jsonl lines), the bad one not at all."""
@@ -367,6 +374,26 @@ class Sequences(unittest.TestCase):
             want = np.load(os.path.join(CASE_DIR, "expected", task + ".npy"))
             self.assertLessEqual(float(np.abs(got - want).max()), tolerance, task)
         self.assertNotEqual(lines[0]["tokens_kept"], lines[1]["tokens_kept"])  # the work depends on the frame
+
+        # bench on the same folder runs each frame in turn: per frame, the work infer's stats.jsonl recorded.
+        result = run_adarun("bench", "--model", self.model, "--input", frames, "--iters", "2", "--warmup", "1", "--json",
+                            *self.options)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = json.loads(result.stdout)
+        self.assertEqual((report["frames"], report["iters"]), (3, 2))
+        self.assertEqual(len(report["per_frame"]), 3)
+        for line, frame in zip(lines, report["per_frame"]):
+            for key in ("frame", "file", "macs_executed", "macs_static", "blocks", "tokens_kept"):
+                self.assertEqual(frame[key], line[key], key)
+        medians = [frame["median_ms"] for frame in report["per_frame"]]
+        self.assertLessEqual(report["min_ms"], report["median_ms"])
+        self.assertLessEqual(report["median_ms"], report["max_ms"])
+        self.assertEqual((report["min_ms"], report["max_ms"]), (min(medians), max(medians)))
+        self.assertAlmostEqual(report["gmacs"], sum(l["macs_executed"] for l in lines) / 3 * 1e-9, delta=1e-4)
+        text = run_adarun("bench", "--model", self.model, "--input", frames, "--iters", "1", "--warmup", "0", *self.options)
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertRegex(text.stdout, r"\(3 frames\): .* 1 passes over the frames after 0 warm-up runs: per-frame median [\d.]+ ms "
+                                      r"\(frames [\d.]+ to [\d.]+ ms\)")
 
     def test_pattern(self):
         """frames_%04d.npy: from the first number of 0 to 4 that exists to the last before a gap."""
