@@ -146,6 +146,23 @@ void emit_gated_block(PlanBuilder& b, int stage_index, int block_index, Operand 
   for (size_t g : gates) b.plan().ops[g].jump = static_cast<int32_t>(b.plan().ops.size());
 }
 
+// A streamed block policy updates its logits for the tokens whose stage input changed: the hidden map is per token
+// and the logits linear in it, so logits += fc[:, t] (h_t - stored h_t) for each changed token t (scheduler.cpp).
+// Its state lives from frame to frame: the input it last saw, and per policy the hidden map and logits.
+void stream_block_policy(PlanBuilder& b) {
+  Op& policy = b.plan().ops.back();  // the block policy just emitted (buffers never move ops)
+  const StageGeometry& stage = b.config().stages[policy.stage];
+  const int64_t hidden = policy.policies.front()->mlp.out;
+  const int64_t policies = static_cast<int64_t>(policy.policies.size());
+  const Operand state = b.buffer(policy.name + ".state", stage.tokens * stage.dim + policies * (stage.tokens * hidden + policy.decisions));
+  b.plan().buffers[state.buffer].persistent = true;
+  policy.y = state;
+  policy.scratch = b.buffer(policy.name + ".changed", stage.tokens * (stage.dim + hidden));  // the changed rows, their hidden map
+  policy.row_source = RowSource::kActive;
+  policy.macs_fixed = 0;  // per changed token: its hidden row, and its share of every logit
+  for (const PolicyWeights* weights : policy.policies) policy.macs_per_row += weights->mlp.in * weights->mlp.out + hidden * policy.decisions;
+}
+
 // A streamed stage merges only the 2x2 cells whose tokens changed since it last merged them; its output keeps
 // the others' merged tokens from frame to frame.
 void emit_streamed_patch_merging(PlanBuilder& b, int stage_index, Operand x, Operand out) {
@@ -223,6 +240,7 @@ void emit_backbone(PlanBuilder& b, StageOutputs* outputs) {
     const std::string name = "stage" + std::to_string(i);
     if (config.ada_blocks) {
       emit_policy(b, OpCode::kBlockPolicy, name + ".block_policy", weights.stages[i].block_policies, i, x, 1, stage.depth);
+      if (b.streaming()) stream_block_policy(b);
     }
     for (int j = 0; j < stage.depth; ++j) emit_gated_block(b, i, j, x, outputs);
     Operand out = b.buffer(name + ".output", stage.out_tokens * stage.out_dim);

@@ -118,7 +118,13 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
       break;
     case OpCode::kChannelMean: layers::channel_mean(compute, op.x.data, op.rows, op.cols, op.y.data); break;
     case OpCode::kBroadcast: layers::broadcast_channels(compute, op.x.data, op.rows, op.cols, op.y.data); break;
-    case OpCode::kBlockPolicy: decide_gates(op, compute, block_gates_[op.stage].data()); break;
+    case OpCode::kBlockPolicy:
+      if (op.row_source == RowSource::kActive) {
+        decide_block_gates_streamed(op, compute);
+      } else {
+        decide_gates(op, compute, block_gates_[op.stage].data());
+      }
+      break;
     case OpCode::kBlockGate: {
       const bool on = block_gates_[op.stage][op.block] != 0;
       stats->blocks[op.stage][op.block] = on;
@@ -258,6 +264,11 @@ void Scheduler::decide_gates(const Op& op, const Compute& compute, uint8_t* out)
     layers::linear(compute, hidden, fc_rows, policy->fc, logits);
     for (int64_t k = 0; k < decisions; ++k) best[k] = std::max(best[k], logits[k]);
   }
+  decide_from_logits(best, decisions, out);
+}
+
+// A gate is on iff its logit > threshold, or with a budget f the ceil(f n) highest are on.
+void Scheduler::decide_from_logits(const float* best, int64_t decisions, uint8_t* out) {
   if (settings_.budget <= 0.0f) {
     for (int64_t k = 0; k < decisions; ++k) out[k] = best[k] > settings_.threshold;
     return;
@@ -268,6 +279,59 @@ void Scheduler::decide_gates(const Op& op, const Compute& compute, uint8_t* out)
   std::nth_element(order, order + keep, order + decisions, [best](int32_t a, int32_t b) { return best[a] > best[b]; });
   std::fill(out, out + decisions, 0);
   for (int64_t k = 0; k < keep; ++k) out[order[k]] = 1;
+}
+
+// A streamed block policy (build_swin.cpp): the hidden map is per token and the logits linear in it, so only the
+// tokens whose stage input changed (all on refresh frames) get a new hidden row, and each logit moves by its fc
+// weights times that row's change. State: the input last seen, then per policy its hidden map and logits.
+void Scheduler::decide_block_gates_streamed(const Op& op, const Compute& compute) {
+  const int64_t tokens = op.rows, dim = op.cols, decisions = op.decisions;
+  const int64_t hidden = op.policies.front()->mlp.out;
+  const bool refresh = frame_ % std::max(stream_.refresh_every, 1) == 0;
+  const float limit = stream_.threshold * stream_.threshold;
+  float* reference = op.y.data;
+  float* rows = op.scratch.data;
+  float* rows_hidden = rows + tokens * dim;
+  int64_t changed = 0;
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* token = op.x.data + t * dim;
+    if (!refresh && !(relative_change(token, reference + t * dim, dim) > limit)) continue;
+    std::memcpy(reference + t * dim, token, sizeof(float) * static_cast<size_t>(dim));
+    std::memcpy(rows + changed * dim, token, sizeof(float) * static_cast<size_t>(dim));
+    active_index_[changed++] = static_cast<int32_t>(t);
+  }
+  active_rows_ = changed;
+  float* best = op.scratch2.data + decisions;
+  std::fill(best, best + decisions, -std::numeric_limits<float>::infinity());
+  float* state = reference + tokens * dim;
+  for (const PolicyWeights* policy : op.policies) {
+    float* hidden_map = state;
+    float* logits = state + tokens * hidden;
+    state += tokens * hidden + decisions;
+    if (changed > 0) {
+      layers::linear(compute, rows, changed, policy->mlp, rows_hidden);
+      layers::relu(compute, rows_hidden, changed * hidden);
+    }
+    if (refresh) {  // every token is new: the stored map is the whole map
+      std::memcpy(hidden_map, rows_hidden, sizeof(float) * static_cast<size_t>(tokens * hidden));
+      layers::linear(compute, hidden_map, 1, policy->fc, logits);
+    } else {
+      for (int64_t i = 0; i < changed; ++i) {
+        const int64_t t = active_index_[i];
+        float* stored = hidden_map + t * hidden;
+        const float* fresh = rows_hidden + i * hidden;
+        for (int64_t j = 0; j < decisions; ++j) {
+          const float* weight = policy->fc.weight + j * policy->fc.in + t * hidden;
+          float delta = 0.0f;
+          for (int64_t h = 0; h < hidden; ++h) delta += weight[h] * (fresh[h] - stored[h]);
+          logits[j] += delta;
+        }
+        std::memcpy(stored, fresh, sizeof(float) * static_cast<size_t>(hidden));
+      }
+    }
+    for (int64_t k = 0; k < decisions; ++k) best[k] = std::max(best[k], logits[k]);
+  }
+  decide_from_logits(best, decisions, block_gates_[op.stage].data());
 }
 
 }  // namespace adarun

@@ -47,6 +47,8 @@ class Scheduler {
   // Runs one op; returns the index of the next one.
   int32_t execute(const Op& op, int32_t index, const layers::Compute& compute, FrameStats* stats);
   void decide_gates(const Op& op, const layers::Compute& compute, uint8_t* out);
+  void decide_from_logits(const float* best, int64_t decisions, uint8_t* out);
+  void decide_block_gates_streamed(const Op& op, const layers::Compute& compute);
   void decide_tokens(const Op& op, const layers::Compute& compute, FrameStats* stats);
   // Which windows of a streamed block to recompute; the others take their stored outputs. False: none.
   bool find_changed_windows(const Op& op, FrameStats* stats);
