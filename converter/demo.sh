@@ -1,7 +1,8 @@
 #!/bin/sh
 # The main job from a fresh clone: set up, get a model, run it on a bundled image, and write the
-# task pictures and a summary picture (input and every task side by side) to out/demo/; then the
-# same for the sample scenes in converter/model/samples/ (out/demo/samples/), with the MACs each ran.
+# task pictures, a summary picture (input and every task side by side, captioned, class legends) and
+# a compute picture (per stage, the tokens and blocks the gates kept) to out/demo/; then the same for
+# the sample scenes in converter/model/samples/ (out/demo/samples/), with the MACs each ran.
 # The model is the bundled trained one, converter/model/default.adarun (four tasks on procedural
 # scenes, converter/train_default_model.py), when the checkout has it. Otherwise it is a
 # random-weight Swin-T AdaMTL model made by the project's PyTorch reference: its pictures show the
@@ -32,4 +33,4 @@ for sample in converter/model/samples/*.png; do
   printf '%s: ' "$name"
   build/engine/adarun infer --model "$model" --input "$sample" --out "out/demo/samples/$name"
 done
-echo "sample pictures: out/demo/samples/*/summary.png"
+echo "sample pictures: out/demo/samples/*/summary.png; where each spent its work: out/demo/samples/*/compute.png"
