@@ -178,7 +178,7 @@ Status check_finite(const adarun::ModelConfig& config, const float* tensor, int6
 adarun_stats frame_stats(const adarun::Session& session) {
   const adarun::FrameStats& frame = session.stats();
   const adarun::ModelConfig& config = session.model().config();
-  adarun_stats stats{frame.macs_executed, frame.macs_static, 0, 0, 0, 0, frame.milliseconds, session.arena_bytes()};
+  adarun_stats stats{frame.macs_executed, frame.macs_static, 0, 0, 0, 0, frame.milliseconds, session.arena_bytes(), frame.tokens_reused};
   for (size_t stage = 0; stage < frame.blocks.size(); ++stage) {
     for (size_t block = 0; block < frame.blocks[stage].size(); ++block) {
       stats.blocks_run += frame.blocks[stage][block];
@@ -330,6 +330,21 @@ adarun_status adarun_session_set_gate_threshold(adarun_session* session, float t
 
 adarun_status adarun_session_set_budget(adarun_session* session, float fraction) {
   return guarded(__func__, [&] { return session ? session->session->set_budget(fraction) : null_argument("session"); });
+}
+
+adarun_status adarun_session_set_streaming(adarun_session* session, int32_t on, const adarun_streaming* settings) {
+  return guarded(__func__, [&] {
+    if (!session) return null_argument("session");
+    adarun::StreamSettings stream;
+    if (settings) {
+      stream.threshold = settings->threshold;
+      stream.refresh_every = settings->refresh_every;
+      stream.max_recompute = settings->max_recompute;
+    }
+    const Status status = session->session->set_streaming(on != 0, stream);
+    if (status.is_ok()) session->has_run = false;  // the plan may have changed: the last run's outputs are gone
+    return status;
+  });
 }
 
 adarun_status adarun_session_run_image(adarun_session* session, const uint8_t* pixels, int32_t width, int32_t height,

@@ -357,6 +357,30 @@ TEST_CASE("op profile: per op of the plan, adding up to the run's MACs; gated-of
   check_failure(adarun_session_op_info(loaded.session, count, &info, sizeof info), ADARUN_INVALID_ARGUMENT, "adarun_session_op_info");
 }
 
+TEST_CASE("streaming: a repeated frame reuses stored outputs and gives the same answer; bad settings are refused") {
+  Loaded loaded;
+  check_failure(adarun_session_set_streaming(nullptr, 1, nullptr), ADARUN_INVALID_ARGUMENT, "adarun_session_set_streaming");
+  adarun_streaming bad{0.05f, 0, 1.0f};
+  check_failure(adarun_session_set_streaming(loaded.session, 1, &bad), ADARUN_INVALID_ARGUMENT, "adarun_session_set_streaming");
+  REQUIRE(adarun_session_set_streaming(loaded.session, 1, nullptr) == ADARUN_OK);
+  const std::vector<float> input = adarun_test::tensor(loaded.size);
+  REQUIRE(adarun_session_run_tensor(loaded.session, input.data(), int64_t(input.size())) == ADARUN_OK);
+  adarun_stats first;
+  REQUIRE(adarun_session_stats(loaded.session, &first, sizeof first) == ADARUN_OK);
+  CHECK(first.tokens_reused == 0);
+  const auto first_outputs = adarun_test::outputs(loaded.session, loaded.tasks);
+  REQUIRE(adarun_session_run_tensor(loaded.session, input.data(), int64_t(input.size())) == ADARUN_OK);
+  adarun_stats second;
+  REQUIRE(adarun_session_stats(loaded.session, &second, sizeof second) == ADARUN_OK);
+  CHECK(second.tokens_reused > 0);
+  CHECK(second.macs_executed < first.macs_executed);
+  CHECK(adarun_test::outputs(loaded.session, loaded.tasks) == first_outputs);
+  REQUIRE(adarun_session_set_streaming(loaded.session, 0, nullptr) == ADARUN_OK);
+  const float* data = nullptr;
+  int64_t shape[3];
+  check_failure(adarun_session_output(loaded.session, 0, &data, shape), ADARUN_INVALID_ARGUMENT, "adarun_session_output");
+}
+
 TEST_CASE("stage gates: per block, summing to the stats; only after a run, only for stages that exist") {
   Loaded loaded;
   const uint8_t* gates = nullptr;

@@ -124,7 +124,18 @@ typedef struct adarun_stats {
   int64_t tokens_total;   /* tokens of every block, summed over all blocks */
   double milliseconds;    /* wall time of the run, preprocessing excluded */
   int64_t arena_bytes;    /* the session's planned buffers, for its current tasks */
+  int64_t tokens_reused;  /* streaming: block input tokens whose stored outputs were reused, summed over the blocks run */
 } adarun_stats;
+
+/* Streaming (README "Streaming"): a token changed when |x - r| > threshold |r| (L2 over its channels, r the
+ * block input it had when last computed); a window of a block is recomputed when one of its tokens changed,
+ * at most ceil(max_recompute * windows) windows a block a frame (the most changed first), and every window
+ * every refresh_every frames. */
+typedef struct adarun_streaming {
+  float threshold;        /* >= 0; 0 recomputes every window whose input moved at all (the per-frame answer) */
+  int32_t refresh_every;  /* >= 1 */
+  float max_recompute;    /* in (0, 1] */
+} adarun_streaming;
 
 /* One op of a session's plan (the model compiled for its tasks) and what it did while the session
  * profiled. Fields are only ever appended. */
@@ -186,6 +197,10 @@ ADARUN_API adarun_status adarun_session_set_gate_threshold(adarun_session* sessi
 /* A compute budget f in (0, 1] replaces the threshold: every block keeps its ceil(f L) best tokens
  * and every stage its ceil(f depth) best blocks. 0 turns the budget off (the default). */
 ADARUN_API adarun_status adarun_session_set_budget(adarun_session* session, float fraction);
+/* Streaming on (on != 0) or off for the next runs: consecutive frames reuse each block's stored outputs for the
+ * windows whose input barely changed. settings NULL: threshold 0.05, refresh every 16 frames, no cap. Any call
+ * restarts the stream: the next frame computes everything. Turning it on or off re-plans the session. */
+ADARUN_API adarun_status adarun_session_set_streaming(adarun_session* session, int32_t on, const adarun_streaming* settings);
 
 /* Runs one frame on an image of any size (1 to 16384 pixels a side) and row stride (at least
  * width * bytes per pixel), resized bicubically to S x S and normalised as in training: the same
