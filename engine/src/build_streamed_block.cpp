@@ -45,9 +45,9 @@ void emit_streamed_block(PlanBuilder& b, int stage_index, int block_index, Opera
   b.linear(name + ".qkv", block.qkv, normed, tokens, qkv, active);
   Operand attention = b.buffer(name + ".attention", tokens * dim);
   emit_window_attention(b, stage_index, block_index, qkv, attention, true);
-  Operand projected = b.buffer(name + ".proj", tokens * dim);
-  b.linear(name + ".proj", block.proj, attention, tokens, projected, active);
-  b.add_rows(name + ".attention_residual", projected, rows, tokens, dim, RowSource::kActive);
+  LinearOptions residual = active;  // a += proj(attention) in the GEMM's store
+  residual.accumulate = true;
+  b.linear(name + ".proj", block.proj, attention, tokens, rows, residual);
 
   Operand mlp_in = b.buffer(name + ".norm2", tokens * dim);
   b.layer_norm(name + ".norm2", block.norm2, rows, tokens, dim, mlp_in, RowSource::kActive);
