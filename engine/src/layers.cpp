@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernels/activations.h"
+#include "kernels/blur.h"
 #include "kernels/conv.h"
 #include "kernels/conv_transpose.h"
 #include "kernels/ref/gemm.h"
@@ -146,6 +147,10 @@ void resize_nearest(const Compute& compute, const float* x, int64_t channels, in
 
 void resize_bilinear(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
   adarun::resize_bilinear(compute.isa, x, channels, h, w, oh, ow, y, compute.threads, compute.pool);
+}
+
+void blur_1_6_1(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, float* y) {
+  adarun::blur_1_6_1(compute.isa, x, channels, h, w, y, compute.threads, compute.pool);
 }
 
 void add_low_rank(const Compute& /*compute: the adapters are thin, on the calling thread*/, const float* x, int64_t rows, int64_t in, const LowRank& adapter, int64_t out,

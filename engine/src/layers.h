@@ -76,6 +76,9 @@ void broadcast_channels(const Compute& compute, const float* x, int64_t channels
 // kernels otherwise.
 void resize_nearest(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
 void resize_bilinear(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
+// The [1/8, 3/4, 1/8] blur with replicated edges of `channels` h x w planes (kernels/blur.h), across the threads:
+// what bilinear x2 upsamplings and the bilinear resize back compute (the updecoder head's x2, x2, 4 S -> S).
+void blur_1_6_1(const Compute& compute, const float* x, int64_t channels, int64_t h, int64_t w, float* y);
 // Window attention (kernels/attention.h) over a stage's windows; scratch: window_attention_scratch_floats.
 int64_t window_attention_scratch_floats(int64_t window_tokens, int64_t head_dim);
 void window_attention(const Compute& compute, const WindowAttentionArgs& args, float* scratch);

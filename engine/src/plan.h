@@ -29,6 +29,7 @@ enum class OpCode : uint8_t {
   kMergeCells,       // y = the [x0, x1, x2, x3] of every 2x2 cell of x (patch merging)
   kResizeNearest,    // y = resize(x), CHW
   kResizeBilinear,
+  kBlur,             // y = the [1/8, 3/4, 1/8] blur of x per axis, replicated edges, CHW (bilinear x2s and back)
   kChannelMean,      // y[c] = the mean of x[c, :], rows (channels) x cols (pixels): global average pooling
   kBroadcast,        // y[c, :] = x[c], rows (channels) x cols (pixels)
   kBlockPolicy,      // the stage's block gates, from x

@@ -140,4 +140,10 @@ void PlanBuilder::resize(OpCode code, const std::string& name, Operand x, int64_
   op.map.channels = channels, op.map.h = h, op.map.w = w, op.map.out_h = out_h, op.map.out_w = out_w;
 }
 
+void PlanBuilder::blur(const std::string& name, Operand x, int64_t channels, int64_t h, int64_t w, Operand y) {
+  Op& op = emit(OpCode::kBlur, OpKind::kResize, name);
+  op.x = x, op.y = y;
+  op.map.channels = channels, op.map.h = h, op.map.w = w, op.map.out_h = h, op.map.out_w = w;
+}
+
 }  // namespace adarun

@@ -66,6 +66,8 @@ class PlanBuilder {
   void broadcast(const std::string& name, Operand x, int64_t channels, int64_t pixels, Operand y);
   void resize(OpCode code, const std::string& name, Operand x, int64_t channels, int64_t h, int64_t w, int64_t out_h, int64_t out_w,
               Operand y);
+  // The [1/8, 3/4, 1/8] blur of a CHW map with replicated edges, y the same size; no MACs, as resizes.
+  void blur(const std::string& name, Operand x, int64_t channels, int64_t h, int64_t w, Operand y);
 
  private:
   const Model& model_;

@@ -33,6 +33,9 @@ std::string shape_text(const Op& op) {
       std::snprintf(text, sizeof text, "%lldx%lldx%lld -> %lldx%lld", (long long)op.map.channels, (long long)op.map.h, (long long)op.map.w,
                     (long long)op.map.out_h, (long long)op.map.out_w);
       return text;
+    case OpCode::kBlur:
+      std::snprintf(text, sizeof text, "%lldx%lldx%lld [1/8 3/4 1/8]", (long long)op.map.channels, (long long)op.map.h, (long long)op.map.w);
+      return text;
     case OpCode::kLinear:
       std::snprintf(text, sizeof text, "%s%lld x %lld -> %lld", op.row_source == RowSource::kKept ? "kept<=" : op.row_source == RowSource::kActive ? "changed<=" : "", (long long)op.rows, (long long)op.linear->in,
                     (long long)op.linear->out);
@@ -97,6 +100,7 @@ const char* op_code_name(OpCode code) {
     case OpCode::kMergeCells: return "merge_cells";
     case OpCode::kResizeNearest: return "resize_nearest";
     case OpCode::kResizeBilinear: return "resize_bilinear";
+    case OpCode::kBlur: return "blur_1_6_1";
     case OpCode::kChannelMean: return "channel_mean";
     case OpCode::kBroadcast: return "broadcast";
     case OpCode::kBlockPolicy: return "block_policy";

@@ -116,6 +116,7 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
     case OpCode::kResizeBilinear:
       layers::resize_bilinear(compute, op.x.data, op.map.channels, op.map.h, op.map.w, op.map.out_h, op.map.out_w, op.y.data);
       break;
+    case OpCode::kBlur: layers::blur_1_6_1(compute, op.x.data, op.map.channels, op.map.h, op.map.w, op.y.data); break;
     case OpCode::kChannelMean: layers::channel_mean(compute, op.x.data, op.rows, op.cols, op.y.data); break;
     case OpCode::kBroadcast: layers::broadcast_channels(compute, op.x.data, op.rows, op.cols, op.y.data); break;
     case OpCode::kBlockPolicy:

@@ -1,5 +1,7 @@
 #include "tests/parity/golden_case.h"
 
+#include <doctest/doctest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -60,6 +62,24 @@ Status load_golden_case(const std::string& name, GoldenCase* golden) {
   golden->macs_static = static_cast<int64_t>(number(root, "macs_static"));
   golden->max_abs_ref = number(root, "max_abs_ref");
   return Status::ok();
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
+std::string edit_header(const std::string& bytes, const std::string& from, const std::string& to) {
+  uint64_t length = 0;
+  for (int i = 0; i < 8; ++i) length |= uint64_t(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  std::string header = bytes.substr(8, length);
+  const size_t at = header.find(from);
+  REQUIRE_MESSAGE(at != std::string::npos, from);
+  header.replace(at, from.size(), to);
+  while (header.size() % 8 != 0) header += ' ';
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((uint64_t(header.size()) >> (8 * i)) & 0xff);
+  return out + header + bytes.substr(8 + length);
 }
 
 bool fewer_frames() { return std::getenv("ADARUN_TEST_FEWER_FRAMES") != nullptr; }

@@ -27,6 +27,12 @@ struct GoldenCase {
 std::string golden_directory(const std::string& name);
 Status load_golden_case(const std::string& name, GoldenCase* golden);
 
+// A file's bytes ("" when it cannot be read).
+std::string read_bytes(const std::string& path);
+// A weight file's bytes with the first `from` in its JSON header replaced by `to`, the layout kept valid (a test
+// fails when the header has no `from`).
+std::string edit_header(const std::string& bytes, const std::string& from, const std::string& to);
+
 // Under an emulator (ADARUN_TEST_FEWER_FRAMES set) tests run each frame once: minutes count there.
 bool fewer_frames();
 

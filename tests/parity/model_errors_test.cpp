@@ -1,32 +1,13 @@
 // A weight file whose tensors disagree with its config must be refused, naming the tensor.
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <iterator>
-
 #include "engine/src/model.h"
 #include "tests/parity/golden_case.h"
 
 namespace {
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-}
-
-// Replaces `from` with `to` in the JSON header of a weight file, keeping the layout valid.
-std::string edit_header(const std::string& bytes, const std::string& from, const std::string& to) {
-  uint64_t length = 0;
-  for (int i = 0; i < 8; ++i) length |= uint64_t(static_cast<unsigned char>(bytes[i])) << (8 * i);
-  std::string header = bytes.substr(8, length);
-  const size_t at = header.find(from);
-  REQUIRE_MESSAGE(at != std::string::npos, from);
-  header.replace(at, from.size(), to);
-  while (header.size() % 8 != 0) header += ' ';
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((uint64_t(header.size()) >> (8 * i)) & 0xff);
-  return out + header + bytes.substr(8 + length);
-}
+using adarun::testing::edit_header;
+using adarun::testing::read_bytes;
 
 std::string load_error(const std::string& bytes) {
   std::unique_ptr<adarun::Model> model;

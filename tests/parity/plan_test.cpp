@@ -1,4 +1,5 @@
-// The memory planner: buffers whose lifetimes overlap never share bytes, and ones that do not may.
+// The memory planner: buffers whose lifetimes overlap never share bytes, and ones that do not may. And what the
+// builders choose: the updecoder head's resizes as one blur where that is exact.
 #include <doctest/doctest.h>
 
 #include "engine/src/build_plan.h"
@@ -70,4 +71,53 @@ TEST_CASE("plan: the models' buffers alive at the same time never share bytes, f
       CHECK(plan.arena_floats < total);  // lifetimes shared something
     }
   }
+}
+
+namespace {
+
+// The updecoder head's ops after its conv, per task: "blur" when one op blurs conv's S x S map into the task's
+// output, "chain" when bilinear resizes (x2s and back to S) do, "?" otherwise.
+std::vector<std::string> updecoder_tails(const std::string& bytes) {
+  std::unique_ptr<adarun::Model> model;
+  const adarun::Status status = adarun::Model::load_memory(bytes.data(), bytes.size(), &model);
+  REQUIRE_MESSAGE(status.is_ok(), status.message());
+  const adarun::ModelConfig& config = model->config();
+  std::vector<int> tasks;
+  for (int t = 0; t < static_cast<int>(config.tasks.size()); ++t) tasks.push_back(t);
+  const Plan plan = adarun::build_plan(*model, tasks);
+  std::vector<std::string> tails;
+  for (int t : tasks) {
+    const std::string head = config.tasks[t].name + ".head.";
+    int blurs = 0, resizes = 0;
+    bool blur_to_output = false;
+    for (const Op& op : plan.ops) {
+      if (op.name.rfind(head, 0) != 0) continue;
+      if (op.code == adarun::OpCode::kBlur) {
+        ++blurs;
+        blur_to_output = op.y.buffer == plan.task_outputs[t] && op.map.h == config.img_size && op.map.w == config.img_size &&
+                         op.map.channels == config.tasks[t].outputs && op.macs(op.rows) == 0;
+      }
+      if (op.code == adarun::OpCode::kResizeBilinear) ++resizes;
+    }
+    tails.push_back(blurs == 1 && blur_to_output && resizes == 0 ? "blur" : blurs == 0 && resizes >= 2 ? "chain" : "?");
+  }
+  return tails;
+}
+
+}  // namespace
+
+TEST_CASE("plan: the updecoder's x2, x2 and 4 S -> S resizes are one blur at S when that is exact, else the chain") {
+  using Tails = std::vector<std::string>;
+  const std::string bytes = adarun::testing::read_bytes(adarun::testing::golden_directory("mtlora_updecoder_small") + "/model.adarun");
+  REQUIRE(!bytes.empty());
+  CHECK(updecoder_tails(bytes) == Tails{"blur", "blur", "blur", "blur"});
+  // Each edit reaches the first task's head only: factors of 1 and 2 stay exact, others are not; nor is a conv
+  // whose output is not S x S.
+  const auto edited = [&](const char* from, const char* to) { return updecoder_tails(adarun::testing::edit_header(bytes, from, to)); };
+  CHECK(edited("\\\"upsample\\\":[2,2]", "\\\"upsample\\\":[2,2,2]") == Tails{"blur", "blur", "blur", "blur"});
+  CHECK(edited("\\\"upsample\\\":[2,2]", "\\\"upsample\\\":[1,2]") == Tails{"blur", "blur", "blur", "blur"});
+  CHECK(edited("\\\"upsample\\\":[2,2]", "\\\"upsample\\\":[4]") == Tails{"chain", "blur", "blur", "blur"});
+  CHECK(edited("\\\"upsample\\\":[2,2]", "\\\"upsample\\\":[2,3]") == Tails{"chain", "blur", "blur", "blur"});
+  CHECK(edited("\\\"upsample\\\":[2,2]", "\\\"upsample\\\":[1]") == Tails{"chain", "blur", "blur", "blur"});  // no x2: S to S twice
+  CHECK(edited("\\\"conv_padding\\\":1", "\\\"conv_padding\\\":0") == Tails{"chain", "blur", "blur", "blur"});
 }
