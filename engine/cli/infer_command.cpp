@@ -156,7 +156,7 @@ Command add_infer_command(CLI::App* program) {
       ->option_text("IN")
       ->required()
       ->check(a_value());
-  command->add_option("--out", options->out, "folder for the outputs (made if missing); a sequence's frame i in DIR/0000+i, a line per frame in DIR/stats.jsonl")->option_text("DIR")->required()->check(a_value());
+  command->add_option("--out", options->out, "folder for the outputs (made if missing); a sequence's frames in DIR/0000, DIR/0001, ..., a line per frame in DIR/stats.jsonl")->option_text("DIR")->required()->check(a_value());
   add_run_options(command, &options->session);
   return {command, [options] { return run_infer(*options); }};
 }
