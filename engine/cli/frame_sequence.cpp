@@ -124,7 +124,8 @@ std::string frame_folder(int64_t index, int64_t count) {
 
 std::string frame_stats_members(const FrameStats& stats) {
   return "\"macs_executed\": " + std::to_string(stats.macs_executed) + ", \"macs_static\": " + std::to_string(stats.macs_static) +
-         ", \"blocks\": " + nested_list(stats.blocks) + ", \"tokens_kept\": " + nested_list(stats.tokens_kept);
+         ", \"blocks\": " + nested_list(stats.blocks) + ", \"tokens_kept\": " + nested_list(stats.tokens_kept) +
+         ", \"tokens_reused\": " + std::to_string(stats.tokens_reused);
 }
 
 Progress::Progress(int64_t count)

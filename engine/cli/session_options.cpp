@@ -25,6 +25,22 @@ void add_run_options(CLI::App* command, SessionOptions* options) {
                       "a stage its best ceil(f depth) blocks (default: none)")
       ->option_text("f")
       ->check(budget_fraction());
+  command->add_flag("--stream", options->stream,
+                    "run the frames in order as video: each block reuses its stored outputs for the windows whose input "
+                    "barely changed (README \"Streaming\")");
+  command->add_option("--stream-threshold", options->stream_settings.threshold,
+                      "with --stream: a token changed when |x - r| > T |r| (default 0.05; 0: the per-frame answer)")
+      ->option_text("T")
+      ->check(finite_number())
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--stream-refresh", options->stream_settings.refresh_every,
+                      "with --stream: recompute everything every N frames (default 16)")
+      ->option_text("N")
+      ->check(integer_in(1, 1000000));
+  command->add_option("--stream-cap", options->stream_settings.max_recompute,
+                      "with --stream: recompute at most this share of a block's windows a frame, 0 < f <= 1 (default 1)")
+      ->option_text("f")
+      ->check(budget_fraction());
 }
 
 Status load_model(const std::string& path, std::unique_ptr<Model>* model) {
@@ -40,7 +56,8 @@ Status open_session(const SessionOptions& options, std::unique_ptr<Model>* model
   if (!(status = (*session)->set_tasks(split_commas(options.tasks))).is_ok()) return status;
   if (!(status = (*session)->set_threads(options.threads)).is_ok()) return status;
   (*session)->set_gate_threshold(options.gate_threshold);
-  return (*session)->set_budget(options.budget);
+  if (!(status = (*session)->set_budget(options.budget)).is_ok()) return status;
+  return options.stream ? (*session)->set_streaming(true, options.stream_settings) : Status::ok();
 }
 
 }  // namespace adarun::cli

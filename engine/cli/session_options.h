@@ -15,9 +15,12 @@ struct SessionOptions {
   int threads = 1;
   float gate_threshold = 0.0f;
   float budget = 0.0f;
+  bool stream = false;  // frames of a sequence reuse work across frames (README "Streaming")
+  StreamSettings stream_settings;
 };
 
-// --model, defaulting to the bundled model; then --tasks, --threads, --gate-threshold and --budget.
+// --model, defaulting to the bundled model; then --tasks, --threads, --gate-threshold, --budget and the
+// streaming options (--stream, --stream-threshold, --stream-refresh, --stream-cap).
 void add_model_option(CLI::App* command, SessionOptions* options);
 void add_run_options(CLI::App* command, SessionOptions* options);
 // Model::load_file, its errors naming the file once.

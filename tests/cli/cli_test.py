@@ -392,6 +392,43 @@ class Sequences(unittest.TestCase):
         self.assertEqual((report["min_ms"], report["max_ms"]), (min(medians), max(medians)))
         self.assertAlmostEqual(report["gmacs"], sum(l["macs_executed"] for l in lines) / 3 * 1e-9, delta=1e-4)
 
+    def test_stream(self):
+        """--stream: the golden frame three times; the first runs whole (the reference's outputs), the repeats reuse
+        every window of every block that ran and give the same outputs with fewer MACs; --stream-threshold 0 is the
+        per-frame answer on a changed frame."""
+        frames = os.path.join(self.tmp, "frames")
+        os.mkdir(frames)
+        frame = np.load(os.path.join(CASE_DIR, "input.npy"))
+        for name in ("a", "b", "c"):
+            np.save(os.path.join(frames, name + ".npy"), frame)
+        moved = frame.copy()
+        moved[:, :16, :16] += 1.0
+        np.save(os.path.join(frames, "d.npy"), moved)
+        out = os.path.join(self.tmp, "out")
+        result = run_adarun("infer", "--model", self.model, "--input", frames, "--out", out, "--stream",
+                            "--stream-threshold", "0", *self.options)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = self.read_lines(out)
+        self.assertEqual(lines[0]["tokens_reused"], 0)
+        self.assertEqual(lines[0]["macs_executed"], self.case["macs_executed"])
+        for line in lines[1:3]:
+            self.assertGreater(line["tokens_reused"], 0)
+            self.assertLess(line["macs_executed"], lines[0]["macs_executed"])
+            for task in self.case["tasks"]:
+                same = np.load(os.path.join(out, line["outputs"], task + ".npy"))
+                np.testing.assert_array_equal(same, np.load(os.path.join(out, "0000", task + ".npy")))
+        per_frame = os.path.join(self.tmp, "per_frame")
+        result = run_adarun("infer", "--model", self.model, "--input", os.path.join(frames, "d.npy"), "--out", per_frame,
+                            *self.options)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for task in self.case["tasks"]:
+            streamed = np.load(os.path.join(out, "0003", task + ".npy"))
+            want = np.load(os.path.join(per_frame, task + ".npy"))
+            self.assertLessEqual(float(np.abs(streamed - want).max()), 1e-5 * max(1.0, float(np.abs(want).max())), task)
+        refused = run_adarun("infer", "--model", self.model, "--input", frames, "--out", out, "--stream",
+                             "--stream-refresh", "0")
+        self.assertEqual(refused.returncode, 1)
+
     def test_pattern(self):
         """frames_%04d.npy: from the first number of 0 to 4 that exists to the last before a gap."""
         frame = np.load(os.path.join(CASE_DIR, "input.npy"))
