@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "engine/src/stats_json.h"
+
 namespace adarun::cli {
 namespace fs = std::filesystem;
 namespace {
@@ -89,16 +91,6 @@ std::string duration_text(double seconds) {
   return text;
 }
 
-template <typename T>
-std::string nested_list(const std::vector<std::vector<T>>& lists) {
-  std::string text = "[";
-  for (size_t i = 0; i < lists.size(); ++i) {
-    text += i ? ", [" : "[";
-    for (size_t j = 0; j < lists[i].size(); ++j) text += (j ? ", " : "") + std::to_string(lists[i][j]);
-    text += "]";
-  }
-  return text + "]";
-}
 
 }  // namespace
 
@@ -124,7 +116,7 @@ std::string frame_folder(int64_t index, int64_t count) {
 
 std::string frame_stats_members(const FrameStats& stats) {
   return "\"macs_executed\": " + std::to_string(stats.macs_executed) + ", \"macs_static\": " + std::to_string(stats.macs_static) +
-         ", \"blocks\": " + nested_list(stats.blocks) + ", \"tokens_kept\": " + nested_list(stats.tokens_kept) +
+         ", \"blocks\": " + json_nested_list(stats.blocks) + ", \"tokens_kept\": " + json_nested_list(stats.tokens_kept) +
          ", \"tokens_reused\": " + std::to_string(stats.tokens_reused);
 }
 

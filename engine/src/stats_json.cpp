@@ -5,20 +5,6 @@
 #include "weights/json.h"
 
 namespace adarun {
-namespace {
-
-template <typename T>
-std::string nested_list(const std::vector<std::vector<T>>& lists) {
-  std::string text = "[";
-  for (size_t i = 0; i < lists.size(); ++i) {
-    text += i ? ", [" : "[";
-    for (size_t j = 0; j < lists[i].size(); ++j) text += (j ? ", " : "") + std::to_string(lists[i][j]);
-    text += "]";
-  }
-  return text + "]";
-}
-
-}  // namespace
 
 std::string stats_json(const FrameStats& stats, float gate_threshold, float budget) {
   std::ostringstream out;
@@ -28,8 +14,8 @@ std::string stats_json(const FrameStats& stats, float gate_threshold, float budg
   out << ",\n  \"budget\": " << budget;
   out << ",\n  \"macs_executed\": " << stats.macs_executed;
   out << ",\n  \"macs_static\": " << stats.macs_static;
-  out << ",\n  \"blocks\": " << nested_list(stats.blocks);
-  out << ",\n  \"tokens_kept\": " << nested_list(stats.tokens_kept);
+  out << ",\n  \"blocks\": " << json_nested_list(stats.blocks);
+  out << ",\n  \"tokens_kept\": " << json_nested_list(stats.tokens_kept);
   out << ",\n  \"milliseconds\": " << stats.milliseconds << "\n}\n";
   return out.str();
 }
