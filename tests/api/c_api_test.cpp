@@ -11,26 +11,11 @@
 #include <string>
 
 #include "tests/api/api_test_support.h"
+#include "tests/api/loaded_session.h"
 
 namespace {
 
-// A model and a session on it, freed at the end of the test.
-struct Loaded {
-  adarun_model* model = nullptr;
-  adarun_session* session = nullptr;
-  int32_t size = 0, tasks = 0;
-
-  Loaded() {
-    REQUIRE_MESSAGE(adarun_model_load_file(adarun_test::model_path().c_str(), &model) == ADARUN_OK, adarun_last_error());
-    REQUIRE(adarun_session_create(model, &session) == ADARUN_OK);
-    REQUIRE(adarun_model_image_size(model, &size) == ADARUN_OK);
-    REQUIRE(adarun_model_task_count(model, &tasks) == ADARUN_OK);
-  }
-  ~Loaded() {
-    adarun_session_free(session);
-    adarun_model_free(model);
-  }
-};
+using adarun_test::Loaded;
 
 // status is the expected one, and the thread's message names the function and says something.
 void check_failure(adarun_status status, adarun_status expected, const char* function) {

@@ -13,26 +13,11 @@
 #include <vector>
 
 #include "tests/api/api_test_support.h"
+#include "tests/api/loaded_session.h"
 
 namespace {
 
-struct Loaded {
-  adarun_model* model = nullptr;
-  adarun_session* session = nullptr;
-  int32_t size = 0, tasks = 0;
-
-  Loaded() {
-    REQUIRE_MESSAGE(adarun_model_load_file(adarun_test::model_path().c_str(), &model) == ADARUN_OK, adarun_last_error());
-    REQUIRE(adarun_session_create(model, &session) == ADARUN_OK);
-    REQUIRE(adarun_model_image_size(model, &size) == ADARUN_OK);
-    REQUIRE(adarun_model_task_count(model, &tasks) == ADARUN_OK);
-  }
-  ~Loaded() {
-    adarun_session_free(session);
-    adarun_model_free(model);
-  }
-  std::vector<std::vector<float>> outputs() const { return adarun_test::outputs(session, tasks); }
-};
+using adarun_test::Loaded;
 
 void check_failure(adarun_status status, const char* function, const std::string& says) {
   CAPTURE(function);
