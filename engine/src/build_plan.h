@@ -21,6 +21,9 @@ void emit_forked_block(PlanBuilder& b, int stage_index, int block_index, Operand
 // A block that reuses its stored outputs for the windows whose input did not change; returns after its token
 // policy's jump target is set (the op that writes the block's rows back).
 void emit_streamed_block(PlanBuilder& b, int stage_index, int block_index, Operand x);
+// A block's ops with every token (its token policy first when the model has token policies), jumping to `skip` when
+// the policy keeps none; the ops a streamed block runs when all its windows changed.
+void emit_whole_block(PlanBuilder& b, int stage_index, int block_index, Operand x, std::vector<size_t>* skips);
 void emit_fuse_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output);
 // MTLoRA: one per head kind (HeadConfig::kind), each writing the task's [outputs, S, S] logits.
 void emit_hrnet_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output);

@@ -43,7 +43,7 @@ void emit_policy(PlanBuilder& b, OpCode code, const std::string& name, const std
 void emit_window_attention(PlanBuilder& b, int stage_index, int block_index, Operand qkv, Operand out, bool active) {
   const StageGeometry& stage = b.config().stages[stage_index];
   const BlockWeights& block = b.weights().stages[stage_index].blocks[block_index];
-  const std::string name = block_name(stage_index, block_index) + ".attention";
+  const std::string name = block_name(stage_index, block_index) + (active ? ".changed.attention" : ".attention");
   const bool shifted = stage.shift > 0 && block_index % 2 == 1;
   Operand scores = b.buffer(name + ".scratch", layers::window_attention_scratch_floats(stage.window_tokens, stage.head_dim));
   Op& op = b.emit(OpCode::kWindowAttention, OpKind::kAttention, name);
@@ -117,6 +117,22 @@ bool forks(const ModelConfig& config, int stage_index, int block_index) {
   return config.is_mtlora() && block_index + 1 == stage.depth && config.lora.branches[stage_index].any();
 }
 
+}  // namespace
+
+void emit_whole_block(PlanBuilder& b, int stage_index, int block_index, Operand x, std::vector<size_t>* skips) {
+  const ModelConfig& config = b.config();
+  const StageGeometry& stage = config.stages[stage_index];
+  if (config.ada_tokens) {
+    skips->push_back(b.plan().ops.size());
+    emit_policy(b, OpCode::kTokenPolicy, block_name(stage_index, block_index) + ".token_policy",
+                b.weights().stages[stage_index].token_policies, stage_index, x, stage.tokens, stage.tokens);
+    b.plan().ops.back().block = block_index;
+  }
+  emit_block(b, stage_index, block_index, x);
+}
+
+namespace {
+
 // The gated range of one block: its gate, its token policy, its ops; the gate ops jump past the range. A streamed
 // block runs its token policy inside, on the windows that changed.
 void emit_gated_block(PlanBuilder& b, int stage_index, int block_index, Operand x, StageOutputs* outputs) {
@@ -129,19 +145,12 @@ void emit_gated_block(PlanBuilder& b, int stage_index, int block_index, Operand 
   gates.push_back(b.plan().ops.size());
   Op& gate = b.emit(OpCode::kBlockGate, OpKind::kPolicy, name + ".gate");
   gate.stage = stage_index, gate.block = block_index, gate.rows = stage.tokens;
-  if (config.ada_tokens && !streamed) {
-    gates.push_back(b.plan().ops.size());
-    emit_policy(b, OpCode::kTokenPolicy, name + ".token_policy", b.weights().stages[stage_index].token_policies, stage_index, x,
-                stage.tokens, stage.tokens);
-    Op& policy = b.plan().ops.back();
-    policy.block = block_index;
-  }
   if (forked) {
     emit_forked_block(b, stage_index, block_index, x, outputs);
   } else if (streamed) {
     emit_streamed_block(b, stage_index, block_index, x);
   } else {
-    emit_block(b, stage_index, block_index, x);
+    emit_whole_block(b, stage_index, block_index, x, &gates);
   }
   for (size_t g : gates) b.plan().ops[g].jump = static_cast<int32_t>(b.plan().ops.size());
 }

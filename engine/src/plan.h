@@ -39,6 +39,7 @@ enum class OpCode : uint8_t {
                      // take their stored outputs; jumps to `jump` when none changed
   kGatherRows,       // y[i] = x[index[i]], i < rows
   kScatterRows,      // y[index[i]] = x[i], i < rows
+  kJump,             // goes on at `jump`
 };
 const char* op_code_name(OpCode code);
 
@@ -98,6 +99,7 @@ struct Op {
   // Gates
   int stage = -1, block = -1;
   int32_t jump = -1;  // the op after the block
+  int32_t jump_all = -1;  // kWindowChange of a block: where it goes on when every window changed (the unstreamed ops)
   // MACs: fixed + per_row * rows run (kept rows for token-gated ops).
   int64_t macs_fixed = 0, macs_per_row = 0;
   int64_t macs(int64_t rows_run) const { return macs_fixed + macs_per_row * rows_run; }

@@ -44,10 +44,11 @@ std::string shape_text(const Op& op) {
       std::snprintf(text, sizeof text, "%lld windows x %lld tokens, %lld heads x %lld", (long long)op.windows, (long long)op.window_tokens,
                     (long long)op.heads, (long long)op.head_dim);
       return text;
+    case OpCode::kJump:
     case OpCode::kBlockGate:
     case OpCode::kTokenPolicy:
       std::snprintf(text, sizeof text, "skip to %d", op.jump);
-      if (op.code == OpCode::kBlockGate) return text;
+      if (op.code != OpCode::kTokenPolicy) return text;
       [[fallthrough]];
     default:
       std::snprintf(text, sizeof text, "%lld x %lld", (long long)op.rows, (long long)op.cols);
@@ -109,6 +110,7 @@ const char* op_code_name(OpCode code) {
     case OpCode::kWindowChange: return "window_change";
     case OpCode::kGatherRows: return "gather_rows";
     case OpCode::kScatterRows: return "scatter_rows";
+    case OpCode::kJump: return "jump";
   }
   return "?";
 }

@@ -35,6 +35,19 @@ float relative_change(const float* a, const float* r, int64_t cols) {
   return total_difference / std::max(total_norm, 1e-30f);
 }
 
+// w . (a - b) over `count` floats, in eight float lanes the compiler vectorises.
+float dot_difference(const float* w, const float* a, const float* b, int64_t count) {
+  float lanes[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    for (int lane = 0; lane < 8; ++lane) lanes[lane] += w[i + lane] * (a[i + lane] - b[i + lane]);
+  }
+  for (; i < count; ++i) lanes[0] += w[i] * (a[i] - b[i]);
+  float total = 0.0f;
+  for (float lane : lanes) total += lane;
+  return total;
+}
+
 }  // namespace
 
 Scheduler::Scheduler(const ModelConfig& config) {
@@ -51,6 +64,7 @@ Scheduler::Scheduler(const ModelConfig& config) {
   active_index_.assign(static_cast<size_t>(tokens), 0);
   window_change_.assign(static_cast<size_t>(std::max(windows, tokens)), 0.0f);
   compact_mask_.assign(static_cast<size_t>(tokens), 0);
+  token_change_.assign(static_cast<size_t>(tokens), 0.0f);
   gate_order_.assign(static_cast<size_t>(std::max(tokens, depth)), 0);
 }
 
@@ -65,9 +79,10 @@ void Scheduler::run(const Plan& plan, const Compute& compute, const GateSettings
     const Op& op = plan.ops[i];
     const auto start = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     const int32_t next = execute(op, i, compute, stats);
-    const int64_t macs = op.code == OpCode::kBlockGate ? 0 : op.macs(rows_run(op));
+    const bool control = op.code == OpCode::kBlockGate || op.code == OpCode::kJump;  // control flow, not work
+    const int64_t macs = control ? 0 : op.macs(rows_run(op));
     stats->macs_executed += macs;
-    if (profile && op.code != OpCode::kBlockGate) {  // a gate is control flow, not work
+    if (profile && !control) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       profile->add(op.kind, i, seconds, macs, rows_run(op));
     }
@@ -140,9 +155,13 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
       decide_tokens(op, compute, stats);
       if (stats->tokens_kept[op.stage][op.block] == 0) return op.jump;  // SPEC 2: an empty token set skips the whole block
       break;
-    case OpCode::kWindowChange:
-      if (!find_changed_windows(op, stats)) return op.jump;
+    case OpCode::kWindowChange: {
+      const int64_t changed = find_changed_windows(op, stats);
+      if (changed == 0) return op.jump;
+      if (changed == op.windows && op.jump_all >= 0) return op.jump_all;
       break;
+    }
+    case OpCode::kJump: return op.jump;
     case OpCode::kGatherRows:
       layers::gather_rows(compute, op.x.data, op.index_active ? active_index_.data() : op.gather, rows_run(op), op.cols, op.y.data);
       break;
@@ -190,7 +209,7 @@ void Scheduler::decide_tokens(const Op& op, const Compute& compute, FrameStats* 
 // The windows of a streamed block to recompute: those with a changed token (all on the stream's refresh frames),
 // at most ceil(max_recompute * windows), the most changed first. The others' tokens take their stored outputs;
 // the recomputed ones' inputs become their new references.
-bool Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
+int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   float* x = op.x.data;
   float* reference_input = op.scratch.data;
   const float* reference_output = op.y.data;
@@ -200,12 +219,16 @@ bool Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   // no drift of its own.
   const double threshold = op.restore_rows ? double(stream_.threshold) : 0.0;
   const double limit = threshold * threshold;
+  // Each token's change in memory order (one pass over x and the reference), then each window's largest.
+  float* token_change = token_change_.data();
+  if (!refresh) {
+    for (int64_t t = 0; t < op.rows; ++t) token_change[t] = relative_change(x + t * cols, reference_input + t * cols, cols);
+  }
   int64_t changed = 0;
   for (int64_t w = 0; w < windows; ++w) {
-    float worst = 0.0f;  // the largest |x - r|^2 / |r|^2 of the window's tokens
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t t = op.gather[w * n + i];
-      worst = std::max(worst, relative_change(x + t * cols, reference_input + t * cols, cols));
+    float worst = 0.0f;
+    if (!refresh) {
+      for (int64_t i = 0; i < n; ++i) worst = std::max(worst, token_change[op.gather[w * n + i]]);
     }
     window_change_[w] = refresh ? std::numeric_limits<float>::infinity() : worst;
     changed += window_change_[w] > limit;
@@ -226,7 +249,14 @@ bool Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
       if (!(window_change_[w] > limit)) order[front++] = static_cast<int32_t>(w);
     }
   }
-  for (int64_t k = 0; k < windows; ++k) {
+  if (changed == windows) {  // every token is new: the whole input is the reference (one copy)
+    std::memcpy(reference_input, x, sizeof(float) * static_cast<size_t>(op.rows * cols));
+    for (int64_t k = 0; k < windows; ++k) {
+      active_windows_[k] = order[k];
+      for (int64_t i = 0; i < n; ++i) active_index_[k * n + i] = op.gather[order[k] * n + i];
+    }
+  }
+  for (int64_t k = changed == windows ? windows : 0; k < windows; ++k) {
     const int32_t w = order[k];
     const bool recompute = k < changed;
     if (recompute) active_windows_[k] = w;
@@ -242,11 +272,11 @@ bool Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   }
   active_rows_ = changed * n;
   active_groups_ = changed;
-  if (!op.restore_rows) return changed > 0;  // a merge: its output keeps the unchanged cells' tokens
+  if (!op.restore_rows) return changed;  // a merge: its output keeps the unchanged cells' tokens
   stats->tokens_reused += (windows - changed) * n;
   const std::vector<uint8_t>& mask = stats->token_masks[op.stage][op.block];
   if (!mask.empty()) stats->tokens_kept[op.stage][op.block] = std::count(mask.begin(), mask.end(), uint8_t{1});
-  return changed > 0;
+  return changed;
 }
 
 // hidden = ReLU(mlp(x)) [tokens, h], logits = fc(hidden viewed as fc_rows rows); a gate's logit is the max over
@@ -296,7 +326,7 @@ void Scheduler::decide_block_gates_streamed(const Op& op, const Compute& compute
   int64_t changed = 0;
   for (int64_t t = 0; t < tokens; ++t) {
     const float* token = op.x.data + t * dim;
-    if (!refresh && !(relative_change(token, reference + t * dim, dim) > limit)) continue;
+    if (!refresh && !(relative_change(token, reference + t * dim, dim) > limit)) continue;  // (a refresh takes every token)
     std::memcpy(reference + t * dim, token, sizeof(float) * static_cast<size_t>(dim));
     std::memcpy(rows + changed * dim, token, sizeof(float) * static_cast<size_t>(dim));
     active_index_[changed++] = static_cast<int32_t>(t);
@@ -313,7 +343,7 @@ void Scheduler::decide_block_gates_streamed(const Op& op, const Compute& compute
       layers::linear(compute, rows, changed, policy->mlp, rows_hidden);
       layers::relu(compute, rows_hidden, changed * hidden);
     }
-    if (refresh) {  // every token is new: the stored map is the whole map
+    if (changed == tokens) {  // every token is new: the stored map is the whole map
       std::memcpy(hidden_map, rows_hidden, sizeof(float) * static_cast<size_t>(tokens * hidden));
       layers::linear(compute, hidden_map, 1, policy->fc, logits);
     } else {
@@ -321,12 +351,7 @@ void Scheduler::decide_block_gates_streamed(const Op& op, const Compute& compute
         const int64_t t = active_index_[i];
         float* stored = hidden_map + t * hidden;
         const float* fresh = rows_hidden + i * hidden;
-        for (int64_t j = 0; j < decisions; ++j) {
-          const float* weight = policy->fc.weight + j * policy->fc.in + t * hidden;
-          float delta = 0.0f;
-          for (int64_t h = 0; h < hidden; ++h) delta += weight[h] * (fresh[h] - stored[h]);
-          logits[j] += delta;
-        }
+        for (int64_t j = 0; j < decisions; ++j) logits[j] += dot_difference(policy->fc.weight + j * policy->fc.in + t * hidden, fresh, stored, hidden);
         std::memcpy(stored, fresh, sizeof(float) * static_cast<size_t>(hidden));
       }
     }

@@ -50,8 +50,8 @@ class Scheduler {
   void decide_from_logits(const float* best, int64_t decisions, uint8_t* out);
   void decide_block_gates_streamed(const Op& op, const layers::Compute& compute);
   void decide_tokens(const Op& op, const layers::Compute& compute, FrameStats* stats);
-  // Which windows of a streamed block to recompute; the others take their stored outputs. False: none.
-  bool find_changed_windows(const Op& op, FrameStats* stats);
+  // Which windows of a streamed block to recompute (their count); the others take their stored outputs.
+  int64_t find_changed_windows(const Op& op, FrameStats* stats);
   void run_attention(const Op& op, const layers::Compute& compute) const;
   int64_t rows_run(const Op& op) const {
     switch (op.row_source) {
@@ -70,7 +70,7 @@ class Scheduler {
   // Streaming: the changed windows of the current block, their tokens in window order, per window its change
   std::vector<int32_t> active_windows_, active_index_;
   int64_t active_rows_ = 0, active_groups_ = 0;
-  std::vector<float> window_change_;
+  std::vector<float> window_change_, token_change_;
   std::vector<uint8_t> compact_mask_;  // a streamed token policy's decisions on the changed rows
   StreamSettings stream_;
   int64_t frame_ = 0;  // frames since the stream (re)started
