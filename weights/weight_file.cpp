@@ -25,7 +25,10 @@ constexpr double kMaxDim = 1099511627776.0;  // 2^40
 constexpr int64_t kMaxNumel = std::numeric_limits<int64_t>::max() / int64_t{sizeof(float)};  // byte count fits int64
 constexpr double kMaxOffset = 9007199254740992.0;  // 2^53: every integer up to it is exact in a double
 constexpr uint64_t kTensorAlignment = 64;
-constexpr const char* kFormatVersion = "1";
+// Version 1: every tensor F32. Version 2 adds F16 (FORMAT.md); the converter writes "2" only into files that hold
+// an F16 tensor, so that its fp32 output stays readable by version-1 readers.
+constexpr const char* kFormatVersions[] = {"1", "2"};
+constexpr const char* kSupportedVersions = " (this reader supports \"1\" and \"2\")";
 constexpr std::string_view kEntryFields[] = {"dtype", "shape", "data_offsets"};
 
 bool fail(std::string* error, std::string message) {
@@ -102,9 +105,10 @@ bool check_identity(const std::map<std::string, std::string, std::less<>>& metad
   if (format == metadata.end()) return fail(error, "__metadata__ has no format (not an adarun weight file)");
   if (format->second != "adarun") return fail(error, "__metadata__ format is " + json_quote(format->second) + ", not \"adarun\"");
   const auto version = metadata.find("format_version");
-  const std::string supported = std::string(" (this reader supports \"") + kFormatVersion + "\")";
-  if (version == metadata.end()) return fail(error, "__metadata__ has no format_version" + supported);
-  if (version->second != kFormatVersion) return fail(error, "unsupported format_version " + json_quote(version->second) + supported);
+  if (version == metadata.end()) return fail(error, std::string("__metadata__ has no format_version") + kSupportedVersions);
+  if (std::find(std::begin(kFormatVersions), std::end(kFormatVersions), version->second) == std::end(kFormatVersions)) {
+    return fail(error, "unsupported format_version " + json_quote(version->second) + kSupportedVersions);
+  }
   if (!metadata.count("config")) return fail(error, "__metadata__ has no config");
   return true;
 }
@@ -185,7 +189,7 @@ bool read_offsets(const std::string& where, const JsonValue& offsets, const Tens
     return fail(error, where + range + " run past the end of the " + std::to_string(data_size) +
                            "-byte data section (out of range, or the file is truncated)");
   }
-  const uint64_t needed = static_cast<uint64_t>(tensor.numel) * sizeof(float);
+  const uint64_t needed = tensor.byte_size();
   if (span->end - span->begin != needed) {
     return fail(error, where + range + " hold " + std::to_string(span->end - span->begin) + " bytes but shape " +
                            shape_text(tensor.shape) + " needs " + std::to_string(needed));
@@ -196,13 +200,25 @@ bool read_offsets(const std::string& where, const JsonValue& offsets, const Tens
   return true;
 }
 
-bool read_tensor(const std::string& name, const JsonValue& entry, uint64_t data_size, TensorView* tensor, Span* span,
-                 std::string* error) {
+// F32 in every version, F16 from version 2 on.
+bool read_dtype(const std::string& where, const JsonValue& dtype, const std::string& version, TensorView* tensor, std::string* error) {
+  if (!dtype.is_string()) return fail(error, where + "dtype is " + kind_name(dtype) + ", not a string");
+  if (dtype.as_string() == "F32") {
+    tensor->dtype = TensorDtype::kF32;
+  } else if (dtype.as_string() == "F16") {
+    if (version == "1") return fail(error, where + "dtype \"F16\" needs format_version \"2\" (the file says \"1\")");
+    tensor->dtype = TensorDtype::kF16;
+  } else {
+    return fail(error, where + "dtype " + json_quote(dtype.as_string()) + " is not supported (only F32 and F16)");
+  }
+  return true;
+}
+
+bool read_tensor(const std::string& name, const JsonValue& entry, const std::string& version, uint64_t data_size, TensorView* tensor,
+                 Span* span, std::string* error) {
   const std::string where = tensor_prefix(name);
   if (!check_entry_fields(where, entry, error)) return false;
-  const JsonValue& dtype = *entry.find("dtype");
-  if (!dtype.is_string()) return fail(error, where + "dtype is " + kind_name(dtype) + ", not a string");
-  if (dtype.as_string() != "F32") return fail(error, where + "dtype " + json_quote(dtype.as_string()) + " is not supported (only F32)");
+  if (!read_dtype(where, *entry.find("dtype"), version, tensor, error)) return false;
   tensor->name = name;
   return read_shape(where, *entry.find("shape"), tensor, error) &&
          read_offsets(where, *entry.find("data_offsets"), *tensor, data_size, span, error);
@@ -318,8 +334,13 @@ bool WeightFile::read_tensors(const JsonValue& header, uint64_t data_start, std:
     if (!index_.emplace(name, tensors_.size()).second) return fail(error, tensor_prefix(name) + "name appears twice in the header");
     TensorView tensor;
     Span span;
-    if (!read_tensor(name, entry, data_size, &tensor, &span, error)) return false;
-    tensor.data = reinterpret_cast<const float*>(bytes_ + data_start + span.begin);
+    if (!read_tensor(name, entry, metadata_.at("format_version"), data_size, &tensor, &span, error)) return false;
+    const uint8_t* data = bytes_ + data_start + span.begin;
+    if (tensor.dtype == TensorDtype::kF16) {
+      tensor.half = reinterpret_cast<const uint16_t*>(data);
+    } else {
+      tensor.data = reinterpret_cast<const float*>(data);
+    }
     span.tensor = tensors_.size();
     tensors_.push_back(std::move(tensor));
     spans.push_back(span);

@@ -13,12 +13,19 @@ namespace adarun {
 
 class JsonValue;
 
-// One F32 tensor, pointing into the file's bytes (valid as long as its WeightFile lives).
+// How a tensor's values are stored (FORMAT.md): IEEE single, or IEEE half (format version 2 on).
+enum class TensorDtype { kF32, kF16 };
+
+// One tensor, pointing into the file's bytes (valid as long as its WeightFile lives).
 struct TensorView {
   std::string name;
   std::vector<int64_t> shape;
   int64_t numel = 0;
-  const float* data = nullptr;
+  TensorDtype dtype = TensorDtype::kF32;
+  const float* data = nullptr;     // F32: the values; nullptr for F16
+  const uint16_t* half = nullptr;  // F16: the values' bits (weights/half.h widens them exactly); nullptr for F32
+  // The bytes the values take in the file: 4 or 2 per value.
+  size_t byte_size() const { return static_cast<size_t>(numel) * (dtype == TensorDtype::kF16 ? 2 : 4); }
 };
 
 // Why open or from_memory failed, for callers that report errors by kind (the C API's status codes).

@@ -1,8 +1,11 @@
 #include "engine/src/model.h"
 
 #include <algorithm>
+#include <map>
+#include <new>
 #include <set>
 
+#include "weights/half.h"
 #include "weights/weight_file.h"
 
 namespace adarun {
@@ -14,40 +17,91 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return text + "]";
 }
 
-// Looks tensors up by name and shape; remembers the first problem and which tensors were used.
+// An F16 tensor's values widened to F32 into a new 64-byte aligned buffer, kept in *owned; the file's pages of the
+// half values go back to the system. nullptr when memory is short.
+const float* widen_half(const WeightFile& file, const TensorView& tensor, std::vector<std::unique_ptr<float, FreeFloats>>* owned) {
+  const size_t bytes = (std::max<size_t>(1, size_t(tensor.numel)) * sizeof(float) + 63) / 64 * 64;
+  std::unique_ptr<float, FreeFloats> buffer(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  if (!buffer) return nullptr;
+  half_to_float(tensor.half, tensor.numel, buffer.get());
+  file.release(tensor.half, tensor.byte_size());
+  owned->push_back(std::move(buffer));
+  return owned->back().get();
+}
+
+// What the binder does with an F16 tensor (weights/FORMAT.md says which tensors may be F16).
+enum class Half {
+  kRefuse,  // the format stores it as F32 only: an error naming the tensor
+  kWiden,   // widened to F32 at once, into a buffer the model owns; the file's pages go back
+  kDefer,   // a linear's weight: Model::pack_weights packs it straight from the half values (or widens it)
+};
+
+// Looks tensors up by name and shape; remembers the first problem and which tensors were used. F16 tensors are
+// widened to F32 as they are bound, except linear weights, which are deferred to the packing: until then their
+// `weight` holds the half values' address, which deferred() maps back to the tensor.
 class TensorBinder {
  public:
   explicit TensorBinder(const WeightFile& file) : file_(file) {}
 
-  const float* bind(const std::string& name, const std::vector<int64_t>& shape) {
+  const float* bind(const std::string& name, const std::vector<int64_t>& shape, Half half = Half::kRefuse) {
     const TensorView* tensor = file_.find(name);
     if (!tensor) return fail("weight file lacks tensor " + name + " " + shape_text(shape)), nullptr;
     if (tensor->shape != shape) {
       return fail("tensor " + name + " has shape " + shape_text(tensor->shape) + ", the config implies " + shape_text(shape)), nullptr;
     }
     used_.insert(name);
-    return tensor->data;
+    if (tensor->dtype == TensorDtype::kF32) return tensor->data;
+    switch (half) {
+      case Half::kRefuse:
+        return fail("tensor " + name + " is F16, but only linear and convolution weights may be (weights/FORMAT.md)"), nullptr;
+      case Half::kWiden: return widen(*tensor);
+      case Half::kDefer:
+        if (tensor->numel == 0) return widen(*tensor);  // an empty tensor's address may be another's: keep handles unique
+        break;
+    }
+    const float* handle = reinterpret_cast<const float*>(tensor->half);
+    deferred_.emplace(handle, tensor);
+    return handle;
   }
 
   NormWeights norm(const std::string& prefix, int64_t dim) { return {bind(prefix + ".weight", {dim}), bind(prefix + ".bias", {dim})}; }
 
-  LinearWeights linear(const std::string& prefix, int64_t in, int64_t out, bool has_bias = true) {
-    LinearWeights linear{bind(prefix + ".weight", {out, in}), nullptr, in, out};
+  // Policies' linears are F32 only; the others' weights may be F16.
+  LinearWeights linear(const std::string& prefix, int64_t in, int64_t out, bool has_bias = true, Half half = Half::kDefer) {
+    LinearWeights linear{bind(prefix + ".weight", {out, in}, half), nullptr, in, out};
     if (has_bias) linear.bias = bind(prefix + ".bias", {out});
     return linear;
   }
 
   ConvWeights conv(const std::string& prefix, int64_t in, int64_t out, int64_t kernel, bool has_bias = true) {
-    return {bind(prefix + ".weight", {out, in, kernel, kernel}), has_bias ? bind(prefix + ".bias", {out}) : nullptr, in, out, kernel};
+    return {bind(prefix + ".weight", {out, in, kernel, kernel}, Half::kWiden), has_bias ? bind(prefix + ".bias", {out}) : nullptr, in,
+            out, kernel};
   }
 
   ConvTransposeWeights conv_transpose(const std::string& prefix, int64_t in, int64_t out, int64_t kernel) {
-    return {bind(prefix + ".weight", {in, out, kernel, kernel}), bind(prefix + ".bias", {out}), in, out, kernel};
+    return {bind(prefix + ".weight", {in, out, kernel, kernel}, Half::kWiden), bind(prefix + ".bias", {out}), in, out, kernel};
   }
 
   LowRank low_rank(const std::string& prefix, int64_t in, int64_t out, int64_t rank) {
-    return {bind(prefix + ".down", {rank, in}), bind(prefix + ".up", {out, rank}), rank};
+    return {bind(prefix + ".down", {rank, in}, Half::kWiden), bind(prefix + ".up", {out, rank}, Half::kWiden), rank};
   }
+
+  // An F16 tensor's values as F32 in a buffer of the binder's (nullptr and an error when memory is short).
+  const float* widen(const TensorView& tensor) {
+    const float* widened = widen_half(file_, tensor, &widened_);
+    if (!widened) {
+      out_of_memory_ = true;
+      return fail("out of memory widening tensor " + tensor.name + " from F16"), nullptr;
+    }
+    widened_bytes_ += tensor.numel * int64_t(sizeof(float));
+    return widened;
+  }
+
+  // The F16 linear weights bound so far, by the handle their `weight` holds.
+  const std::map<const float*, const TensorView*>& deferred() const { return deferred_; }
+  std::vector<std::unique_ptr<float, FreeFloats>>& widened() { return widened_; }
+  int64_t widened_bytes() const { return widened_bytes_; }
+  bool out_of_memory() const { return out_of_memory_; }
 
   // Every tensor in the file must be one the config implies.
   void check_all_used() {
@@ -65,6 +119,10 @@ class TensorBinder {
   const WeightFile& file_;
   std::set<std::string> used_;
   std::string error_;
+  std::map<const float*, const TensorView*> deferred_;
+  std::vector<std::unique_ptr<float, FreeFloats>> widened_;
+  int64_t widened_bytes_ = 0;
+  bool out_of_memory_ = false;
 };
 
 BlockWeights bind_block(TensorBinder& binder, const std::string& prefix, const StageGeometry& stage) {
@@ -84,7 +142,8 @@ std::vector<PolicyWeights> bind_policies(TensorBinder& binder, const std::string
   std::vector<PolicyWeights> policies;
   for (const std::string& name : config.policy_names()) {
     const std::string policy = prefix + "." + name;
-    policies.push_back({binder.linear(policy + ".mlp", dim, hidden), binder.linear(policy + ".fc", fc_in, fc_out)});
+    policies.push_back({binder.linear(policy + ".mlp", dim, hidden, true, Half::kRefuse),
+                        binder.linear(policy + ".fc", fc_in, fc_out, true, Half::kRefuse)});
   }
   return policies;
 }
@@ -221,7 +280,7 @@ ModelWeights bind_model(TensorBinder& binder, const ModelConfig& config) {
   const int64_t embed = config.embed_dim;
   weights.patch_embed = binder.conv("patch_embed", config.in_chans, embed, config.patch_size);
   if (config.patch_norm) weights.patch_norm = binder.norm("patch_embed.norm", embed);
-  if (config.ape) weights.absolute_pos_embed = binder.bind("absolute_pos_embed", {config.stages[0].tokens, embed});
+  if (config.ape) weights.absolute_pos_embed = binder.bind("absolute_pos_embed", {config.stages[0].tokens, embed});  // F32 only
   for (int i = 0; i < kStages; ++i) weights.stages[i] = bind_stage(binder, config, i);
   for (const TaskInfo& task : config.tasks) weights.decoders.push_back(bind_decoder(binder, config, task));
   binder.check_all_used();
@@ -250,23 +309,74 @@ Model::~Model() = default;
 
 int64_t Model::file_bytes() const { return static_cast<int64_t>(file_->file_size()); }
 
-// Packs every packable linear into one aligned buffer for the active ISA; false when memory is short.
-bool Model::pack_weights() {
+namespace {
+
+// Rows of W widened per step when packing from F16: a whole number of panels, about 256 KB of floats.
+int64_t half_chunk_rows(Isa isa, int64_t k) {
+  const int64_t width = gemm_panel_width(isa);
+  return width * std::max<int64_t>(1, (int64_t{1} << 16) / (width * std::max<int64_t>(k, 1)));
+}
+
+// pack_weights of the widened W, a few panels at a time through `scratch` (half_chunk_rows(isa, k) * k floats):
+// the packed layout is panel after panel (kernels/gemm.h), so the chunks land where packing W whole puts them.
+void pack_half_weights(Isa isa, const uint16_t* w, int64_t n, int64_t k, float* scratch, float* packed) {
+  const int64_t chunk = half_chunk_rows(isa, k);
+  for (int64_t first = 0; first < n; first += chunk) {
+    const int64_t rows = std::min(chunk, n - first);
+    half_to_float(w + first * k, rows * k, scratch);
+    adarun::pack_weights(isa, scratch, rows, k, packed + first * k);
+  }
+}
+
+}  // namespace
+
+// Packs every packable linear into one aligned buffer for the active ISA (on the reference path, widens the F16
+// ones instead); false when memory is short.
+bool Model::pack_weights(const std::map<const float*, const TensorView*>& deferred) {
   isa_ = active_isa();
-  if (isa_ == Isa::kReference) return true;
   const std::vector<LinearWeights*> linears = packable_linears(weights_);
+  const auto half_of = [&](const LinearWeights* layer) -> const TensorView* {
+    const auto found = deferred.find(layer->weight);
+    return found == deferred.end() ? nullptr : found->second;
+  };
+  if (isa_ == Isa::kReference) {
+    for (LinearWeights* layer : linears) {
+      const TensorView* half = half_of(layer);
+      if (!half) continue;
+      layer->weight = widen_half(*file_, *half, &widened_);
+      if (!layer->weight) return false;
+      widened_bytes_ += half->numel * int64_t(sizeof(float));
+    }
+    return true;
+  }
   constexpr int64_t kAlign = 16;  // floats: 64 bytes
-  int64_t total = 0;
-  for (const LinearWeights* layer : linears) total += (packed_weight_floats(isa_, layer->out, layer->in) + kAlign - 1) / kAlign * kAlign;
+  int64_t total = 0, scratch_floats = 0;
+  for (const LinearWeights* layer : linears) {
+    total += (packed_weight_floats(isa_, layer->out, layer->in) + kAlign - 1) / kAlign * kAlign;
+    if (half_of(layer)) scratch_floats = std::max(scratch_floats, half_chunk_rows(isa_, layer->in) * layer->in);
+  }
   packed_.reset(static_cast<float*>(std::aligned_alloc(64, size_t(std::max<int64_t>(total, kAlign)) * sizeof(float))));
   packed_bytes_ = total * int64_t(sizeof(float));
   if (!packed_) return false;
+  std::vector<float> scratch;
+  try {
+    scratch.resize(size_t(scratch_floats));
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
   float* cursor = packed_.get();
   for (LinearWeights* layer : linears) {
-    adarun::pack_weights(isa_, layer->weight, layer->out, layer->in, cursor);
     // The packed copy replaces the file's bytes, which go back to the system at once: the process never holds
-    // both copies of the model's largest tensors, so peak memory stays near the file plus the arena.
-    file_->release(layer->weight, static_cast<size_t>(layer->out * layer->in) * sizeof(float));
+    // both copies of the model's largest tensors, so peak memory stays near the file plus the arena. F16 weights
+    // are packed straight from the file, a few panels at a time: no whole F32 copy of them ever exists.
+    if (const TensorView* half = half_of(layer)) {
+      pack_half_weights(isa_, half->half, layer->out, layer->in, scratch.data(), cursor);
+      file_->release(half->half, half->byte_size());
+      layer->weight = nullptr;  // only `packed` is read
+    } else {
+      adarun::pack_weights(isa_, layer->weight, layer->out, layer->in, cursor);
+      file_->release(layer->weight, static_cast<size_t>(layer->out * layer->in) * sizeof(float));
+    }
     layer->packed = cursor;
     cursor += (packed_weight_floats(isa_, layer->out, layer->in) + kAlign - 1) / kAlign * kAlign;
   }
@@ -281,10 +391,22 @@ Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr
   if (!status.is_ok()) return Status::error(StatusCode::kBadModel, status.message());
   TensorBinder binder(*file);
   loaded->weights_ = bind_model(binder, loaded->config_);
-  if (!binder.error().empty()) return Status::error(StatusCode::kBadModel, binder.error());
+  loaded->widened_ = std::move(binder.widened());
+  loaded->widened_bytes_ = binder.widened_bytes();
+  if (!binder.error().empty()) {
+    return Status::error(binder.out_of_memory() ? StatusCode::kOutOfMemory : StatusCode::kBadModel, binder.error());
+  }
   for (const TensorView& tensor : file->tensors()) loaded->parameter_count_ += tensor.numel;
   loaded->file_ = std::move(file);
-  if (!loaded->pack_weights()) return Status::error(StatusCode::kOutOfMemory, "out of memory packing the weights");
+  // Every F16 linear weight is one of the packable linears' (the others' are F32 only), which the packing takes.
+  std::set<const float*> packable;
+  for (const LinearWeights* layer : packable_linears(loaded->weights_)) packable.insert(layer->weight);
+  for (const auto& [handle, tensor] : binder.deferred()) {
+    if (!packable.count(handle)) return Status::error(StatusCode::kBadModel, "F16 tensor " + tensor->name + " is bound to no packable linear");
+  }
+  if (!loaded->pack_weights(binder.deferred())) {
+    return Status::error(StatusCode::kOutOfMemory, "out of memory packing the weights");
+  }
   *model = std::move(loaded);
   return Status::ok();
 }

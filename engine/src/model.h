@@ -2,6 +2,7 @@
 // A loaded model: the validated weight file, its config, and typed views of every tensor.
 #include <array>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,14 +14,22 @@
 namespace adarun {
 
 class WeightFile;
+struct TensorView;
+
+struct FreeFloats {
+  void operator()(float* p) const { std::free(p); }
+};
 
 struct NormWeights {
   const float* gamma = nullptr;
   const float* beta = nullptr;
 };
 
+// Every weight below is F32 however the file stores it: F16 tensors (weights/FORMAT.md) are widened at load.
 struct LinearWeights {
-  const float* weight = nullptr;  // [out, in]; once packed, its bytes are given back (WeightFile::release): read `packed`
+  // [out, in]; once packed, its bytes are given back (WeightFile::release): read `packed`. nullptr once packed
+  // when the file holds it as F16 (packed straight from the half values).
+  const float* weight = nullptr;
   const float* bias = nullptr;    // [out] or nullptr
   int64_t in = 0;
   int64_t out = 0;
@@ -148,14 +157,17 @@ class Model {
   int64_t parameter_count() const { return parameter_count_; }
   // The instruction set the weights were packed for (kernels/gemm.h).
   Isa isa() const { return isa_; }
-  // Bytes of the weight file, and of the packed copies of its linears.
+  // Bytes of the weight file, of the packed copies of its linears, and of its F16 tensors widened to F32
+  // (convolutions, adapters; on the reference path the linears too).
   int64_t file_bytes() const;
   int64_t packed_bytes() const { return packed_bytes_; }
+  int64_t widened_bytes() const { return widened_bytes_; }
 
  private:
   Model() = default;
   static Status from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr<Model>* model);
-  bool pack_weights();
+  // deferred: the F16 linear weights, by the handle their `weight` holds until then (model.cpp, TensorBinder).
+  bool pack_weights(const std::map<const float*, const TensorView*>& deferred);
 
   std::unique_ptr<WeightFile> file_;
   ModelConfig config_;
@@ -163,10 +175,9 @@ class Model {
   int64_t parameter_count_ = 0;
   Isa isa_ = Isa::kReference;
   int64_t packed_bytes_ = 0;
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float, Free> packed_;
+  int64_t widened_bytes_ = 0;
+  std::unique_ptr<float, FreeFloats> packed_;
+  std::vector<std::unique_ptr<float, FreeFloats>> widened_;  // F16 tensors widened at load
 };
 
 }  // namespace adarun

@@ -18,12 +18,13 @@ TINY_CONFIG = {
 
 
 def weight_file(tensors, metadata):
-    """The safetensors layout of weights/FORMAT.md: tensors as (name, shape, float values)."""
+    """The safetensors layout of weights/FORMAT.md: tensors as (name, shape, float values[, dtype "F32" or "F16"])."""
     header, data = {"__metadata__": metadata}, b""
-    for name, shape, values in tensors:
+    for name, shape, values, *dtype in tensors:
+        dtype = dtype[0] if dtype else "F32"
         begin = len(data)
-        data += struct.pack("<%df" % len(values), *values)
-        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [begin, len(data)]}
+        data += struct.pack("<%d%s" % (len(values), "e" if dtype == "F16" else "f"), *values)
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [begin, len(data)]}
         data += b"\0" * (-len(data) % 64)
     text = json.dumps(header).encode()
     text += b" " * (-len(text) % 8)
@@ -65,6 +66,10 @@ def main():
           weight_file([("patch_embed.proj.weight", [8, 3, 4, 4], [0.5] * 384), ("patch_embed.proj.bias", [8], [0.0] * 8)],
                       metadata))
     write("weight_file", "metadata_only.adarun", weight_file([], metadata))
+    # Format version 2: an F16 convolution weight beside an F32 bias.
+    write("weight_file", "f16_tensors.adarun",
+          weight_file([("patch_embed.weight", [8, 3, 4, 4], [0.5, -1.25, 65504.0] * 128, "F16"),
+                       ("patch_embed.bias", [8], [0.0] * 8)], dict(metadata, format_version="2")))
     write("image", "rgb_5x3.png", png(5, 3, 3, 1))
     write("image", "grey_4x4.png", png(4, 4, 1, 2))
     write("image", "rgba_3x7.png", png(3, 7, 4, 3))

@@ -24,6 +24,7 @@ struct TestTensor {
   std::string name;
   std::vector<int64_t> shape;
   std::vector<float> values;  // written as they are, whatever `shape` says
+  std::vector<uint16_t> halves;  // written instead of `values` when not empty (F16 tensors): 2 bytes each
   // Overrides for bad files; by default the entry describes the tensor truthfully.
   std::string dtype = "F32";
   std::string shape_json;                                   // written instead of `shape` when not empty
@@ -35,10 +36,14 @@ struct WeightFileOptions {
   std::string metadata_json;              // written instead of the whole __metadata__ object when not empty
   std::string header;                     // written instead of the whole header when not empty
   std::optional<uint64_t> header_length;  // written instead of the true header length
+  std::string format_version = "1";       // in the default __metadata__
 };
 
-// Bytes a tensor takes in the data section: its values, padded so that the next tensor is 64-byte aligned.
-inline size_t padded_data_size(const TestTensor& tensor) { return (tensor.values.size() * sizeof(float) + 63) / 64 * 64; }
+// Bytes of a tensor's values, and what it takes in the data section: padded so that the next tensor is 64-byte aligned.
+inline size_t data_size(const TestTensor& tensor) {
+  return tensor.halves.empty() ? tensor.values.size() * sizeof(float) : tensor.halves.size() * sizeof(uint16_t);
+}
+inline size_t padded_data_size(const TestTensor& tensor) { return (data_size(tensor) + 63) / 64 * 64; }
 
 inline std::string tensor_entry_json(const TestTensor& tensor, int64_t begin) {
   if (!tensor.entry_json.empty()) return tensor.entry_json;
@@ -47,7 +52,7 @@ inline std::string tensor_entry_json(const TestTensor& tensor, int64_t begin) {
     for (const int64_t dim : tensor.shape) shape += (shape.empty() ? "[" : ",") + std::to_string(dim);
     shape = shape.empty() ? "[]" : shape + "]";
   }
-  const int64_t end = begin + static_cast<int64_t>(tensor.values.size() * sizeof(float));
+  const int64_t end = begin + static_cast<int64_t>(data_size(tensor));
   const auto [first, last] = tensor.data_offsets.value_or(std::make_pair(begin, end));
   return "{\"dtype\":" + json_quote(tensor.dtype) + ",\"shape\":" + shape + ",\"data_offsets\":[" + std::to_string(first) + "," +
          std::to_string(last) + "]}";
@@ -55,11 +60,11 @@ inline std::string tensor_entry_json(const TestTensor& tensor, int64_t begin) {
 
 // The JSON header, before padding: metadata first, then the tensors in order, packed and 64-byte aligned.
 inline std::string weight_file_header(const std::vector<TestTensor>& tensors, const std::string& config,
-                                      const std::string& metadata_json = "") {
+                                      const std::string& metadata_json = "", const std::string& format_version = "1") {
   std::string header = "{\"__metadata__\":";
-  header += metadata_json.empty()
-                ? "{\"format\":\"adarun\",\"format_version\":\"1\",\"config\":" + json_quote(config) + ",\"source\":\"test\"}"
-                : metadata_json;
+  header += metadata_json.empty() ? "{\"format\":\"adarun\",\"format_version\":" + json_quote(format_version) +
+                                        ",\"config\":" + json_quote(config) + ",\"source\":\"test\"}"
+                                  : metadata_json;
   int64_t offset = 0;
   for (const TestTensor& tensor : tensors) {
     header += "," + json_quote(tensor.name) + ":" + tensor_entry_json(tensor, offset);
@@ -71,7 +76,8 @@ inline std::string weight_file_header(const std::vector<TestTensor>& tensors, co
 // A whole weight file: header length, header padded with spaces to a multiple of 8, then the data.
 inline std::string make_weight_file(const std::vector<TestTensor>& tensors, const std::string& config = "{}",
                                     const WeightFileOptions& options = {}) {
-  std::string header = options.header.empty() ? weight_file_header(tensors, config, options.metadata_json) : options.header;
+  std::string header =
+      options.header.empty() ? weight_file_header(tensors, config, options.metadata_json, options.format_version) : options.header;
   header.append((8 - header.size() % 8) % 8, ' ');
   const uint64_t length = options.header_length.value_or(header.size());
   std::string file(8, '\0');
@@ -79,7 +85,11 @@ inline std::string make_weight_file(const std::vector<TestTensor>& tensors, cons
   file += header;
   for (const TestTensor& tensor : tensors) {
     std::string data(padded_data_size(tensor), '\0');
-    if (!tensor.values.empty()) std::memcpy(data.data(), tensor.values.data(), tensor.values.size() * sizeof(float));
+    if (!tensor.halves.empty()) {
+      std::memcpy(data.data(), tensor.halves.data(), data_size(tensor));
+    } else if (!tensor.values.empty()) {
+      std::memcpy(data.data(), tensor.values.data(), data_size(tensor));
+    }
     file += data;
   }
   return file;

@@ -208,11 +208,11 @@ TEST_CASE("weight file: data offsets") {
   check_rejected(with_tensor(1, a), {"data_offsets[0] is a string, not a number"});
 }
 
-TEST_CASE("weight file: dtypes other than F32") {
-  for (const char* dtype : {"F16", "I64", "BF16", "F64", "f32"}) {
+TEST_CASE("weight file: dtypes other than F32 and F16") {
+  for (const char* dtype : {"I64", "BF16", "F64", "f32", "f16", "I8"}) {
     TestTensor z = valid_tensors()[0];
     z.dtype = dtype;
-    check_rejected(with_tensor(0, z), {"\"z.weight\"", std::string("dtype \"") + dtype + "\"", "only F32"});
+    check_rejected(with_tensor(0, z), {"\"z.weight\"", std::string("dtype \"") + dtype + "\"", "only F32 and F16"});
   }
   check_rejected(with_tensor(0, z_with_entry(R"({"dtype":32,"shape":[2,3],"data_offsets":[0,24]})")),
                  {"\"z.weight\"", "dtype is a number, not a string"});
@@ -244,10 +244,13 @@ TEST_CASE("weight file: tensor entries and names") {
   check_rejected(with_tensor(0, odd_name), {"\"line\\nbreak\""});  // quoted: the message stays on one line
 }
 
-TEST_CASE("weight file: metadata must identify a version-1 adarun file") {
-  check_rejected(with_metadata(R"({"format":"adarun","config":"{}"})"), {"no format_version", "supports \"1\""});
-  check_rejected(with_metadata(R"({"format":"adarun","format_version":"2","config":"{}"})"),
-                 {"unsupported format_version \"2\"", "supports \"1\""});
+TEST_CASE("weight file: metadata must identify a version-1 or version-2 adarun file") {
+  check_rejected(with_metadata(R"({"format":"adarun","config":"{}"})"), {"no format_version", "supports \"1\" and \"2\""});
+  // A version from the future is refused by name, saying what this reader knows.
+  for (const char* version : {"3", "0", "1.0", "2 ", ""}) {
+    check_rejected(with_metadata(std::string(R"({"format":"adarun","format_version":")") + version + R"(","config":"{}"})"),
+                   {std::string("unsupported format_version \"") + version + "\"", "(this reader supports \"1\" and \"2\")"});
+  }
   check_rejected(with_metadata(R"({"format":"adarun","format_version":1,"config":"{}"})"),
                  {"\"format_version\" is a number, not a string"});
   check_rejected(with_metadata(R"({"format":"adarun","format_version":"1","config":"{}","n":5})"), {"\"n\" is a number, not a string"});
@@ -261,6 +264,82 @@ TEST_CASE("weight file: metadata must identify a version-1 adarun file") {
   check_rejected(with_header("[1,2,3]"), {"header is an array, not a JSON object"});
   check_rejected(with_header("{not json}"), {"not valid JSON", "at byte 1 of the header"});
   check_rejected(with_header(std::string("{}\0\0\0\0\0\0", 8)), {"not valid JSON"});  // padding must be spaces
+}
+
+// Format version 2: F16 tensors beside F32 ones, 2 bytes a value, under the same layout rules.
+namespace {
+
+// Data section: w.f16 [2, 3] [0, 12), b [2] [64, 72), odd.f16 [3] [128, 134), last [1] [192, 196).
+std::vector<TestTensor> f16_tensors() {
+  std::vector<TestTensor> tensors{{"w.f16", {2, 3}, {}}, {"b", {2}, {0.5f, -0.25f}}, {"odd.f16", {3}, {}}, {"last", {1}, {7.0f}}};
+  tensors[0].dtype = tensors[2].dtype = "F16";
+  tensors[0].halves = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x7c00};  // 1, -2, 65504, 2^-24, -0, inf
+  tensors[2].halves = {0x3555, 0x0400, 0xfbff};
+  return tensors;
+}
+
+std::string f16_file(const std::vector<TestTensor>& tensors = f16_tensors(), const std::string& version = "2") {
+  WeightFileOptions options;
+  options.format_version = version;
+  return make_weight_file(tensors, kConfig, options);
+}
+
+}  // namespace
+
+TEST_CASE("weight file: F16 tensors of a version-2 file read back bit for bit, beside F32 ones") {
+  const std::string bytes = f16_file();
+  TempDirectory directory;
+  std::string error;
+  for (const auto& file : {WeightFile::open(directory.write("half.adarun", bytes), &error),
+                           WeightFile::from_memory(bytes.data(), bytes.size(), &error)}) {
+    REQUIRE_MESSAGE(file != nullptr, error);
+    CHECK(*file->metadata("format_version") == "2");
+    for (const TestTensor& expected : f16_tensors()) {
+      CAPTURE(expected.name);
+      const adarun::TensorView* tensor = file->find(expected.name);
+      REQUIRE(tensor != nullptr);
+      CHECK(tensor->shape == expected.shape);
+      if (expected.dtype == "F16") {
+        CHECK(tensor->dtype == adarun::TensorDtype::kF16);
+        CHECK(tensor->data == nullptr);
+        REQUIRE(tensor->half != nullptr);
+        CHECK(reinterpret_cast<uintptr_t>(tensor->half) % 64 == reinterpret_cast<uintptr_t>(file->find("w.f16")->half) % 64);
+        CHECK(tensor->byte_size() == 2 * expected.halves.size());
+        CHECK(std::vector<uint16_t>(tensor->half, tensor->half + tensor->numel) == expected.halves);
+      } else {
+        CHECK(tensor->dtype == adarun::TensorDtype::kF32);
+        CHECK(tensor->half == nullptr);
+        CHECK(tensor->byte_size() == 4 * expected.values.size());
+        CHECK(std::vector<float>(tensor->data, tensor->data + tensor->numel) == expected.values);
+      }
+    }
+  }
+  // Version 2 takes all-F32 files too; version 1 files read as before (every other test case).
+  const std::string all_f32 = f16_file(valid_tensors());
+  REQUIRE_MESSAGE(WeightFile::from_memory(all_f32.data(), all_f32.size(), &error) != nullptr, error);
+}
+
+TEST_CASE("weight file: F16 tensors with a wrong byte size, misaligned, or in a version-1 file are refused") {
+  std::vector<TestTensor> tensors = f16_tensors();
+  tensors[0].data_offsets = {0, 24};  // 4 bytes a value, as if F32
+  check_rejected(f16_file(tensors), {"\"w.f16\"", "hold 24 bytes but shape [2, 3] needs 12"});
+  tensors = f16_tensors();
+  tensors[2].data_offsets = {128, 132};  // one value short
+  check_rejected(f16_file(tensors), {"\"odd.f16\"", "hold 4 bytes but shape [3] needs 6"});
+  tensors = f16_tensors();
+  tensors[2].data_offsets = {130, 136};  // 2-byte aligned only
+  check_rejected(f16_file(tensors), {"\"odd.f16\"", "data offset 130 is not 64-byte aligned"});
+  tensors = f16_tensors();
+  tensors[2].data_offsets = {66, 72};  // inside b
+  check_rejected(f16_file(tensors), {"\"odd.f16\"", "not 64-byte aligned"});
+  tensors = f16_tensors();
+  tensors[1].dtype = "F16";  // b's 8 bytes read as 4 halves for shape [2]
+  check_rejected(f16_file(tensors), {"\"b\"", "hold 8 bytes but shape [2] needs 4"});
+  check_rejected(f16_file(f16_tensors(), "1"), {"\"w.f16\"", "dtype \"F16\" needs format_version \"2\""});
+  // Cut anywhere before the last F16 value: truncated.
+  const std::string bytes = f16_file();
+  const size_t odd_end = 8 + header_length(bytes) + 134;
+  for (const size_t cut : {odd_end - 1, odd_end - 2, odd_end - 6}) check_rejected(bytes.substr(0, cut), {"truncated"});
 }
 
 TEST_CASE("weight file: paths that are not weight files") {
