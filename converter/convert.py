@@ -2,7 +2,8 @@
 """Convert an AdaMTL, Swin MTL or MTLoRA research checkpoint into an adarun weight file.
 
 usage: /usr/bin/python3 converter/convert.py CHECKPOINT.pth -o MODEL.adarun [--config research.yaml]
-       [--img-size N] [--adaptive | --no-adaptive]
+       [--img-size N] [--adaptive | --no-adaptive] [--weights fp32|fp16]
+       /usr/bin/python3 converter/convert.py MODEL.adarun -o OTHER.adarun --weights fp32|fp16   (re-encode a weight file)
 """
 import argparse
 import os
@@ -11,15 +12,21 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from adarun_convert import ConversionError  # noqa: E402
-from adarun_convert.convert import convert_file, summary  # noqa: E402
+from adarun_convert.convert import convert_file, storage_line, summary  # noqa: E402
+from adarun_convert.weight_file import WEIGHT_PRECISIONS, is_weight_file, reencoded_bytes, write_atomically  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoint", help="research checkpoint (.pth): {'model': ..., 'config': ...}, a bare state_dict, ...")
+    parser.add_argument("checkpoint", help="research checkpoint (.pth): {'model': ..., 'config': ...}, a bare state_dict, ...; "
+                        "or an adarun weight file, written again with --weights")
     parser.add_argument("-o", "--output", required=True, help="weight file to write")
     parser.add_argument("--config", help="research YAML config (BASE includes resolved) to check and complete the checkpoint's")
     parser.add_argument("--img-size", type=int, help="input size, when neither the state_dict nor a config shows it")
+    parser.add_argument("--weights", choices=list(WEIGHT_PRECISIONS), default="fp32",
+                        help="how linear and convolution weights are stored: fp32, or fp16 (IEEE half, rounded to nearest "
+                             "even: half the file; the engine widens them at load); policies, norms, biases and position "
+                             "biases stay fp32 (default fp32)")
     adaptive = parser.add_mutually_exclusive_group()
     adaptive.add_argument("--adaptive", dest="adaptive", action="store_true", default=None,
                           help="apply the policies (TRAIN.ADAPTIVE True); the default when no config is given")
@@ -34,13 +41,19 @@ def main():
     args = parser.parse_args()
     lora_flags = {"mode": args.lora_mode, "shared_scale": args.lora_shared_scale, "task_scale": args.lora_task_scale}
     try:
-        cfg, tensors, notes = convert_file(args.checkpoint, args.output, args.config, args.img_size, args.adaptive, lora_flags)
+        if is_weight_file(args.checkpoint):
+            write_atomically(args.output, reencoded_bytes(args.checkpoint, args.weights))
+            print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB): {args.checkpoint} with {args.weights} weights")
+            return 0
+        cfg, tensors, notes = convert_file(args.checkpoint, args.output, args.config, args.img_size, args.adaptive, lora_flags,
+                                           args.weights)
     except (ConversionError, OSError) as error:
         print(f"convert: {error}", file=sys.stderr)
         return 1
     for note in notes:
         print(f"note: {note}")
     print(summary(cfg, tensors))
+    print(storage_line(tensors, args.weights))
     print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB)")
     return 0
 

@@ -5,7 +5,7 @@ from .engine_tensors import engine_tensors
 from .infer_config import infer_config, load_research_yaml
 from .mtlora_tensors import mtlora_tensors
 from .safe_load import load_checkpoint
-from .weight_file import weight_file_bytes, write_atomically
+from .weight_file import tensor_dtype, weight_file_bytes, write_atomically
 
 
 def convert_state(state_dict, embedded=None, yaml_config=None, img_size=None, adaptive=None, lora_flags=None):
@@ -18,11 +18,12 @@ def convert_state(state_dict, embedded=None, yaml_config=None, img_size=None, ad
     return cfg, tensors, notes
 
 
-def convert_file(checkpoint, output, config_path=None, img_size=None, adaptive=None, lora_flags=None):
+def convert_file(checkpoint, output, config_path=None, img_size=None, adaptive=None, lora_flags=None, weights="fp32"):
+    """weights: how linear and convolution weights are stored, "fp32" or "fp16" (weight_file.WEIGHT_PRECISIONS)."""
     state_dict, embedded = load_checkpoint(checkpoint)
     yaml_config = load_research_yaml(config_path) if config_path else None
     cfg, tensors, notes = convert_state(state_dict, embedded, yaml_config, img_size, adaptive, lora_flags)
-    write_atomically(output, weight_file_bytes(tensors, cfg, source=str(checkpoint)))
+    write_atomically(output, weight_file_bytes(tensors, cfg, source=str(checkpoint), weights=weights))
     return cfg, tensors, notes
 
 
@@ -38,6 +39,17 @@ def static_macs(cfg):
     if cfg.family == "mtlora":
         return macs.mtlora_model(cfg, [t.name for t in cfg.tasks])
     return macs.static_model(cfg, [t.outputs for t in cfg.tasks])
+
+
+def storage_line(tensors, weights):
+    """How the tensors are stored: per dtype, how many tensors and values."""
+    counts = {}
+    for name, array in tensors.items():
+        dtype = tensor_dtype(name, array.shape, weights)
+        tensor_count, values = counts.get(dtype, (0, 0))
+        counts[dtype] = (tensor_count + 1, values + array.size)
+    parts = [f"{dtype} {n} tensors ({values / 1e6:.2f} M values)" for dtype, (n, values) in sorted(counts.items())]
+    return f"storage    {weights} weights: " + ", ".join(parts)
 
 
 def summary(cfg, tensors):

@@ -1,16 +1,60 @@
 """Writes (and, for tests, reads) the weight file layout of weights/FORMAT.md."""
 import json
 import os
+import re
 import struct
 import tempfile
 
 import numpy as np
+import torch
 
 from adarun_ref import macs
 from adarun_ref.mtlora_heads import DECONV_PADDING
 
-FORMAT_VERSION = "1"
+from . import ConversionError
+
 ALIGNMENT = 64
+# The oldest format version that can hold each dtype: a file is written with the newest its tensors need, so that
+# an all-F32 file stays version 1, readable by the engines that know only that.
+DTYPE_VERSIONS = {"F32": "1", "F16": "2"}
+FORMAT_VERSION = DTYPE_VERSIONS["F32"]
+_NUMPY_DTYPES = {"F32": "<f4", "F16": "<f2"}
+# convert.py --weights: how linear and convolution weights are stored (the other tensors are always F32).
+WEIGHT_PRECISIONS = {"fp32": "F32", "fp16": "F16"}
+_F16_MAX = 65504.0
+# Tensors stored F32 whatever --weights says: every policy tensor, the precomputed relative position biases and the
+# absolute position embedding (besides norms and biases, which are one-dimensional).
+_ALWAYS_F32 = re.compile(r"(^|\.)(block_policy|token_policy)\.|\.rel_bias$|^absolute_pos_embed$")
+
+
+def reducible(name, shape):
+    """Whether a tensor is a linear or convolution weight, which --weights may store below F32 (weights/FORMAT.md):
+    a `.weight` of two or more dimensions, or a LoRA factor (`.down`, `.up`), outside the policies."""
+    if _ALWAYS_F32.search(name):
+        return False
+    return name.endswith((".down", ".up")) or (name.endswith(".weight") and len(shape) >= 2)
+
+
+def tensor_dtype(name, shape, weights="fp32"):
+    """The dtype a tensor is written with, for convert.py --weights `weights`."""
+    if weights not in WEIGHT_PRECISIONS:
+        raise ValueError(f"unknown weight precision {weights!r} (one of {', '.join(WEIGHT_PRECISIONS)})")
+    return WEIGHT_PRECISIONS[weights] if reducible(name, shape) else "F32"
+
+
+def encode(name, array, dtype):
+    """The tensor's bytes as `dtype`. F16 rounds the F32 values to nearest even (torch's .half()); a value beyond
+    the half range (65504) is refused rather than written as an infinity."""
+    values = np.ascontiguousarray(array, dtype="<f4")
+    if dtype == "F32":
+        return values.tobytes()
+    half = torch.from_numpy(values if values.flags.writeable else values.copy()).half().numpy().astype("<f2")
+    overflow = np.isinf(half) & np.isfinite(values)
+    if overflow.any():
+        beyond = values[overflow]
+        worst = float(beyond[np.argmax(np.abs(beyond))])
+        raise ConversionError(f"tensor {name} holds {worst:.6g}, beyond the F16 range (+-{_F16_MAX:g}): convert it with --weights fp32")
+    return half.tobytes()
 
 
 def config_json(cfg):
@@ -53,19 +97,51 @@ def head_metadata(cfg, task):
     return {"kind": kind}
 
 
-def weight_file_bytes(tensors, cfg, source=""):
-    header = {"__metadata__": {"format": "adarun", "format_version": FORMAT_VERSION, "config": config_json(cfg),
-                               "source": source}}
+def weight_file_bytes(tensors, cfg, source="", weights="fp32"):
+    """The whole file. weights: "fp32" or "fp16" (WEIGHT_PRECISIONS), how linear and convolution weights are stored."""
+    return _file_bytes(tensors, config_json(cfg), source, weights)
+
+
+def _file_bytes(tensors, config, source, weights):
+    metadata = {"format": "adarun", "format_version": FORMAT_VERSION, "config": config, "source": source}
+    header = {"__metadata__": metadata}
     chunks, offset = [], 0
     for name, array in tensors.items():
-        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        dtype = tensor_dtype(name, array.shape, weights)
+        metadata["format_version"] = max(metadata["format_version"], DTYPE_VERSIONS[dtype], key=int)
+        data = encode(name, array, dtype)
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
         padding = -len(data) % ALIGNMENT
         chunks.append(data + b"\0" * padding)
         offset += len(data) + padding
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
+
+
+def reencoded_bytes(path, weights):
+    """A weight file's tensors written again with `weights` (config and source kept): what converting its checkpoint
+    with --weights `weights` gives, since F16 values are the F32 ones rounded. An F16 file widened to fp32 holds the
+    same values exactly."""
+    try:
+        metadata, tensors = read_weight_file(path)
+        config, source = metadata["config"], metadata.get("source", "")
+    except (KeyError, TypeError, ValueError, struct.error) as error:
+        raise ConversionError(f"{path}: not a readable adarun weight file ({type(error).__name__}: {error})") from error
+    return _file_bytes({name: array.astype(np.float32) for name, array in tensors.items()}, config, source, weights)
+
+
+def is_weight_file(path):
+    """Whether `path` starts like an adarun weight file (a safetensors header whose metadata says adarun)."""
+    try:
+        with open(path, "rb") as f:
+            (length,) = struct.unpack("<Q", f.read(8))
+            if length > 100 << 20:
+                return False
+            header = json.loads(f.read(length))
+        return header.get("__metadata__", {}).get("format") == "adarun"
+    except (OSError, ValueError, struct.error, AttributeError):
+        return False
 
 
 def write_atomically(path, data):
@@ -82,13 +158,14 @@ def write_atomically(path, data):
 
 
 def read_weight_file(path):
-    """(metadata dict, {name: array}) — for tests and tools."""
+    """(metadata dict, {name: array}) — for tests and tools. Arrays keep the stored dtype: float32, or float16 for F16."""
     with open(path, "rb") as f:
         data = f.read()
     (length,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + length])
     metadata = header.pop("__metadata__")
     base = 8 + length
-    tensors = {name: np.frombuffer(data[base + e["data_offsets"][0]:base + e["data_offsets"][1]], "<f4").reshape(e["shape"])
+    tensors = {name: np.frombuffer(data[base + e["data_offsets"][0]:base + e["data_offsets"][1]],
+                                   _NUMPY_DTYPES[e["dtype"]]).reshape(e["shape"])
                for name, e in header.items()}
     return metadata, tensors

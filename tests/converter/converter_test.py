@@ -2,13 +2,19 @@
 """Converter tests: safe loading, config inference and checks, errors that name the key."""
 import codecs
 import collections
+import contextlib
+import importlib.util
+import io
 import json
 import os
 import pickle
+import re
+import struct
 import subprocess
 import sys
 import tempfile
 import unittest
+import unittest.mock
 import zipfile
 
 import numpy as np
@@ -505,6 +511,155 @@ class MTLoRAHeadsTest(unittest.TestCase):
             convert_state(state, lora_flags={"mode": "matrix", "shared_scale": [4.0]})
         self.assertIn("decoders.decoders.semseg.0.convs.4.2.running_var", str(raised.exception))
 
+
+def _header(path):
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        return json.loads(f.read(length)), 8 + length
+
+
+# What --weights fp16 stores as F16 (weights/FORMAT.md): linear and convolution weights and the LoRA factors; every
+# policy tensor, norms, biases, relative position biases and the absolute position embedding stay F32.
+def _f16_by_the_format(name):
+    if "_policy." in name or name.endswith(".rel_bias") or name == "absolute_pos_embed" or name.endswith(".bias"):
+        return False
+    if name.endswith((".down", ".up")):
+        return True
+    return name.endswith(".weight") and not re.search(r"(norm\d?|\.norm)\.weight$", name)
+
+
+class WeightPrecisionTest(unittest.TestCase):
+    """convert.py --weights fp16: which tensors are F16, their values, the file's size and version."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def convert_both(self, cfg, seed):
+        save_research_checkpoint(random_model(cfg, seed), self.path("model.pth"))
+        for weights in ("fp32", "fp16"):
+            convert_file(self.path("model.pth"), self.path(f"{weights}.adarun"), weights=weights)
+        return read_weight_file(self.path("fp32.adarun")), read_weight_file(self.path("fp16.adarun"))
+
+    def check_fp16_file(self, cfg, seed, f16_names, f32_names):
+        (meta32, fp32), (meta16, fp16) = self.convert_both(cfg, seed)
+        self.assertEqual((meta32["format_version"], meta16["format_version"]), ("1", "2"))
+        self.assertEqual(meta16["config"], meta32["config"])
+        self.assertEqual(list(fp16), list(fp32))
+        header16, start16 = _header(self.path("fp16.adarun"))
+        header32, start32 = _header(self.path("fp32.adarun"))
+        for name in f16_names:
+            self.assertEqual(header16[name]["dtype"], "F16", name)
+        for name in f32_names:
+            self.assertEqual(header16[name]["dtype"], "F32", name)
+        saved = 0
+        for name, want in fp32.items():
+            half = _f16_by_the_format(name)
+            self.assertEqual(header16[name]["dtype"], "F16" if half else "F32", name)
+            self.assertEqual(header32[name]["dtype"], "F32", name)
+            got = fp16[name]
+            self.assertEqual(got.shape, want.shape, name)
+            if half:
+                # torch's .half() of the fp32 file's values (round to nearest even), bit for bit
+                self.assertEqual(got.dtype, np.float16, name)
+                self.assertTrue(np.array_equal(got.view(np.uint16), torch.from_numpy(want.copy()).half().numpy().view(np.uint16)), name)
+                saved += 2 * want.size
+            else:
+                self.assertTrue(np.array_equal(got.view(np.uint32), want.view(np.uint32)), name)
+        # Half the bytes of the F16 tensors, the F32 ones unchanged (up to each tensor's 64-byte padding).
+        data16 = os.path.getsize(self.path("fp16.adarun")) - start16
+        data32 = os.path.getsize(self.path("fp32.adarun")) - start32
+        self.assertLessEqual(abs((data32 - data16) - saved), 64 * len(fp32))
+        f32_bytes = sum(4 * a.size for n, a in fp32.items() if not _f16_by_the_format(n))
+        self.assertLessEqual(data16, data32 / 2 + f32_bytes / 2 + 64 * len(fp32))
+        return fp32, fp16
+
+    def test_adamtl_fp16_weights(self):
+        cfg = ModelConfig(**SMALL, ada_blocks=True, ada_tokens=True, policy_mode="per_task", ape=True)
+        blocks, conv = "stages.0.blocks.0", "decoders.semseg.fuse.0.block1"
+        self.check_fp16_file(cfg, 3, [
+            "patch_embed.weight", f"{blocks}.attn.qkv.weight", f"{blocks}.attn.proj.weight", f"{blocks}.mlp.fc1.weight",
+            f"{blocks}.mlp.fc2.weight", "stages.2.merge.reduction.weight", f"{conv}.conv1.weight", f"{conv}.shortcut.weight",
+            "decoders.normals.head.conv1.weight", "decoders.normals.head.conv2.weight"], [
+            "patch_embed.bias", "patch_embed.norm.weight", "absolute_pos_embed", f"{blocks}.norm1.weight",
+            f"{blocks}.attn.qkv.bias", f"{blocks}.attn.rel_bias", f"{blocks}.mlp.fc2.bias", "stages.0.merge.norm.weight",
+            "stages.0.block_policy.semseg.mlp.weight", "stages.0.block_policy.semseg.fc.weight",
+            "stages.3.token_policy.normals.mlp.weight", "stages.3.token_policy.normals.fc.weight", f"{conv}.conv1.bias"])
+
+    def test_mtlora_fp16_weights(self):
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"semseg": "aspp", "sal": "updecoder"}, lora_downsampler=True))
+        fork = "stages.1.blocks.0.mlp.fc2"
+        self.check_fp16_file(cfg, 47, [
+            f"{fork}.weight", f"{fork}.shared_lora.down", f"{fork}.shared_lora.up", f"{fork}.task_lora.sal.down",
+            f"{fork}.task_lora.semseg.up", "stages.0.merge.reduction.weight", "decoders.sal.downsample.3.weight",
+            "decoders.semseg.head.branch.2.weight", "decoders.semseg.head.pool.weight", "decoders.sal.head.deconv.0.weight",
+            "decoders.sal.head.conv.weight"], [f"{fork}.bias", "decoders.sal.head.deconv.0.bias", "stages.1.blocks.0.attn.rel_bias"])
+
+    def test_values_beyond_the_half_range_are_refused(self):
+        model = random_model(ModelConfig(**SMALL), 4)
+        with torch.no_grad():
+            model.backbone.layers[1].blocks[0].mlp.fc1.weight[3, 2] = -7e4
+        save_research_checkpoint(model, self.path("big.pth"))
+        convert_file(self.path("big.pth"), self.path("fp32.adarun"))  # fp32 holds it
+        with self.assertRaises(ConversionError) as raised:
+            convert_file(self.path("big.pth"), self.path("fp16.adarun"), weights="fp16")
+        self.assertIn("tensor stages.1.blocks.0.mlp.fc1.weight holds -70000, beyond the F16 range", str(raised.exception))
+        self.assertIn("--weights fp32", str(raised.exception))
+        self.assertFalse(os.path.exists(self.path("fp16.adarun")))
+
+    def run_cli(self, *args):
+        """converter/convert.py's main() in this process (no second torch import): (exit status, stdout, stderr)."""
+        spec = importlib.util.spec_from_file_location("convert_cli", os.path.join(CONVERTER, "convert.py"))
+        cli = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(cli)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), unittest.mock.patch.object(sys, "argv", ["convert.py", *args]):
+            try:
+                status = cli.main()
+            except SystemExit as exit_:
+                status = exit_.code
+        return status, out.getvalue(), err.getvalue()
+
+    def test_cli_weights_option_and_reencoding(self):
+        save_research_checkpoint(random_model(ModelConfig(**SMALL, ada_blocks=True, policy_mode="single"), 6), self.path("m.pth"))
+        status, out, err = self.run_cli(self.path("m.pth"), "-o", self.path("fp16.adarun"), "--weights", "fp16")
+        self.assertEqual(status, 0, err)
+        self.assertRegex(out, r"storage    fp16 weights: F16 \d+ tensors \([\d.]+ M values\), F32 \d+ tensors")
+        status, _, err = self.run_cli(self.path("m.pth"), "-o", self.path("x.adarun"), "--weights", "int8")
+        self.assertEqual(status, 2)
+        self.assertIn("invalid choice: 'int8'", err)
+        self.assertFalse(os.path.exists(self.path("x.adarun")))
+        # A weight file as the input is written again: fp16 -> fp32 widens exactly (version 1 again), fp32 -> fp16 gives
+        # what converting the checkpoint with --weights fp16 gives.
+        self.assertEqual(self.run_cli(self.path("m.pth"), "-o", self.path("fp32.adarun"))[0], 0)
+        for source, weights, target in (("fp16", "fp32", "widened"), ("fp32", "fp16", "narrowed")):
+            status, out, err = self.run_cli(self.path(f"{source}.adarun"), "-o", self.path(f"{target}.adarun"), "--weights", weights)
+            self.assertEqual(status, 0, err)
+            self.assertIn(f"with {weights} weights", out)
+        meta16, fp16 = read_weight_file(self.path("fp16.adarun"))
+        meta_w, widened = read_weight_file(self.path("widened.adarun"))
+        self.assertEqual((meta_w["format_version"], meta_w["config"], meta_w["source"]), ("1", meta16["config"], meta16["source"]))
+        for name, values in fp16.items():
+            self.assertEqual(widened[name].dtype, np.float32)
+            self.assertTrue(np.array_equal(widened[name], values.astype(np.float32)), name)
+        with open(self.path("fp16.adarun"), "rb") as a, open(self.path("narrowed.adarun"), "rb") as b:
+            self.assertEqual(a.read(), b.read())  # the same source path, so byte for byte
+        self.assertEqual(self.run_cli(self.path("m.pth"), "-o", self.path("again.adarun"))[0], 0)
+        with open(self.path("fp32.adarun"), "rb") as a, open(self.path("again.adarun"), "rb") as b:
+            self.assertEqual(a.read(), b.read())  # fp32 is the default and deterministic
+        with open(self.path("junk.adarun"), "wb") as f:
+            header = b'{"__metadata__":{"format":"adarun"},"x":1}    '  # no config, and x is no tensor entry
+            f.write(struct.pack("<Q", len(header)) + header)
+        status, _, err = self.run_cli(self.path("junk.adarun"), "-o", self.path("y.adarun"), "--weights", "fp16")
+        self.assertEqual(status, 1)
+        self.assertIn("not a readable adarun weight file", err)
+        self.assertFalse(os.path.exists(self.path("y.adarun")))
 
 if __name__ == "__main__":
     unittest.main()
