@@ -7,6 +7,12 @@ The research_* cases are the research code's own (tests/data/research): its chec
 here, and the input, outputs and gates it recorded. Cases in ENGINE_PENDING (models the engine does
 not run yet; none today) are made the same way and carry "engine": false in their case.json.
 
+The *_fp16 cases convert with --weights fp16. Their random model is first made exactly representable there
+(exact_in_fp16): linear and convolution weights rounded to half, each BatchNorm's scale 1 and each merged adapter's
+W + s B A a half value, so that the reference computes with the values the file stores (to float32 rounding) and the
+comparison stays as tight as for fp32. Beside model.adarun they hold model_fp32.adarun, the same values widened to
+F32 (format version 1), which the engine must run bit for bit alike.
+
 usage: /usr/bin/python3 converter/make_golden.py --out DIR (--all | --quick | --cases a,b) [--keep-checkpoints]
 """
 import argparse
@@ -18,12 +24,16 @@ import time
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from adarun_convert.convert import convert_file  # noqa: E402
+from adarun_convert.engine_tensors import BN_EPS  # noqa: E402
+from adarun_convert.weight_file import read_weight_file, reencoded_bytes, write_atomically  # noqa: E402
 from adarun_ref import ModelConfig, TaskSpec  # noqa: E402
 from adarun_ref.checkpoint import save_research_checkpoint  # noqa: E402
+from adarun_ref.mtlora import LoRALinear  # noqa: E402
 from adarun_ref.random_model import random_image, random_model  # noqa: E402
 
 TASKS = [TaskSpec("semseg", 21), TaskSpec("human_parts", 7), TaskSpec("sal", 1), TaskSpec("normals", 3)]
@@ -91,15 +101,20 @@ CASES = {
                                                                                   "sal": "updecoder"})),
                                  30, ["sal", "normals", "semseg"], 0.0, "module"),
 }
+# F16 weights (convert.py --weights fp16): policies and fused decoders; MTLoRA adapters kept apart and merged; every
+# head kind, transposed convolutions among them.
+FP16_CASES = ["per_task_small", "mtlora_matrix_small", "mtlora_matrixv2_small", "mtlora_mixed_heads_small"]
+CASES.update({name + "_fp16": CASES[name] for name in FP16_CASES})
 # What a checkpoint saved without its config needs on the converter's command line.
 CONVERT_FLAGS = {
     "mtlora_matrixv2_small": {"mode": "matrixv2", "shared_scale": [2.0]},
     "mtlora_plain_decoder_small": {"mode": "matrix", "shared_scale": [4.0]},
     "mtlora_mixed_heads_small": {"mode": "matrix", "shared_scale": [4.0]},
 }
+CONVERT_FLAGS.update({name + "_fp16": CONVERT_FLAGS[name] for name in FP16_CASES if name in CONVERT_FLAGS})
 RESEARCH_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "research")
 RESEARCH_CASES = ["research_adamtl_per_task_small", "research_mtlora_small", "research_mtlora_heads_small"]
-QUICK = [name for name in CASES if name.endswith("_small")] + RESEARCH_CASES
+QUICK = [name for name in CASES if name.endswith(("_small", "_small_fp16"))] + RESEARCH_CASES
 # Cases the engine cannot run yet: made and converted like the others, with "engine": false in their case.json.
 # parity_test runs only the cases it names, and names none of these. Empty since the engine runs all four MTLoRA heads.
 ENGINE_PENDING = set()
@@ -117,14 +132,72 @@ def check_gating(name, cfg, stats):
             raise SystemExit(f"{name}: executed blocks keep {fraction:.0%} of their tokens; pick another seed")
 
 
+def _is_policy(name):
+    return "layers_controllers" in name or "tokens_select" in name
+
+
+def _power_of_two(scale):
+    return scale > 0 and float(np.frexp(scale)[0]) == 0.5
+
+
+@torch.no_grad()
+def exact_in_fp16(model):
+    """Changes a random model so that its fp16 conversion stores exactly its effective weights (to float32 rounding):
+    linear, convolution and LoRA weights rounded to half (.half().float()), policies untouched (stored F32); every
+    BatchNorm's variance set so that its scale gamma / sqrt(var + eps) is 1 (its shift stays random), so that folding
+    it leaves the rounded conv weight a half value; and where the converter merges an adapter into W (W + s B A), W
+    set to half(W + s B A) - s B A. Adapter scales must be powers of two (s B then stays a half value)."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.running_var.copy_((module.weight.double() ** 2 - BN_EPS).float())
+        if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)) and not _is_policy(name):
+            module.weight.copy_(module.weight.half().float())
+    for module in model.modules():  # after the rounding above, which reaches each LoRALinear's own linear too
+        if isinstance(module, LoRALinear) and module.rank > 0:
+            factors = [module.lora_shared_A, module.lora_shared_B]
+            if module.tasks:
+                factors += [*module.lora_tasks_A.values(), *module.lora_tasks_B.values()]
+                assert all(_power_of_two(s) for s in module.task_scales.values()), module.task_scales
+            assert _power_of_two(module.scale), module.scale
+            for factor in factors:
+                factor.copy_(factor.half().float())
+            if not module.tasks or module.mode == "matrixv2":  # merged: the file holds half(W + s B A)
+                delta = (module.lora_shared_B.double() * module.scale) @ module.lora_shared_A.double()
+                target = (module.linear.weight.double() + delta).float().half().double()
+                module.linear.weight.copy_((target - delta).float())
+
+
+def check_exact_in_fp16(name, fp16_path, checkpoint, lora_flags):
+    """The fp16 file's half values are what an fp32 conversion of the same checkpoint gives, to float32 rounding
+    (where W + s B A is near 0, the converter's float32 sum may round to the next half subnormal: 2^-24 off)."""
+    fp32_path = fp16_path + ".fp32-check"
+    convert_file(checkpoint, fp32_path, lora_flags=lora_flags)
+    _, fp32 = read_weight_file(fp32_path)
+    os.remove(fp32_path)
+    _, fp16 = read_weight_file(fp16_path)
+    for tensor, values in fp16.items():
+        if values.dtype == np.float16:
+            want = fp32[tensor].astype(np.float64)
+            error = np.abs(values.astype(np.float64) - want)
+            if not np.all(error <= 1e-6 * np.abs(want) + 2.0 ** -24):  # or the half's smallest step, near 0
+                raise SystemExit(f"{name}: {tensor} is not exact in fp16 (max error {error.max():.3g}); see exact_in_fp16")
+
+
 def make_case(root, name, keep_checkpoint=False):
     cfg, seed, tasks, threshold, layout = CASES[name]
     directory = os.path.join(root, name)
     os.makedirs(os.path.join(directory, "expected"), exist_ok=True)
     model = random_model(cfg, seed, tasks)
+    fp16 = name.endswith("_fp16")
+    if fp16:
+        exact_in_fp16(model)
     checkpoint = os.path.join(directory, "checkpoint.pth")
     save_research_checkpoint(model, checkpoint, layout)
-    convert_file(checkpoint, os.path.join(directory, "model.adarun"), lora_flags=CONVERT_FLAGS.get(name))
+    weight_file = os.path.join(directory, "model.adarun")
+    convert_file(checkpoint, weight_file, lora_flags=CONVERT_FLAGS.get(name), weights="fp16" if fp16 else "fp32")
+    if fp16:
+        check_exact_in_fp16(name, weight_file, checkpoint, CONVERT_FLAGS.get(name))
+        write_atomically(os.path.join(directory, "model_fp32.adarun"), reencoded_bytes(weight_file, "fp32"))
     image = random_image(cfg, seed + 1000)
     np.save(os.path.join(directory, "input.npy"), image[0].numpy().astype(np.float32))
     outputs, stats = model.run(image, tasks, threshold)

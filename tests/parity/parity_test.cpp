@@ -118,6 +118,14 @@ TEST_CASE("parity: MTLoRA mixed heads (ASPP SegFormer updecoder HRNet), no downs
   check_case("mtlora_mixed_heads_small");
 }
 
+// F16 weights (converter --weights fp16, format version 2), widened at load: the reference computes with the same
+// rounded weights (converter/make_golden.py, exact_in_fp16), so the tolerance is fp32's. tests/parity/fp16_test.cpp:
+// the same files widened to F32 run bit for bit alike.
+TEST_CASE("parity: F16 weights, per_task policies") { check_case("per_task_small_fp16"); }
+TEST_CASE("parity: F16 weights, MTLoRA matrix (adapters apart)") { check_case("mtlora_matrix_small_fp16"); }
+TEST_CASE("parity: F16 weights, MTLoRA matrixv2 (adapters merged, downsampler LoRA)") { check_case("mtlora_matrixv2_small_fp16"); }
+TEST_CASE("parity: F16 weights, MTLoRA mixed heads (ASPP SegFormer updecoder HRNet)") { check_case("mtlora_mixed_heads_small_fp16"); }
+
 // The research code's own models (scale-lab/AdaMTL, scale-lab/MTLoRA), saved by its save_checkpoint, with its
 // outputs and gates on a fixed input: tests/data/research.
 TEST_CASE("research code: AdaMTL per-task policies, blocks and tokens") { check_case("research_adamtl_per_task_small"); }
