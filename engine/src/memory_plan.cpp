@@ -40,7 +40,10 @@ void plan_memory(Plan* plan) {
   find_lifetimes(plan);
   std::vector<int32_t> order(plan->buffers.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return plan->buffers[a].floats > plan->buffers[b].floats; });
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {  // largest first, ties in plan order
+    const int64_t size_a = plan->buffers[a].floats, size_b = plan->buffers[b].floats;
+    return size_a != size_b ? size_a > size_b : a < b;
+  });
   std::vector<int32_t> placed;
   int64_t arena = 0;
   for (int32_t id : order) {
