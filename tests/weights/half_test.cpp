@@ -57,11 +57,18 @@ TEST_CASE("half: every half value widens exactly (zeros, subnormals, normals, in
   CHECK(adarun::half_to_float(0xfc00) == -std::numeric_limits<float>::infinity());
 }
 
-#if defined(__FLT16_MAX__)
-TEST_CASE("half: the portable widening equals the compiler's _Float16 conversion") {
+// The compiler's own half type: _Float16 on x86-64 (GCC 12 has no _Float16 in C++ on aarch64), __fp16 on aarch64.
+#if defined(__aarch64__)
+#define ADARUN_NATIVE_HALF __fp16
+#elif defined(__FLT16_MAX__)
+#define ADARUN_NATIVE_HALF _Float16
+#endif
+
+#ifdef ADARUN_NATIVE_HALF
+TEST_CASE("half: the portable widening equals the compiler's half conversion") {
   for (uint32_t h = 0; h <= 0xffff; ++h) {
     const uint16_t half = static_cast<uint16_t>(h);
-    _Float16 native;
+    ADARUN_NATIVE_HALF native;
     std::memcpy(&native, &half, sizeof native);
     const float want = static_cast<float>(native);
     if (std::isnan(want)) continue;  // quieting of signalling NaNs is the hardware's choice
