@@ -34,12 +34,7 @@ void emit_aspp_head(PlanBuilder& b, int task, const StageOutputs& stages, Operan
   Operand projected = b.buffer(name + ".project", width * pixels);
   b.conv(name + ".project", aspp.project, branches, r0, r0, 1, 0, projected);
   b.elementwise(OpCode::kRelu, name + ".project.relu", Operand(), projected, width * pixels);
-  Operand hidden = b.buffer(name + ".conv1", width * pixels);
-  b.conv(name + ".conv1", aspp.conv1, projected, r0, r0, 1, 1, hidden);
-  b.elementwise(OpCode::kRelu, name + ".conv1.relu", Operand(), hidden, width * pixels);
-  Operand logits = b.buffer(name + ".conv2", aspp.conv2.out * pixels);
-  b.conv(name + ".conv2", aspp.conv2, hidden, r0, r0, 1, 0, logits);
-  b.resize(OpCode::kResizeBilinear, name + ".upsample", logits, aspp.conv2.out, r0, r0, config.img_size, config.img_size, output);
+  emit_conv_head(b, name, aspp.conv1, aspp.conv2, projected, r0, output);
 }
 
 }  // namespace adarun

@@ -43,18 +43,19 @@ void emit_fuse_head(PlanBuilder& b, int task, const StageOutputs& stages, Operan
     Operand second = emit_basic_block(b, branch + ".block2", decoder.fuse[i].block2, first, r, true);
     b.resize(OpCode::kResizeNearest, branch + ".upsample", second, half, r, r, r0, r0, PlanBuilder::slice(concat, i * half * r0 * r0));
   }
-  emit_conv_head(b, name, decoder, concat, r0, output);
+  emit_conv_head(b, name + ".head", decoder.head1, decoder.head2, concat, r0, output);
 }
 
-// The heads' common end: conv1x1 -> ReLU -> conv1x1 at r0, then bilinear to the input size.
-void emit_conv_head(PlanBuilder& b, const std::string& name, const DecoderWeights& decoder, Operand x, int64_t r0, Operand output) {
-  const int64_t size = b.config().img_size;
-  Operand hidden = b.buffer(name + ".head1", decoder.head1.out * r0 * r0);
-  b.conv(name + ".head1", decoder.head1, x, r0, r0, 1, 0, hidden);
-  b.elementwise(OpCode::kRelu, name + ".head1.relu", Operand(), hidden, decoder.head1.out * r0 * r0);
-  Operand logits = b.buffer(name + ".head2", decoder.head2.out * r0 * r0);
-  b.conv(name + ".head2", decoder.head2, hidden, r0, r0, 1, 0, logits);
-  b.resize(OpCode::kResizeBilinear, name + ".upsample", logits, decoder.head2.out, r0, r0, size, size, output);
+// Every head's end: conv1 -> ReLU -> conv2 (each padded to keep r0 x r0), then bilinear to the input size.
+void emit_conv_head(PlanBuilder& b, const std::string& name, const ConvWeights& conv1, const ConvWeights& conv2, Operand x, int64_t r0,
+                    Operand output) {
+  const int64_t size = b.config().img_size, pixels = r0 * r0;
+  Operand hidden = b.buffer(name + ".conv1", conv1.out * pixels);
+  b.conv(name + ".conv1", conv1, x, r0, r0, 1, conv1.kernel / 2, hidden);
+  b.elementwise(OpCode::kRelu, name + ".conv1.relu", Operand(), hidden, conv1.out * pixels);
+  Operand logits = b.buffer(name + ".conv2", conv2.out * pixels);
+  b.conv(name + ".conv2", conv2, hidden, r0, r0, 1, conv2.kernel / 2, logits);
+  b.resize(OpCode::kResizeBilinear, name + ".upsample", logits, conv2.out, r0, r0, size, size, output);
 }
 
 }  // namespace adarun

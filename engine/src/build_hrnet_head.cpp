@@ -43,7 +43,8 @@ Operand emit_task_concat(PlanBuilder& b, int task, const StageOutputs& stages) {
 void emit_hrnet_head(PlanBuilder& b, int task, const StageOutputs& stages, Operand output) {
   const ModelConfig& config = b.config();
   Operand concat = emit_task_concat(b, task, stages);
-  emit_conv_head(b, config.tasks[task].name, b.weights().decoders[task], concat, config.stages[0].out_resolution, output);
+  const DecoderWeights& decoder = b.weights().decoders[task];
+  emit_conv_head(b, config.tasks[task].name + ".head", decoder.head1, decoder.head2, concat, config.stages[0].out_resolution, output);
 }
 
 }  // namespace adarun

@@ -34,7 +34,8 @@ void emit_updecoder_head(PlanBuilder& b, int task, const StageOutputs& stages, O
 // Parts the builders share.
 void emit_attention_and_proj(PlanBuilder& b, int stage_index, int block_index, Operand x, Operand projected);
 void emit_stage_output(PlanBuilder& b, int stage_index, Operand stream, const std::string& suffix, Operand out);
-void emit_conv_head(PlanBuilder& b, const std::string& name, const DecoderWeights& decoder, Operand x, int64_t r0, Operand output);
+void emit_conv_head(PlanBuilder& b, const std::string& name, const ConvWeights& conv1, const ConvWeights& conv2, Operand x, int64_t r0,
+                    Operand output);
 // MTLoRA (build_hrnet_head.cpp): the task's stage map as CHW [c_i, r_i, r_i] (through its downsampler when it has
 // one), and the four upsampled to stage 0's size and concatenated in stage order [C, r0, r0].
 Operand emit_task_map(PlanBuilder& b, int task, int stage_index, const StageOutputs& stages);

@@ -25,12 +25,7 @@ void emit_segformer_head(PlanBuilder& b, int task, const StageOutputs& stages, O
     b.conv(linear, segformer.linear[i], map, r, r, 1, 0, embedded);
     b.resize(OpCode::kResizeBilinear, linear + ".upsample", embedded, width, r, r, r0, r0, slice);
   }
-  Operand fused = b.buffer(name + ".conv1", width * pixels);
-  b.conv(name + ".conv1", segformer.conv1, concat, r0, r0, 1, 0, fused);
-  b.elementwise(OpCode::kRelu, name + ".conv1.relu", Operand(), fused, width * pixels);
-  Operand logits = b.buffer(name + ".conv2", segformer.conv2.out * pixels);
-  b.conv(name + ".conv2", segformer.conv2, fused, r0, r0, 1, 0, logits);
-  b.resize(OpCode::kResizeBilinear, name + ".upsample", logits, segformer.conv2.out, r0, r0, config.img_size, config.img_size, output);
+  emit_conv_head(b, name, segformer.conv1, segformer.conv2, concat, r0, output);
 }
 
 }  // namespace adarun
