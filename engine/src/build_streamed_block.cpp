@@ -30,7 +30,7 @@ void emit_streamed_block(PlanBuilder& b, int stage_index, int block_index, Opera
   change.windows = stage.windows, change.window_tokens = stage.window_tokens, change.restore_rows = true;
 
   Operand rows = b.buffer(changed, tokens * dim);
-  b.move_active_rows(OpCode::kGatherRows, changed + ".gather", x, rows, tokens, dim);
+  b.move_changed_rows(OpCode::kGatherRows, changed + ".gather", x, rows, tokens, dim, RowSource::kActive);
   size_t policy_index = 0;
   if (config.ada_tokens) {
     policy_index = b.plan().ops.size();
@@ -69,8 +69,8 @@ void emit_streamed_block(PlanBuilder& b, int stage_index, int block_index, Opera
     b.linear(changed + ".fc2", block.fc2, hidden, tokens, rows, fc2);
   }
   const int32_t write_back = static_cast<int32_t>(b.plan().ops.size());
-  b.move_active_rows(OpCode::kScatterRows, name + ".write_back", rows, x, tokens, dim);
-  b.move_active_rows(OpCode::kScatterRows, name + ".store_output", rows, reference_output, tokens, dim);
+  b.move_changed_rows(OpCode::kScatterRows, name + ".write_back", rows, x, tokens, dim, RowSource::kActive);
+  b.move_changed_rows(OpCode::kScatterRows, name + ".store_output", rows, reference_output, tokens, dim, RowSource::kActive);
   if (config.ada_tokens) b.plan().ops[policy_index].jump = write_back;  // no token kept: the block leaves its rows as they came
   const size_t done = b.plan().ops.size();
   b.emit(OpCode::kJump, OpKind::kRows, name + ".done");

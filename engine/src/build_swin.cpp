@@ -187,13 +187,13 @@ void emit_streamed_patch_merging(PlanBuilder& b, int stage_index, Operand x, Ope
   change.gather = b.plan().merge_cells[stage_index].data();
   change.windows = stage.out_tokens, change.window_tokens = 4;
   Operand cells = b.buffer(name + ".cells", stage.out_tokens * 4 * stage.dim);
-  b.move_active_rows(OpCode::kGatherRows, name + ".cells", x, cells, stage.tokens, stage.dim);
+  b.move_changed_rows(OpCode::kGatherRows, name + ".cells", x, cells, stage.tokens, stage.dim, RowSource::kActive);
   b.layer_norm(name + ".norm", weights.merge_norm, cells, stage.out_tokens, 4 * stage.dim, cells, RowSource::kActiveGroups);
   Operand merged = b.buffer(name + ".reduction", stage.out_tokens * stage.out_dim);
   LinearOptions groups;
   groups.active_groups = true;
   b.linear(name + ".reduction", weights.merge_reduction, cells, stage.out_tokens, merged, groups);
-  b.scatter_active_groups(name + ".output", merged, out, stage.out_tokens, stage.out_dim);
+  b.move_changed_rows(OpCode::kScatterRows, name + ".output", merged, out, stage.out_tokens, stage.out_dim, RowSource::kActiveGroups);
   b.plan().ops[change_index].jump = static_cast<int32_t>(b.plan().ops.size());
 }
 

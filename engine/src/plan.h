@@ -89,8 +89,6 @@ struct Op {
   const int32_t* gather = nullptr;
   const int32_t* scatter = nullptr;
   bool gather_kept = false, scatter_kept = false, gelu = false, accumulate = false;
-  bool index_active = false;  // kGatherRows / kScatterRows: through the changed windows' tokens (else `gather`/`scatter`)
-  bool index_groups = false;  // kScatterRows: through the changed groups' indices (a streamed merge's output tokens)
   bool restore_rows = false;  // kWindowChange: unchanged windows' rows take the stored outputs (a block; not a merge)
   // Window attention
   const float* rel_bias = nullptr;

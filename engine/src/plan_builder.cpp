@@ -95,14 +95,10 @@ void PlanBuilder::add_rows(const std::string& name, Operand x, Operand y, int64_
   op.x = x, op.y = y, op.rows = rows, op.cols = cols, op.row_source = source;
 }
 
-void PlanBuilder::scatter_active_groups(const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols) {
-  Op& op = emit(OpCode::kScatterRows, OpKind::kRows, name);
-  op.x = x, op.y = y, op.rows = rows, op.cols = cols, op.row_source = RowSource::kActiveGroups, op.index_groups = true;
-}
-
-void PlanBuilder::move_active_rows(OpCode code, const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols) {
+void PlanBuilder::move_changed_rows(OpCode code, const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols,
+                                    RowSource source) {
   Op& op = emit(code, OpKind::kRows, name);
-  op.x = x, op.y = y, op.rows = rows, op.cols = cols, op.row_source = RowSource::kActive, op.index_active = true;
+  op.x = x, op.y = y, op.rows = rows, op.cols = cols, op.row_source = source;
 }
 
 void PlanBuilder::elementwise(OpCode code, const std::string& name, Operand x, Operand y, int64_t count) {

@@ -53,10 +53,9 @@ class PlanBuilder {
                   RowSource source = RowSource::kAll);
   // y += x over rows x cols floats (rows: the most there can be for RowSource::kActive).
   void add_rows(const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols, RowSource source);
-  // kGatherRows / kScatterRows through the changed windows' tokens of a streamed block.
-  void move_active_rows(OpCode code, const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols);
-  // kScatterRows of the changed groups' compact rows to their indices (a streamed merge's output tokens).
-  void scatter_active_groups(const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols);
+  // kGatherRows / kScatterRows of a streamed block or merge: through the changed windows' tokens (kActive) or
+  // the changed groups' own indices (kActiveGroups: a streamed merge's output tokens).
+  void move_changed_rows(OpCode code, const std::string& name, Operand x, Operand y, int64_t rows, int64_t cols, RowSource source);
   // gelu/relu/zero act on y; add is y += x; copy is y = x.
   void elementwise(OpCode code, const std::string& name, Operand x, Operand y, int64_t count);
   void transpose(const std::string& name, Operand x, int64_t rows, int64_t cols, Operand y);

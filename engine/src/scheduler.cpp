@@ -163,11 +163,10 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
     }
     case OpCode::kJump: return op.jump;
     case OpCode::kGatherRows:
-      layers::gather_rows(compute, op.x.data, op.index_active ? active_index_.data() : op.gather, rows_run(op), op.cols, op.y.data);
+      layers::gather_rows(compute, op.x.data, row_index(op, op.gather), rows_run(op), op.cols, op.y.data);
       break;
     case OpCode::kScatterRows:
-      layers::scatter_rows(compute, op.x.data, op.index_groups ? active_windows_.data() : op.index_active ? active_index_.data() : op.scatter,
-                           rows_run(op), op.cols, op.y.data);
+      layers::scatter_rows(compute, op.x.data, row_index(op, op.scatter), rows_run(op), op.cols, op.y.data);
       break;
   }
   return index + 1;

@@ -53,6 +53,12 @@ class Scheduler {
   // Which windows of a streamed block to recompute (their count); the others take their stored outputs.
   int64_t find_changed_windows(const Op& op, FrameStats* stats);
   void run_attention(const Op& op, const layers::Compute& compute) const;
+  // A row move's indices: the changed windows' tokens (kActive), the changed groups (kActiveGroups), else the op's own.
+  const int32_t* row_index(const Op& op, const int32_t* fixed) const {
+    if (op.row_source == RowSource::kActive) return active_index_.data();
+    if (op.row_source == RowSource::kActiveGroups) return active_windows_.data();
+    return fixed;
+  }
   int64_t rows_run(const Op& op) const {
     switch (op.row_source) {
       case RowSource::kKept: return kept_;
