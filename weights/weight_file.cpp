@@ -25,10 +25,13 @@ constexpr double kMaxDim = 1099511627776.0;  // 2^40
 constexpr int64_t kMaxNumel = std::numeric_limits<int64_t>::max() / int64_t{sizeof(float)};  // byte count fits int64
 constexpr double kMaxOffset = 9007199254740992.0;  // 2^53: every integer up to it is exact in a double
 constexpr uint64_t kTensorAlignment = 64;
-// Version 1: every tensor F32. Version 2 adds F16 (FORMAT.md); the converter writes "2" only into files that hold
-// an F16 tensor, so that its fp32 output stays readable by version-1 readers.
-constexpr const char* kFormatVersions[] = {"1", "2"};
-constexpr const char* kSupportedVersions = " (this reader supports \"1\" and \"2\")";
+// Version 1: every tensor F32. Version 2 adds F16, version 3 I8 (FORMAT.md); the converter writes the oldest version
+// that its file's dtypes need, so that its fp32 output stays readable by version-1 readers, its fp16 output by
+// version-2 readers.
+constexpr const char* kFormatVersions[] = {"1", "2", "3"};
+constexpr const char* kSupportedVersions = " (this reader supports \"1\", \"2\" and \"3\")";
+// An I8 tensor X's per-output-channel scales are the F32 tensor X + kScaleSuffix; the suffix names nothing else.
+constexpr std::string_view kScaleSuffix = "_scale";
 constexpr std::string_view kEntryFields[] = {"dtype", "shape", "data_offsets"};
 
 bool fail(std::string* error, std::string message) {
@@ -200,7 +203,7 @@ bool read_offsets(const std::string& where, const JsonValue& offsets, const Tens
   return true;
 }
 
-// F32 in every version, F16 from version 2 on.
+// F32 in every version, F16 from version 2 on, I8 from version 3 on.
 bool read_dtype(const std::string& where, const JsonValue& dtype, const std::string& version, TensorView* tensor, std::string* error) {
   if (!dtype.is_string()) return fail(error, where + "dtype is " + kind_name(dtype) + ", not a string");
   if (dtype.as_string() == "F32") {
@@ -208,10 +211,22 @@ bool read_dtype(const std::string& where, const JsonValue& dtype, const std::str
   } else if (dtype.as_string() == "F16") {
     if (version == "1") return fail(error, where + "dtype \"F16\" needs format_version \"2\" (the file says \"1\")");
     tensor->dtype = TensorDtype::kF16;
+  } else if (dtype.as_string() == "I8") {
+    if (version != "3") return fail(error, where + "dtype \"I8\" needs format_version \"3\" (the file says " + json_quote(version) + ")");
+    tensor->dtype = TensorDtype::kI8;
   } else {
-    return fail(error, where + "dtype " + json_quote(dtype.as_string()) + " is not supported (only F32 and F16)");
+    return fail(error, where + "dtype " + json_quote(dtype.as_string()) + " is not supported (only F32, F16 and I8)");
   }
   return true;
+}
+
+const char* dtype_name(TensorDtype dtype) {
+  switch (dtype) {
+    case TensorDtype::kF32: return "F32";
+    case TensorDtype::kF16: return "F16";
+    case TensorDtype::kI8: return "I8";
+  }
+  return "?";
 }
 
 bool read_tensor(const std::string& name, const JsonValue& entry, const std::string& version, uint64_t data_size, TensorView* tensor,
@@ -336,16 +351,55 @@ bool WeightFile::read_tensors(const JsonValue& header, uint64_t data_start, std:
     Span span;
     if (!read_tensor(name, entry, metadata_.at("format_version"), data_size, &tensor, &span, error)) return false;
     const uint8_t* data = bytes_ + data_start + span.begin;
-    if (tensor.dtype == TensorDtype::kF16) {
-      tensor.half = reinterpret_cast<const uint16_t*>(data);
-    } else {
-      tensor.data = reinterpret_cast<const float*>(data);
+    switch (tensor.dtype) {
+      case TensorDtype::kF32: tensor.data = reinterpret_cast<const float*>(data); break;
+      case TensorDtype::kF16: tensor.half = reinterpret_cast<const uint16_t*>(data); break;
+      case TensorDtype::kI8: tensor.int8 = reinterpret_cast<const int8_t*>(data); break;
     }
     span.tensor = tensors_.size();
     tensors_.push_back(std::move(tensor));
     spans.push_back(span);
   }
-  return check_no_overlap(std::move(spans), tensors_, error);
+  return check_no_overlap(std::move(spans), tensors_, error) && pair_scales(error);
+}
+
+// Every I8 tensor X has its scales in X_scale: F32, 1-D, one value per output channel (shape[0], or shape[1] for a
+// transposed convolution); every tensor named *_scale is such a companion. In header order, the first problem.
+bool WeightFile::pair_scales(std::string* error) {
+  for (TensorView& tensor : tensors_) {
+    const std::string& name = tensor.name;
+    if (name.size() >= kScaleSuffix.size() && name.compare(name.size() - kScaleSuffix.size(), kScaleSuffix.size(), kScaleSuffix) == 0) {
+      const std::string base = name.substr(0, name.size() - kScaleSuffix.size());
+      const TensorView* owner = find(base);
+      if (!owner || owner->dtype != TensorDtype::kI8) {
+        return fail(error, tensor_prefix(name) + "is named as the scales of " + json_quote(base) + ", which " +
+                               (owner ? std::string("is ") + dtype_name(owner->dtype) + ", not I8" : std::string("the file lacks")) +
+                               " (only I8 tensors have _scale companions)");
+      }
+    }
+    if (tensor.dtype != TensorDtype::kI8) continue;
+    const std::string scale_name = name + std::string(kScaleSuffix);
+    const std::string where = tensor_prefix(name);
+    const TensorView* scale = find(scale_name);
+    if (!scale) return fail(error, where + "dtype \"I8\" needs its scales, tensor " + json_quote(scale_name) + ", which the file lacks");
+    const std::string companion = "its scales " + json_quote(scale_name);
+    if (scale->dtype != TensorDtype::kF32) {
+      return fail(error, where + companion + " are " + dtype_name(scale->dtype) + ", not F32");
+    }
+    if (scale->shape.size() != 1) {
+      return fail(error, where + companion + " have shape " + shape_text(scale->shape) + ", not one dimension");
+    }
+    const int64_t count = scale->shape[0];
+    const bool per_output = !tensor.shape.empty() && count == tensor.shape[0];
+    const bool per_transposed_output = tensor.shape.size() >= 2 && count == tensor.shape[1];
+    if (!per_output && !per_transposed_output) {
+      return fail(error, where + companion + " hold " + std::to_string(count) + " values, matching neither shape[0] nor shape[1] of " +
+                             shape_text(tensor.shape));
+    }
+    tensor.scale = scale->data;
+    tensor.scale_count = count;
+  }
+  return true;
 }
 
 const std::string* WeightFile::metadata(std::string_view key) const {

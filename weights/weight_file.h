@@ -13,8 +13,9 @@ namespace adarun {
 
 class JsonValue;
 
-// How a tensor's values are stored (FORMAT.md): IEEE single, or IEEE half (format version 2 on).
-enum class TensorDtype { kF32, kF16 };
+// How a tensor's values are stored (FORMAT.md): IEEE single, IEEE half (format version 2 on), or signed 8-bit
+// integers with a per-output-channel F32 scale (format version 3 on).
+enum class TensorDtype { kF32, kF16, kI8 };
 
 // One tensor, pointing into the file's bytes (valid as long as its WeightFile lives).
 struct TensorView {
@@ -22,10 +23,18 @@ struct TensorView {
   std::vector<int64_t> shape;
   int64_t numel = 0;
   TensorDtype dtype = TensorDtype::kF32;
-  const float* data = nullptr;     // F32: the values; nullptr for F16
-  const uint16_t* half = nullptr;  // F16: the values' bits (weights/half.h widens them exactly); nullptr for F32
-  // The bytes the values take in the file: 4 or 2 per value.
-  size_t byte_size() const { return static_cast<size_t>(numel) * (dtype == TensorDtype::kF16 ? 2 : 4); }
+  const float* data = nullptr;     // F32: the values; nullptr otherwise
+  const uint16_t* half = nullptr;  // F16: the values' bits (weights/half.h widens them exactly); nullptr otherwise
+  const int8_t* int8 = nullptr;    // I8: the quantized values q; nullptr otherwise
+  // I8: the values of its companion tensor `<name>_scale` (F32, 1-D), one per output channel: scale_count is
+  // shape[0] (linears, convolutions) or shape[1] (transposed convolutions), and the weight is float(q) * scale[o].
+  // The companion is also a tensor of its own (an F32 one, in tensors() and find()). nullptr and 0 otherwise.
+  const float* scale = nullptr;
+  int64_t scale_count = 0;
+  // The bytes the values take in the file: 4, 2 or 1 per value (an I8 tensor's scales not included).
+  size_t byte_size() const {
+    return static_cast<size_t>(numel) * (dtype == TensorDtype::kF32 ? 4 : dtype == TensorDtype::kF16 ? 2 : 1);
+  }
 };
 
 // Why open or from_memory failed, for callers that report errors by kind (the C API's status codes).
@@ -61,6 +70,7 @@ class WeightFile {
   bool validate(std::string* error);
   bool read_header(std::string* error);
   bool read_tensors(const JsonValue& header, uint64_t data_start, std::string* error);
+  bool pair_scales(std::string* error);
 
   const uint8_t* bytes_ = nullptr;
   size_t size_ = 0;

@@ -25,6 +25,7 @@ struct TestTensor {
   std::vector<int64_t> shape;
   std::vector<float> values;  // written as they are, whatever `shape` says
   std::vector<uint16_t> halves;  // written instead of `values` when not empty (F16 tensors): 2 bytes each
+  std::vector<int8_t> int8s;     // written instead of `values` when not empty (I8 tensors): 1 byte each
   // Overrides for bad files; by default the entry describes the tensor truthfully.
   std::string dtype = "F32";
   std::string shape_json;                                   // written instead of `shape` when not empty
@@ -41,6 +42,7 @@ struct WeightFileOptions {
 
 // Bytes of a tensor's values, and what it takes in the data section: padded so that the next tensor is 64-byte aligned.
 inline size_t data_size(const TestTensor& tensor) {
+  if (!tensor.int8s.empty()) return tensor.int8s.size();
   return tensor.halves.empty() ? tensor.values.size() * sizeof(float) : tensor.halves.size() * sizeof(uint16_t);
 }
 inline size_t padded_data_size(const TestTensor& tensor) { return (data_size(tensor) + 63) / 64 * 64; }
@@ -85,7 +87,9 @@ inline std::string make_weight_file(const std::vector<TestTensor>& tensors, cons
   file += header;
   for (const TestTensor& tensor : tensors) {
     std::string data(padded_data_size(tensor), '\0');
-    if (!tensor.halves.empty()) {
+    if (!tensor.int8s.empty()) {
+      std::memcpy(data.data(), tensor.int8s.data(), data_size(tensor));
+    } else if (!tensor.halves.empty()) {
       std::memcpy(data.data(), tensor.halves.data(), data_size(tensor));
     } else if (!tensor.values.empty()) {
       std::memcpy(data.data(), tensor.values.data(), data_size(tensor));

@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -208,11 +210,11 @@ TEST_CASE("weight file: data offsets") {
   check_rejected(with_tensor(1, a), {"data_offsets[0] is a string, not a number"});
 }
 
-TEST_CASE("weight file: dtypes other than F32 and F16") {
-  for (const char* dtype : {"I64", "BF16", "F64", "f32", "f16", "I8"}) {
+TEST_CASE("weight file: dtypes other than F32, F16 and I8") {
+  for (const char* dtype : {"I64", "BF16", "F64", "f32", "f16", "i8", "U8", "I16"}) {
     TestTensor z = valid_tensors()[0];
     z.dtype = dtype;
-    check_rejected(with_tensor(0, z), {"\"z.weight\"", std::string("dtype \"") + dtype + "\"", "only F32 and F16"});
+    check_rejected(with_tensor(0, z), {"\"z.weight\"", std::string("dtype \"") + dtype + "\"", "only F32, F16 and I8"});
   }
   check_rejected(with_tensor(0, z_with_entry(R"({"dtype":32,"shape":[2,3],"data_offsets":[0,24]})")),
                  {"\"z.weight\"", "dtype is a number, not a string"});
@@ -244,12 +246,12 @@ TEST_CASE("weight file: tensor entries and names") {
   check_rejected(with_tensor(0, odd_name), {"\"line\\nbreak\""});  // quoted: the message stays on one line
 }
 
-TEST_CASE("weight file: metadata must identify a version-1 or version-2 adarun file") {
-  check_rejected(with_metadata(R"({"format":"adarun","config":"{}"})"), {"no format_version", "supports \"1\" and \"2\""});
+TEST_CASE("weight file: metadata must identify a version-1, version-2 or version-3 adarun file") {
+  check_rejected(with_metadata(R"({"format":"adarun","config":"{}"})"), {"no format_version", "supports \"1\", \"2\" and \"3\""});
   // A version from the future is refused by name, saying what this reader knows.
-  for (const char* version : {"3", "0", "1.0", "2 ", ""}) {
+  for (const char* version : {"4", "0", "1.0", "3 ", "03", ""}) {
     check_rejected(with_metadata(std::string(R"({"format":"adarun","format_version":")") + version + R"(","config":"{}"})"),
-                   {std::string("unsupported format_version \"") + version + "\"", "(this reader supports \"1\" and \"2\")"});
+                   {std::string("unsupported format_version \"") + version + "\"", "(this reader supports \"1\", \"2\" and \"3\")"});
   }
   check_rejected(with_metadata(R"({"format":"adarun","format_version":1,"config":"{}"})"),
                  {"\"format_version\" is a number, not a string"});
@@ -340,6 +342,175 @@ TEST_CASE("weight file: F16 tensors with a wrong byte size, misaligned, or in a 
   const std::string bytes = f16_file();
   const size_t odd_end = 8 + header_length(bytes) + 134;
   for (const size_t cut : {odd_end - 1, odd_end - 2, odd_end - 6}) check_rejected(bytes.substr(0, cut), {"truncated"});
+}
+
+// Format version 3: I8 tensors, 1 byte a value, each with its F32 per-output-channel scales in <name>_scale.
+namespace {
+
+// Data section: w.weight I8 [2, 3] [0, 6), w.weight_scale [2] [64, 72), b [2] [128, 136),
+// d.weight I8 [2, 3, 1, 1] [192, 198) with d.weight_scale [3] [256, 268) (a transposed convolution's: shape[1]),
+// h.f16 F16 [2] [320, 324).
+std::vector<TestTensor> i8_tensors() {
+  std::vector<TestTensor> tensors{{"w.weight", {2, 3}, {}},        {"w.weight_scale", {2}, {0.5f, 0.015625f}},
+                                  {"b", {2}, {0.5f, -0.25f}},      {"d.weight", {2, 3, 1, 1}, {}},
+                                  {"d.weight_scale", {3}, {1e-3f, 0.0f, 2.0f}}, {"h.f16", {2}, {}}};
+  tensors[0].dtype = tensors[3].dtype = "I8";
+  tensors[0].int8s = {1, -127, 127, 0, -1, -128};  // -128 is never written, but the reader does not check values
+  tensors[3].int8s = {5, 0, -5, 100, 0, -100};
+  tensors[5].dtype = "F16";
+  tensors[5].halves = {0x3c00, 0xc000};
+  return tensors;
+}
+
+std::string i8_file(const std::vector<TestTensor>& tensors = i8_tensors(), const std::string& version = "3") {
+  WeightFileOptions options;
+  options.format_version = version;
+  return make_weight_file(tensors, kConfig, options);
+}
+
+// i8_tensors() with tensor `index` replaced by `replacement`, or removed when it is nullopt.
+std::string i8_file_with(size_t index, std::optional<TestTensor> replacement) {
+  std::vector<TestTensor> tensors = i8_tensors();
+  if (replacement) {
+    tensors[index] = *replacement;
+  } else {
+    tensors.erase(tensors.begin() + static_cast<std::ptrdiff_t>(index));
+  }
+  return i8_file(tensors);
+}
+
+}  // namespace
+
+TEST_CASE("weight file: I8 tensors of a version-3 file read back with their scales, beside F32 and F16 ones") {
+  const std::string bytes = i8_file();
+  TempDirectory directory;
+  std::string error;
+  for (const auto& file : {WeightFile::open(directory.write("int8.adarun", bytes), &error),
+                           WeightFile::from_memory(bytes.data(), bytes.size(), &error)}) {
+    REQUIRE_MESSAGE(file != nullptr, error);
+    CHECK(*file->metadata("format_version") == "3");
+    REQUIRE(file->tensors().size() == i8_tensors().size());  // the companions are tensors of their own
+    for (const TestTensor& expected : i8_tensors()) {
+      CAPTURE(expected.name);
+      const adarun::TensorView* tensor = file->find(expected.name);
+      REQUIRE(tensor != nullptr);
+      CHECK(tensor->shape == expected.shape);
+      if (expected.dtype == "I8") {
+        CHECK(tensor->dtype == adarun::TensorDtype::kI8);
+        CHECK(tensor->data == nullptr);
+        CHECK(tensor->half == nullptr);
+        REQUIRE(tensor->int8 != nullptr);
+        CHECK(reinterpret_cast<uintptr_t>(tensor->int8) % 64 == reinterpret_cast<uintptr_t>(file->find("b")->data) % 64);
+        CHECK(tensor->byte_size() == expected.int8s.size());
+        CHECK(std::vector<int8_t>(tensor->int8, tensor->int8 + tensor->numel) == expected.int8s);
+        const adarun::TensorView* scale = file->find(expected.name + "_scale");
+        REQUIRE(scale != nullptr);
+        CHECK(tensor->scale == scale->data);
+        CHECK(tensor->scale_count == scale->numel);
+      } else {
+        CHECK(tensor->int8 == nullptr);
+        CHECK(tensor->scale == nullptr);
+        CHECK(tensor->scale_count == 0);
+        if (expected.dtype == "F16") {
+          CHECK(tensor->dtype == adarun::TensorDtype::kF16);
+          CHECK(std::vector<uint16_t>(tensor->half, tensor->half + tensor->numel) == expected.halves);
+        } else {
+          CHECK(tensor->dtype == adarun::TensorDtype::kF32);
+          CHECK(tensor->byte_size() == 4 * expected.values.size());
+          CHECK(std::vector<float>(tensor->data, tensor->data + tensor->numel) == expected.values);
+        }
+      }
+    }
+    const adarun::TensorView& w = *file->find("w.weight");
+    CHECK(w.scale_count == 2);  // shape[0]: a linear's output channels
+    CHECK(std::vector<float>(w.scale, w.scale + w.scale_count) == std::vector<float>{0.5f, 0.015625f});
+    const adarun::TensorView& d = *file->find("d.weight");
+    CHECK(d.scale_count == 3);  // shape[1]: a transposed convolution's output channels
+    CHECK(std::vector<float>(d.scale, d.scale + d.scale_count) == std::vector<float>{1e-3f, 0.0f, 2.0f});
+  }
+  // Version 3 takes F32-only and F16 files too.
+  for (const std::string& other : {i8_file(valid_tensors()), i8_file(f16_tensors())}) {
+    REQUIRE_MESSAGE(WeightFile::from_memory(other.data(), other.size(), &error) != nullptr, error);
+  }
+  // The reader pairs by name, whatever the header order; scales of shape[1] count serve a [out, in] tensor too.
+  std::vector<TestTensor> reordered = i8_tensors();
+  std::swap(reordered[0], reordered[1]);
+  reordered[0] = {"w.weight_scale", {3}, {1, 2, 3}};
+  const std::string swapped = i8_file(reordered);
+  const auto file = WeightFile::from_memory(swapped.data(), swapped.size(), &error);
+  REQUIRE_MESSAGE(file != nullptr, error);
+  CHECK(file->find("w.weight")->scale_count == 3);
+  CHECK(file->find("w.weight")->scale == file->find("w.weight_scale")->data);
+}
+
+TEST_CASE("weight file: I8 tensors with a wrong byte size, misaligned, or in a version-1 or version-2 file are refused") {
+  std::vector<TestTensor> tensors = i8_tensors();
+  tensors[0].data_offsets = {0, 12};  // 2 bytes a value, as if F16
+  check_rejected(i8_file(tensors), {"\"w.weight\"", "hold 12 bytes but shape [2, 3] needs 6"});
+  tensors = i8_tensors();
+  tensors[3].data_offsets = {192, 197};  // one value short
+  check_rejected(i8_file(tensors), {"\"d.weight\"", "hold 5 bytes but shape [2, 3, 1, 1] needs 6"});
+  tensors = i8_tensors();
+  tensors[3].data_offsets = {193, 199};  // 1-byte aligned only
+  check_rejected(i8_file(tensors), {"\"d.weight\"", "data offset 193 is not 64-byte aligned"});
+  tensors = i8_tensors();
+  tensors[2].dtype = "I8";  // b's 8 bytes read as 8 values for shape [2]
+  check_rejected(i8_file(tensors), {"\"b\"", "hold 8 bytes but shape [2] needs 2"});
+  for (const char* version : {"2", "1"}) {
+    check_rejected(i8_file(i8_tensors(), version), {"\"w.weight\"", std::string("dtype \"I8\" needs format_version \"3\" (the file says \"") + version + "\")"});
+  }
+  // Cut anywhere before the last I8 value: truncated.
+  const std::vector<TestTensor> in_order = i8_tensors();
+  // d.weight last, at [320, 326): w.weight, w.weight_scale, b, h.f16, d.weight_scale, d.weight.
+  const std::string bytes = i8_file({in_order[0], in_order[1], in_order[2], in_order[5], in_order[4], in_order[3]});
+  std::string error;
+  REQUIRE_MESSAGE(WeightFile::from_memory(bytes.data(), bytes.size(), &error) != nullptr, error);
+  const size_t d_end = 8 + header_length(bytes) + 320 + 6;
+  CHECK(bytes.size() == d_end + 58);
+  for (const size_t cut : {d_end - 1, d_end - 6}) check_rejected(bytes.substr(0, cut), {"truncated"});
+}
+
+TEST_CASE("weight file: I8 tensors need F32 one-dimensional scales of an output channel count; _scale names only those") {
+  check_rejected(i8_file_with(1, std::nullopt), {"\"w.weight\"", "dtype \"I8\" needs its scales, tensor \"w.weight_scale\", which the file lacks"});
+  check_rejected(i8_file_with(4, std::nullopt), {"\"d.weight\"", "tensor \"d.weight_scale\", which the file lacks"});
+  TestTensor scale = i8_tensors()[1];
+  scale.dtype = "F16";
+  scale.halves = {0x3800, 0x2400};
+  check_rejected(i8_file_with(1, scale), {"\"w.weight\"", "its scales \"w.weight_scale\" are F16, not F32"});
+  scale = i8_tensors()[1];
+  scale.dtype = "I8";
+  scale.int8s = {1, 2};
+  check_rejected(i8_file_with(1, scale), {"\"w.weight\"", "its scales \"w.weight_scale\" are I8, not F32"});
+  check_rejected(i8_file_with(1, TestTensor{"w.weight_scale", {2, 1}, {0.5f, 0.25f}}),
+                 {"\"w.weight\"", "its scales \"w.weight_scale\" have shape [2, 1], not one dimension"});
+  check_rejected(i8_file_with(1, TestTensor{"w.weight_scale", {}, {0.5f}}), {"\"w.weight\"", "have shape [], not one dimension"});
+  check_rejected(i8_file_with(1, TestTensor{"w.weight_scale", {4}, {1, 2, 3, 4}}),
+                 {"\"w.weight\"", "its scales \"w.weight_scale\" hold 4 values, matching neither shape[0] nor shape[1] of [2, 3]"});
+  check_rejected(i8_file_with(1, TestTensor{"w.weight_scale", {1}, {1}}), {"\"w.weight\"", "hold 1 values"});
+  check_rejected(i8_file_with(4, TestTensor{"d.weight_scale", {1}, {1}}), {"\"d.weight\"", "neither shape[0] nor shape[1] of [2, 3, 1, 1]"});
+  // An I8 scalar has no output channels at all.
+  TestTensor scalar{"s.weight", {}, {}};
+  scalar.dtype = "I8";
+  scalar.int8s = {3};
+  std::vector<TestTensor> tensors = i8_tensors();
+  tensors.push_back(scalar);
+  tensors.push_back({"s.weight_scale", {1}, {1}});
+  check_rejected(i8_file(tensors), {"\"s.weight\"", "hold 1 values, matching neither shape[0] nor shape[1] of []"});
+  // A *_scale tensor whose base is F32, F16 or absent: refused, in every version.
+  check_rejected(i8_file_with(2, TestTensor{"w.bias_scale", {2}, {1, 2}}),
+                 {"\"w.bias_scale\"", "is named as the scales of \"w.bias\", which the file lacks (only I8 tensors have _scale companions)"});
+  tensors = i8_tensors();
+  tensors.push_back({"b_scale", {2}, {1, 2}});
+  check_rejected(i8_file(tensors), {"\"b_scale\"", "is named as the scales of \"b\", which is F32, not I8"});
+  tensors = i8_tensors();
+  tensors.push_back({"h.f16_scale", {2}, {1, 2}});
+  check_rejected(i8_file(tensors), {"\"h.f16_scale\"", "which is F16, not I8"});
+  tensors = i8_tensors();
+  tensors.push_back({"_scale", {2}, {1, 2}});
+  check_rejected(i8_file(tensors), {"\"_scale\"", "is named as the scales of \"\", which the file lacks"});
+  tensors = valid_tensors();
+  tensors.push_back({"z.weight_scale", {2}, {1, 2}});
+  check_rejected(make_weight_file(tensors, kConfig), {"\"z.weight_scale\"", "is named as the scales of \"z.weight\", which is F32, not I8"});
 }
 
 TEST_CASE("weight file: paths that are not weight files") {
