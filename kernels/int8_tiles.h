@@ -1,0 +1,67 @@
+#pragma once
+// What the int8 kernels share (kernels/gemm_int8.h): the packed layout, the quantized-A layout, and each kernel's
+// entry points (each compiled with its own target flags). Nothing here uses vector instructions.
+#include <cstdint>
+
+#include "kernels/gemm_int8.h"
+
+namespace adarun::int8 {
+
+// k is taken in groups of 4 (what vpdpbusd and sdot sum at once), zero padded.
+constexpr int64_t kGroup = 4;
+inline int64_t k_groups(int64_t k) { return (k + kGroup - 1) / kGroup; }
+
+// A panel of `width` columns: k_groups x [width columns x 4 bytes] of weights (column j's 4 bytes of group g at
+// g * 4 width + 4 j), then `width` int32 corrections, then `width` fp32 scales (0 past n). The VNNI kernels
+// multiply unsigned A (q + 128), so a column's correction is 128 x the sum of its weights; the others store 0.
+inline int64_t panel_bytes(int width, int64_t k) { return k_groups(k) * kGroup * width + 8 * int64_t{width}; }
+inline int64_t panel_weight_bytes(int width, int64_t k) { return k_groups(k) * kGroup * width; }
+
+void pack_panels(const int8_t* w, const float* scales, int64_t n, int64_t k, int width, bool unsigned_a, uint8_t* packed);
+
+// Quantized A: row i's k_groups * 4 values at quantized + i * row_stride (int8, or uint8 = q + 128 for the VNNI
+// kernels, or int16 for AVX2), padded with the value of 0; the m row scales after every row, 64-byte aligned.
+struct QuantizedRows {
+  uint8_t* rows;
+  int64_t row_stride;
+  float* scales;
+};
+int64_t quantized_row_stride(Int8Kernel kernel, int64_t k);
+QuantizedRows quantized_rows(Int8Kernel kernel, void* buffer, int64_t m, int64_t k);
+
+// One kernel: its panel width, A encoding, a row quantizer (A row i -> rows.rows + i * stride, its scale) and a tile
+// (rows [row, row + rows) of C for one panel).
+using QuantizeRows = void (*)(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows);
+using Tile = void (*)(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel);
+
+namespace avx512vnni {
+constexpr int kPanel = 32;
+constexpr int kRows = 8;
+void quantize(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows);
+void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel);
+}  // namespace avx512vnni
+
+namespace avxvnni {
+constexpr int kPanel = 16;
+constexpr int kRows = 6;
+void quantize(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows);
+void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel);
+}  // namespace avxvnni
+
+namespace avx2 {
+constexpr int kPanel = 16;
+constexpr int kRows = 3;
+void quantize(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows);
+void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel);
+}  // namespace avx2
+
+namespace neondot {
+// FEAT_DotProd (ARMv8.2 sdot), from the kernel's hwcaps.
+bool cpu_has_dot_product();
+constexpr int kPanel = 16;
+constexpr int kRows = 4;
+void quantize(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows);
+void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel);
+}  // namespace neondot
+
+}  // namespace adarun::int8
