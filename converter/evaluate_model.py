@@ -3,7 +3,14 @@
 adarun (`adarun infer` on the same frames as .npy inputs), and checks that the two agree.
 
 For each busyness level (1..8 objects) it renders --frames held-out scenes and reports:
-- metrics for both: semseg mIoU, saliency IoU, normals mean angle error, edge F-score;
+- metrics for both: semseg mIoU, saliency IoU, normals mean angle error (all pixels, and object
+  pixels alone), edge F-score (at logit 0, the model's decision; and at the logit threshold best on
+  these frames, for comparison with the Sobel baseline);
+- baselines that see no model, on the same frames (training/metrics.py Baselines): the normals error
+  on object pixels of the constant answer (0, 0, 1), facing the camera (the background's normal);
+  the edge F of a Sobel detector on the input (gradient magnitude of the grey image over its frame
+  maximum, at the threshold best on these frames: its most generous form) and of the best constant
+  answer (every pixel an edge);
 - agreement: every output within the parity tolerance 1e-4 * max(1, max|ref|), identical block
   gates, tokens kept and MACs;
 - adarun's MACs executed (stats.json) against objects per frame: a table and a plot.
@@ -36,7 +43,7 @@ from figures.png import write_png  # noqa: E402
 from scenes import CLASSES, MAX_OBJECTS, make_scene  # noqa: E402
 from training.data import normalised_image  # noqa: E402
 from training.from_weight_file import model_from_weight_file  # noqa: E402
-from training.metrics import TaskMetrics  # noqa: E402
+from training.metrics import EDGE_LOGIT_THRESHOLDS, Baselines, TaskMetrics  # noqa: E402
 
 EVAL_FIRST_SEED = 500_000  # apart from training (>= 1e6) and validation (0..) scenes
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -115,7 +122,8 @@ def evaluate_frame(model, args, scene, workdir, metrics):
     got, got_stats = run_adarun(args.adarun, args.model, frame, args.gate_threshold, os.path.join(workdir, "out"))
     for name, logits in (("pytorch", ref), ("adarun", got), (scene.objects, got)):
         for task, output in logits.items():
-            metrics[name].add(task, output, getattr(scene, task))
+            metrics[name].add(task, output, getattr(scene, task), scene.sal)
+    metrics["baselines"].add(scene.image, scene.normals, scene.sal, scene.edge)
     tokens = sum(sum(stage) for stage in got_stats["tokens_kept"])
     all_tokens = sum(len(stage) * (model.config.stage(i)[1] ** 2) for i, stage in enumerate(got_stats["tokens_kept"]))
     return {"objects": scene.objects, "macs_executed": got_stats["macs_executed"], "macs_static": got_stats["macs_static"],
@@ -127,7 +135,7 @@ def evaluate_frame(model, args, scene, workdir, metrics):
 
 def busyness_table(records, metrics):
     """Per object count: compute, and adarun's metrics on those frames alone."""
-    names = list(metrics["adarun"].summary())
+    names = [name for name in metrics["adarun"].summary() if name not in ("edge_f_best", "edge_threshold")]
     lines = [f"{'objects':>7} {'frames':>6} {'GMACs':>7} {'of static':>9} {'tokens kept':>11} {'on objects':>10} "
              f"{'on backgr.':>10} {'adarun ms':>9} "
              + " ".join(f"{name:>11}" for name in names)]
@@ -152,10 +160,24 @@ def simple_versus_busy(records):
             f"(simple / busy = {kept[1] / kept[MAX_OBJECTS]:.2f})")
 
 
+METRIC_NAMES = {"semseg_miou": "semseg mIoU", "sal_iou": "saliency IoU", "normals_deg": "normals mean angle error, deg",
+                "normals_obj_deg": "normals, on object pixels, deg", "edge_f": "edge F (logit > 0)",
+                "edge_f_best": "edge F at its best threshold here"}
+
+
 def metrics_table(metrics):
     pytorch, adarun = metrics["pytorch"].summary(), metrics["adarun"].summary()
-    lines = [f"{'metric':>12} {'PyTorch':>8} {'adarun':>8}"]
-    lines += [f"{name:>12} {pytorch[name]:>8.4f} {adarun[name]:>8.4f}" for name in pytorch]
+    lines = [f"{'metric':>34} {'PyTorch':>8} {'adarun':>8}"]
+    for name in pytorch:
+        extra = f"  (logit > {pytorch['edge_threshold']:g}; adarun > {adarun['edge_threshold']:g})" if name == "edge_f_best" else ""
+        if name != "edge_threshold":
+            lines.append(f"{METRIC_NAMES.get(name, name):>34} {pytorch[name]:>8.4f} {adarun[name]:>8.4f}{extra}")
+    baselines = metrics["baselines"].summary()
+    lines += ["baselines (no model, same frames):",
+              f"{'normals, object pixels, (0, 0, 1)':>34} {baselines['normals_obj_deg_constant']:>8.4f} deg",
+              f"{'edge F, Sobel, best threshold':>34} {baselines['edge_f_sobel']:>8.4f}  (magnitude > "
+              f"{baselines['edge_sobel_threshold']:g} of the frame's largest, chosen on these frames)",
+              f"{'edge F, constant (all edge)':>34} {baselines['edge_f_constant']:>8.4f}"]
     return lines
 
 
@@ -165,6 +187,9 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     model = reference_model(args)
     metrics = {key: TaskMetrics(len(CLASSES)) for key in ["pytorch", "adarun", *range(1, MAX_OBJECTS + 1)]}
+    for key in ("pytorch", "adarun"):
+        metrics[key] = TaskMetrics(len(CLASSES), edge_thresholds=EDGE_LOGIT_THRESHOLDS)
+    metrics["baselines"] = Baselines()
     records = []
     with tempfile.TemporaryDirectory() as workdir:
         for objects in range(1, MAX_OBJECTS + 1):

@@ -1,8 +1,14 @@
 """Held-out metrics from raw logits (numpy), the same for PyTorch's and adarun's outputs:
-semseg mIoU, saliency IoU, normals mean angle error (degrees), edge F-score (1 px tolerance)."""
+semseg mIoU, saliency IoU, normals mean angle error (degrees; over all pixels, and over object
+pixels alone), edge F-score (1 px tolerance); and baselines that see no model (Baselines): the
+constant normal and a Sobel edge detector."""
 import numpy as np
 
 EDGE_TOLERANCE = 1  # pixels
+FACING_CAMERA = np.array([0.0, 0.0, 1.0])  # the scenes' background normal (camera frame, z towards the camera)
+SOBEL_THRESHOLDS = np.round(np.arange(1, 100) / 100, 2)  # of each frame's largest Sobel magnitude
+GREY = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 luma
+EDGE_LOGIT_THRESHOLDS = np.round(np.arange(-40, 41) / 5, 1)  # -8 .. 8: the sweep for a model's best edge threshold
 
 
 def _dilate(mask, radius):
@@ -16,17 +22,92 @@ def _dilate(mask, radius):
     return out
 
 
+def angle_errors(normals, target):
+    """Per-pixel angle (degrees) between predicted normals (any length) and unit target normals, [3, S, S] each."""
+    unit = normals / np.maximum(np.linalg.norm(normals, axis=0, keepdims=True), 1e-12)
+    return np.degrees(np.arccos(np.clip(np.sum(unit * target, axis=0), -1, 1)))
+
+
+def edge_counts(predicted, truth, tolerance=EDGE_TOLERANCE):
+    """Boolean [S, S] maps -> (predicted pixels within tolerance of a true one, predicted pixels,
+    true pixels within tolerance of a predicted one, true pixels)."""
+    return np.array([np.sum(predicted & _dilate(truth, tolerance)), np.sum(predicted),
+                     np.sum(truth & _dilate(predicted, tolerance)), np.sum(truth)], np.int64)
+
+
+def f_score(counts):
+    """F from edge_counts (summed over frames): 2 P R / (P + R)."""
+    precision = counts[0] / max(counts[1], 1)
+    recall = counts[2] / max(counts[3], 1)
+    return float(2 * precision * recall / max(precision + recall, 1e-12))
+
+
+def sobel_magnitude(image):
+    """uint8 [S, S, 3] -> float [S, S]: Sobel gradient magnitude of the grey image (borders replicated),
+    divided by its largest value (0 everywhere on a flat image)."""
+    grey = np.pad(image.astype(np.float64) @ GREY / 255.0, 1, mode="edge")
+    window = lambda dy, dx: grey[1 + dy:grey.shape[0] - 1 + dy, 1 + dx:grey.shape[1] - 1 + dx]  # noqa: E731
+    gx = (window(-1, 1) + 2 * window(0, 1) + window(1, 1)) - (window(-1, -1) + 2 * window(0, -1) + window(1, -1))
+    gy = (window(1, -1) + 2 * window(1, 0) + window(1, 1)) - (window(-1, -1) + 2 * window(-1, 0) + window(-1, 1))
+    magnitude = np.hypot(gx, gy)
+    top = magnitude.max()
+    return magnitude / top if top > 0 else magnitude
+
+
+class Baselines:
+    """What needs no model, on the same frames: the normals error on object pixels of the constant
+    answer FACING_CAMERA (the background's normal: the answer of a decoder that learnt only the
+    background), and the edge F of (a) a Sobel detector on the input, the grey image's gradient
+    magnitude over its frame maximum, thresholded, at the threshold that is best over all the frames
+    seen (chosen on the evaluation frames themselves: the baseline's most generous form), and (b) the
+    best constant answer, every pixel an edge (no pixel an edge scores 0)."""
+
+    def __init__(self, thresholds=SOBEL_THRESHOLDS):
+        self.thresholds = np.asarray(thresholds)
+        self.constant_angles = np.zeros(2)  # sum over object pixels, object pixels
+        self.sobel = np.zeros((len(self.thresholds), 4), np.int64)
+        self.everything = np.zeros(4, np.int64)
+
+    def add(self, image, normals, objects, edge):
+        """One frame: image uint8 [S, S, 3], target normals [3, S, S], object mask and edges [S, S] (scenes.Scene)."""
+        on_objects = objects > 0
+        constant = np.broadcast_to(FACING_CAMERA[:, None, None], normals.shape)
+        self.constant_angles += [angle_errors(constant, normals)[on_objects].sum(), on_objects.sum()]
+        truth = edge > 0
+        magnitude = sobel_magnitude(image)
+        for i, threshold in enumerate(self.thresholds):
+            self.sobel[i] += edge_counts(magnitude > threshold, truth)
+        self.everything += edge_counts(np.ones_like(truth), truth)
+
+    def summary(self):
+        scores = [f_score(counts) for counts in self.sobel]
+        best = int(np.argmax(scores))
+        return {"normals_obj_deg_constant": float(self.constant_angles[0] / max(self.constant_angles[1], 1)),
+                "edge_f_sobel": scores[best], "edge_sobel_threshold": float(self.thresholds[best]),
+                "edge_f_constant": f_score(self.everything)}
+
+
 class TaskMetrics:
-    def __init__(self, classes):
+    """edge_thresholds: also the edge F at each of these logit thresholds (summary: the best, edge_f_best, and
+    where, edge_threshold)."""
+
+    def __init__(self, classes, edge_thresholds=()):
         self.classes = classes
+        self.edge_thresholds = np.asarray(edge_thresholds, np.float64)
+        self.edge_swept = np.zeros((len(self.edge_thresholds), 4), np.int64)
         self.confusion = np.zeros((classes, classes), np.int64)
         self.sal = np.zeros(2, np.int64)          # intersection, union
         self.angles = []
+        self.object_angles = np.zeros(2)          # sum of angle errors on object pixels, object pixels
         self.edge = np.zeros(4, np.int64)         # predicted near truth, predicted, truth near predicted, truth
 
-    def add(self, task, logits, target):
-        """One frame: logits float [C, S, S]; target as in scenes.Scene (semseg/sal/edge [S, S], normals [3, S, S])."""
-        getattr(self, "_add_" + task)(logits, target)
+    def add(self, task, logits, target, objects=None):
+        """One frame: logits float [C, S, S]; target as in scenes.Scene (semseg/sal/edge [S, S], normals [3, S, S]);
+        objects: the frame's object mask [S, S] (scenes.Scene.sal), for the normals error on object pixels."""
+        if task == "normals":
+            self._add_normals(logits, target, objects)
+        else:
+            getattr(self, "_add_" + task)(logits, target)
 
     def _add_semseg(self, logits, target):
         predicted = logits.argmax(0)
@@ -37,15 +118,17 @@ class TaskMetrics:
         predicted, truth = logits[0] > 0, target > 0
         self.sal += [np.sum(predicted & truth), np.sum(predicted | truth)]
 
-    def _add_normals(self, logits, target):
-        unit = logits / np.maximum(np.linalg.norm(logits, axis=0, keepdims=True), 1e-12)
-        cosine = np.clip(np.sum(unit * target, axis=0), -1, 1)
-        self.angles.append(np.degrees(np.arccos(cosine)).mean())
+    def _add_normals(self, logits, target, objects):
+        angles = angle_errors(logits, target)
+        self.angles.append(angles.mean())
+        if objects is not None:
+            on_objects = objects > 0
+            self.object_angles += [angles[on_objects].sum(), on_objects.sum()]
 
     def _add_edge(self, logits, target):
-        predicted, truth = logits[0] > 0, target > 0
-        self.edge += [np.sum(predicted & _dilate(truth, EDGE_TOLERANCE)), np.sum(predicted),
-                      np.sum(truth & _dilate(predicted, EDGE_TOLERANCE)), np.sum(truth)]
+        self.edge += edge_counts(logits[0] > 0, target > 0)
+        for i, threshold in enumerate(self.edge_thresholds):
+            self.edge_swept[i] += edge_counts(logits[0] > threshold, target > 0)
 
     def summary(self):
         """The metrics of the tasks seen, by name."""
@@ -58,8 +141,12 @@ class TaskMetrics:
             out["sal_iou"] = float(self.sal[0] / self.sal[1])
         if self.angles:
             out["normals_deg"] = float(np.mean(self.angles))
+        if self.object_angles[1]:
+            out["normals_obj_deg"] = float(self.object_angles[0] / self.object_angles[1])
         if self.edge.any():
-            precision = self.edge[0] / max(self.edge[1], 1)
-            recall = self.edge[2] / max(self.edge[3], 1)
-            out["edge_f"] = float(2 * precision * recall / max(precision + recall, 1e-12))
+            out["edge_f"] = f_score(self.edge)
+        if self.edge_swept.any():
+            scores = [f_score(counts) for counts in self.edge_swept]
+            best = int(np.argmax(scores))
+            out["edge_f_best"], out["edge_threshold"] = scores[best], float(self.edge_thresholds[best])
         return out
