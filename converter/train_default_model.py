@@ -13,15 +13,18 @@ on a CPU from the first, GPU-trained one.
 The schedule spans --total-minutes of training (or --total-steps), possibly over several runs:
 each run trains at most --minutes (start-up, validation and saving included), then saves and
 stops; the next run with the same --out resumes.
-Writes into --out: checkpoint.pth (research format, for converter/convert.py), progress.json
-(step, training time, stage; the resume point) and log.txt.
+Writes into --out: checkpoint.pth (research format; the resume point, with progress.json: step,
+training time, stage), calibrated.pth (the same with the edge decision threshold moved to the one
+best on the validation frames; the file to convert with converter/convert.py) and log.txt.
 
 usage: python3 converter/train_default_model.py [--device auto|cpu|cuda] [--minutes M]
        [--total-minutes T | --total-steps N] [--out build/train] [--batch B] [--threads N]
-       [--from-weights MODEL.adarun] [--compute-simple F] [--compute-busy F]
+       [--from-weights MODEL.adarun] [--fine-tune-policies F] [--compute-simple F] [--compute-busy F]
+       [--normals-loss objects|mean] [--normals-object-share F] [--edge-loss balanced|fixed]
 """
 import argparse
 import contextlib
+import copy
 import json
 import math
 import os
@@ -40,16 +43,25 @@ from training.data import TRAIN_FIRST_SEED, TRAIN_SCENES, FromIndex, SceneSet  #
 from training.default_model import new_model, policy_parameters  # noqa: E402
 from training.from_weight_file import freeze_batch_norm, model_from_weight_file  # noqa: E402
 from training.gating import gated_forward  # noqa: E402
-from training.metrics import TaskMetrics  # noqa: E402
-from training.objectives import TASK_WEIGHTS, compute_loss, frame_compute_targets, task_losses  # noqa: E402
+from training.metrics import EDGE_LOGIT_THRESHOLDS, TaskMetrics  # noqa: E402
+from training.objectives import (EDGE_LOSSES, NORMALS_LOSSES, NORMALS_OBJECT_SHARE, TASK_WEIGHTS, compute_loss,  # noqa: E402
+                                 frame_compute_targets, task_losses)
 
 # (name, end of the stage as a fraction of the schedule, learning rate, policies gated, what trains)
 STAGES = [("dense", 0.5, 1e-3, False, "all"), ("policies", 0.7, 1e-3, True, "policies"), ("joint", 1.0, 3e-4, True, "all")]
-FINE_TUNE_STAGES = [("policies", 0.4, 1e-3, True, "policies"), ("joint", 1.0, 2e-4, True, "all")]
+FINE_TUNE_POLICIES_SHARE = 0.4  # of a fine-tune's schedule, the policies alone; then joint
+
+
+def fine_tune_stages(policies_share):
+    return [("policies", policies_share, 1e-3, True, "policies"), ("joint", 1.0, 2e-4, True, "all")]
+
+
+
 WARMUP_STEPS = 100   # after every (re)start of the optimizer: a new stage, or a resumed run
 SAVE_EVERY_S = 120   # a run killed from outside loses at most this much
 FINISH_MARGIN_S = 30  # kept free at the end of a run for the last validation and save
 VAL_FIRST_SEED = 0
+EDGE_BIAS = "decoders.edge.segment.3.bias"  # the edge decoder's last convolution: logits = ... + this
 
 
 def parse_args():
@@ -65,6 +77,13 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=1, help="torch threads on cpu")
     parser.add_argument("--from-weights", help="fine-tune this AdaMTL weight file (policies, then joint) instead of training anew")
     parser.add_argument("--workers", type=int, help="scene generator processes (default: cores - 2, 0 on cpu)")
+    parser.add_argument("--fine-tune-policies", type=float, default=FINE_TUNE_POLICIES_SHARE,
+                        help="with --from-weights: the share of the schedule that trains the policies alone (0: joint only)")
+    parser.add_argument("--normals-loss", choices=NORMALS_LOSSES, default="objects",
+                        help="objects: object pixels weigh --normals-object-share of the normals loss; mean: every pixel alike")
+    parser.add_argument("--normals-object-share", type=float, default=NORMALS_OBJECT_SHARE)
+    parser.add_argument("--edge-loss", choices=EDGE_LOSSES, default="balanced",
+                        help="balanced: HED-style class balance from the batch's edge / non-edge ratio; fixed: edges weigh 10")
     parser.add_argument("--compute-simple", type=float, default=0.3,
                         help="fraction of backbone block MACs to keep on the simplest scenes (1 object, plain)")
     parser.add_argument("--compute-busy", type=float, default=0.8, help="... on the busiest (8 objects, cluttered)")
@@ -179,10 +198,11 @@ def to_device(batch, device):
 
 
 @torch.no_grad()
-def validate(model, frames, device, frozen_batch_norm):
-    """Noise-free gates (as at inference), fp32. Metrics, and executed compute by objects per frame."""
+def validate(model, frames, device, frozen_batch_norm, edge_thresholds=()):
+    """Noise-free gates (as at inference), fp32. Metrics (with edge_thresholds: also the edge logit
+    threshold with the best F, edge_threshold), and executed compute by objects per frame."""
     model.eval()
-    metrics = TaskMetrics(len(CLASSES))
+    metrics = TaskMetrics(len(CLASSES), edge_thresholds)
     compute_by_objects = {}
     for batch in frames:
         batch = to_device(batch, device)
@@ -190,12 +210,26 @@ def validate(model, frames, device, frozen_batch_norm):
         for task, output in logits.items():
             output = output.float().cpu().numpy()
             target = batch[task].cpu().numpy()
+            objects = batch["sal"].cpu().numpy()[:, 0]
             for i in range(output.shape[0]):
-                metrics.add(task, output[i], target[i][0] if task in ("sal", "edge") else target[i])
+                metrics.add(task, output[i], target[i][0] if task in ("sal", "edge") else target[i], objects[i])
         for objects, compute in zip(batch["objects"].tolist(), usage.compute().tolist()):
             compute_by_objects.setdefault(objects, []).append(compute)
     set_training(model, True, frozen_batch_norm)
     return metrics.summary(), {k: float(np.mean(v)) for k, v in sorted(compute_by_objects.items())}
+
+
+def save_calibrated(out, model, threshold):
+    """out/calibrated.pth, the file to convert: the checkpoint with the edge decoder's last bias lowered
+    by `threshold`, so that logit > 0 (adarun's and the metrics' edge decision) is logit > threshold
+    of the trained model. A class-balanced edge loss trains logits for balanced classes: at 0 they
+    mark every pixel with an edge probability above the edge fraction (~2%), thick edges. The
+    threshold is the best for F on the validation frames (seeds from VAL_FIRST_SEED, apart from
+    evaluate_model.py's)."""
+    calibrated = copy.deepcopy(model).cpu()
+    with torch.no_grad():
+        dict(calibrated.named_parameters())[EDGE_BIAS].sub_(threshold)
+    save_research_checkpoint(calibrated, os.path.join(out, "calibrated.pth"))
 
 
 def format_validation(summary, compute_by_objects):
@@ -210,7 +244,7 @@ def train_step(model, batch, stage, optimizer, lr, args, autocast):
     gated = stage[3]
     with autocast():
         logits, usage = gated_forward(model, batch["image"], gated=gated, noise=True)
-        losses = task_losses(logits, batch)
+        losses = task_losses(logits, batch, args.normals_loss, args.edge_loss, args.normals_object_share)
         loss = sum(TASK_WEIGHTS[t] * v for t, v in losses.items())
         if gated:
             targets = frame_compute_targets(batch["objects"], MAX_OBJECTS, args.compute_simple, args.compute_busy)
@@ -244,10 +278,11 @@ def main():
     frozen_batch_norm = bool(progress["from_weights"])
     model.to(device)
     set_training(model, True, frozen_batch_norm)
-    schedule = Schedule(args, FINE_TUNE_STAGES if frozen_batch_norm else STAGES)
+    schedule = Schedule(args, fine_tune_stages(args.fine_tune_policies) if frozen_batch_norm else STAGES)
     torch.manual_seed(args.seed + progress["step"])  # Gumbel noise; a resumed run reseeds from its step
     log(f"device {device}, batch {batch_size}, workers {workers}, torch {torch.__version__}, "
-        f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
+        f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; losses: normals {args.normals_loss}"
+        f"{f' (objects {args.normals_object_share:g})' if args.normals_loss == 'objects' else ''}, edge {args.edge_loss}")
 
     loader_options = dict(batch_size=batch_size, num_workers=workers, pin_memory=cuda, drop_last=True)
     if workers:
@@ -289,10 +324,16 @@ def main():
             last_save = step_clock = time.time()
     progress["stage"] = schedule.stages[stage][0] if stage is not None else progress.get("stage", "done")
     progress["done"] = schedule.stage(schedule.fraction(progress["step"], progress["trained_s"])) is None
-    log(format_validation(*validate(model, val_frames, device, frozen_batch_norm)))
+    summary, compute_by_objects = validate(model, val_frames, device, frozen_batch_norm, EDGE_LOGIT_THRESHOLDS)
+    log(format_validation(summary, compute_by_objects))
     save(args.out, model, progress)
     log(f"saved {os.path.join(args.out, 'checkpoint.pth')} at step {progress['step']}"
         f"{' (schedule complete)' if progress['done'] else ' (run again with the same --out to continue)'}")
+    if "edge_threshold" in summary:
+        save_calibrated(args.out, model, summary["edge_threshold"])
+        log(f"saved {os.path.join(args.out, 'calibrated.pth')} (to convert): edge logits lowered by "
+            f"{summary['edge_threshold']:g}, the threshold with the best edge F on the validation frames "
+            f"({summary['edge_f_best']:.3f} against {summary['edge_f']:.3f} at 0)")
 
 
 if __name__ == "__main__":

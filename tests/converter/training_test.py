@@ -19,7 +19,8 @@ from scenes import MAX_OBJECTS, make_scene  # noqa: E402
 from training.default_model import default_config  # noqa: E402
 from training.from_weight_file import config_from_metadata, freeze_batch_norm, model_from_weight_file  # noqa: E402
 from training.gating import gated_forward  # noqa: E402
-from training.objectives import compute_loss, frame_compute_targets  # noqa: E402
+from training.metrics import Baselines, TaskMetrics, edge_counts, f_score, sobel_magnitude  # noqa: E402
+from training.objectives import balanced_edge_weights, compute_loss, edge_loss, frame_compute_targets, normals_loss  # noqa: E402
 
 FIELDS = ("image", "semseg", "sal", "edge", "normals")
 
@@ -136,6 +137,98 @@ class ComputeTargets(unittest.TestCase):
         flat = torch.full((2,), 0.55)
         self.assertAlmostEqual(float(compute_loss(flat, targets)), 0.25 ** 2, places=6)
         self.assertEqual(float(compute_loss(targets.clone(), targets)), 0.0)
+
+
+def tilted(degrees, shape):
+    """Unit normals [3, *shape] at `degrees` from the camera axis, leaning right."""
+    angle = np.radians(degrees)
+    return np.stack([np.full(shape, np.sin(angle)), np.zeros(shape), np.full(shape, np.cos(angle))]).astype(np.float32)
+
+
+def half_plane_frame(size=16, column=8):
+    """An object filling the columns left of `column` on a flat background, as the scenes label it:
+    image, object mask, edges (the pixels on both sides of the boundary), normals (the object's tilted 30 deg)."""
+    objects = np.zeros((size, size), np.uint8)
+    objects[:, :column] = 1
+    image = np.full((size, size, 3), 40, np.uint8)
+    image[objects > 0] = 200
+    edge = np.zeros((size, size), np.uint8)
+    edge[:, column - 1:column + 1] = 1
+    normals = np.where(objects[None] > 0, tilted(30, (size, size)), tilted(0, (size, size)))
+    return image, objects, edge, normals
+
+
+class Metrics(unittest.TestCase):
+    """Hand-computed cases."""
+
+    def test_edge_counts_tolerate_one_pixel(self):
+        truth = np.zeros((10, 10), bool)
+        truth[:, 5] = True
+        beside, far = np.zeros_like(truth), np.zeros_like(truth)
+        beside[:, 6] = True
+        far[:, 8] = True
+        self.assertEqual(f_score(edge_counts(beside, truth)), 1.0)
+        self.assertEqual(f_score(edge_counts(far, truth)), 0.0)
+        self.assertAlmostEqual(f_score(edge_counts(beside | far, truth)), 2 * 0.5 * 1 / 1.5)  # P 1/2, R 1
+        self.assertEqual(list(edge_counts(beside | far, truth)), [10, 20, 10, 10])
+
+    def test_sobel_magnitude_of_a_step(self):
+        image, _, edge, _ = half_plane_frame()
+        magnitude = sobel_magnitude(image)
+        self.assertTrue(np.array_equal(magnitude, edge.astype(np.float64)))  # 4 x the step on both sides, 0 elsewhere
+        self.assertFalse(sobel_magnitude(np.full((8, 8, 3), 7, np.uint8)).any())
+
+    def test_baselines(self):
+        image, objects, edge, normals = half_plane_frame()
+        baselines = Baselines(thresholds=[0.5, 1.0])
+        baselines.add(image, normals, objects, edge)
+        summary = baselines.summary()
+        self.assertAlmostEqual(summary["normals_obj_deg_constant"], 30.0, places=4)
+        self.assertEqual(summary["edge_f_sobel"], 1.0)  # the step is the boundary
+        self.assertEqual(summary["edge_sobel_threshold"], 0.5)  # magnitude > 1 marks nothing
+        precision = 4 / 16  # every pixel marked; those within 1 px of the 2 edge columns: 4 columns of 16
+        self.assertAlmostEqual(summary["edge_f_constant"], 2 * precision / (1 + precision))
+
+    def test_normals_on_object_pixels(self):
+        _, objects, edge, normals = half_plane_frame()
+        facing = tilted(0, objects.shape)
+        metrics = TaskMetrics(5)
+        metrics.add("normals", 3 * facing, normals, objects)  # the length of a prediction does not count
+        summary = metrics.summary()
+        self.assertAlmostEqual(summary["normals_obj_deg"], 30.0, places=4)
+        self.assertAlmostEqual(summary["normals_deg"], 30.0 * objects.mean(), places=4)
+
+    def test_edge_f_at_the_best_threshold(self):
+        _, _, edge, _ = half_plane_frame()
+        metrics = TaskMetrics(5, edge_thresholds=[-6.0, -3.0, 0.0])
+        metrics.add("edge", np.where(edge > 0, -1.0, -5.0)[None], edge)
+        summary = metrics.summary()
+        self.assertEqual(summary["edge_f"], 0.0)  # nothing above 0
+        self.assertEqual((summary["edge_f_best"], summary["edge_threshold"]), (1.0, -3.0))
+
+
+class Losses(unittest.TestCase):
+    def test_object_pixels_weigh_their_share_of_the_normals_loss(self):
+        _, objects, _, _ = half_plane_frame(size=16, column=4)  # objects: a quarter of the pixels
+        target = torch.from_numpy(tilted(0, objects.shape))[None]
+        output = target.clone()
+        output[0, :, torch.from_numpy(objects) > 0] = torch.tensor([[1.0], [0.0], [0.0]])  # error (1 + 0 + 1) / 3 there
+        mask = torch.from_numpy(objects)[None, None]
+        self.assertAlmostEqual(float(normals_loss(output, target)), 2 / 3 * 0.25, places=6)
+        self.assertAlmostEqual(float(normals_loss(output, target, mask, 0.5)), 2 / 3 * 0.5, places=6)
+        self.assertAlmostEqual(float(normals_loss(output, target, mask, 0.8)), 2 / 3 * 0.8, places=6)
+
+    def test_balanced_edge_weights(self):
+        edge = torch.zeros(1, 1, 2, 5)
+        edge[0, 0, 0, 0] = 1  # 1 edge pixel of 10
+        positive, negative = balanced_edge_weights(edge)
+        self.assertAlmostEqual(float(positive), 5.0)
+        self.assertAlmostEqual(float(negative), 10 / 18)
+        self.assertAlmostEqual(float(positive / negative), 9.0)  # |non-edge| / |edge|
+        logits = torch.linspace(-2, 2, 10).reshape(1, 1, 2, 5)
+        p = torch.sigmoid(logits)
+        want = 0.5 * -torch.log(p[edge > 0]).mean() + 0.5 * -torch.log(1 - p[edge == 0]).mean()
+        self.assertAlmostEqual(float(edge_loss(logits, edge)), float(want), places=5)
 
 
 if __name__ == "__main__":
