@@ -2,8 +2,8 @@
 """Convert an AdaMTL, Swin MTL or MTLoRA research checkpoint into an adarun weight file.
 
 usage: /usr/bin/python3 converter/convert.py CHECKPOINT.pth -o MODEL.adarun [--config research.yaml]
-       [--img-size N] [--adaptive | --no-adaptive] [--weights fp32|fp16]
-       /usr/bin/python3 converter/convert.py MODEL.adarun -o OTHER.adarun --weights fp32|fp16   (re-encode a weight file)
+       [--img-size N] [--adaptive | --no-adaptive] [--weights fp32|fp16|int8]
+       /usr/bin/python3 converter/convert.py MODEL.adarun -o OTHER.adarun --weights fp32|fp16|int8   (re-encode a weight file)
 """
 import argparse
 import os
@@ -24,9 +24,12 @@ def main():
     parser.add_argument("--config", help="research YAML config (BASE includes resolved) to check and complete the checkpoint's")
     parser.add_argument("--img-size", type=int, help="input size, when neither the state_dict nor a config shows it")
     parser.add_argument("--weights", choices=list(WEIGHT_PRECISIONS), default="fp32",
-                        help="how linear and convolution weights are stored: fp32, or fp16 (IEEE half, rounded to nearest "
-                             "even: half the file; the engine widens them at load); policies, norms, biases and position "
-                             "biases stay fp32 (default fp32)")
+                        help="how linear and convolution weights are stored: fp32; fp16 (IEEE half, rounded to nearest "
+                             "even: half the file; the engine widens them at load); or int8 (format version 3: linear and "
+                             "convolution weights symmetric per output channel int8 with F32 scales, max|W|/127, about a "
+                             "quarter of their fp32 bytes; MTLoRA's LoRA factors F16). Policies, norms, biases, rel_bias "
+                             "and absolute_pos_embed stay fp32 (default fp32). Re-encoding an int8 file to fp32 or fp16 "
+                             "writes q * scale, not the original weights")
     adaptive = parser.add_mutually_exclusive_group()
     adaptive.add_argument("--adaptive", dest="adaptive", action="store_true", default=None,
                           help="apply the policies (TRAIN.ADAPTIVE True); the default when no config is given")

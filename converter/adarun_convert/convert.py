@@ -5,7 +5,7 @@ from .engine_tensors import engine_tensors
 from .infer_config import infer_config, load_research_yaml
 from .mtlora_tensors import mtlora_tensors
 from .safe_load import load_checkpoint
-from .weight_file import tensor_dtype, weight_file_bytes, write_atomically
+from .weight_file import output_axis, tensor_dtype, weight_file_bytes, write_atomically
 
 
 def convert_state(state_dict, embedded=None, yaml_config=None, img_size=None, adaptive=None, lora_flags=None):
@@ -19,7 +19,7 @@ def convert_state(state_dict, embedded=None, yaml_config=None, img_size=None, ad
 
 
 def convert_file(checkpoint, output, config_path=None, img_size=None, adaptive=None, lora_flags=None, weights="fp32"):
-    """weights: how linear and convolution weights are stored, "fp32" or "fp16" (weight_file.WEIGHT_PRECISIONS)."""
+    """weights: how linear and convolution weights are stored, "fp32", "fp16" or "int8" (weight_file.WEIGHT_PRECISIONS)."""
     state_dict, embedded = load_checkpoint(checkpoint)
     yaml_config = load_research_yaml(config_path) if config_path else None
     cfg, tensors, notes = convert_state(state_dict, embedded, yaml_config, img_size, adaptive, lora_flags)
@@ -42,12 +42,18 @@ def static_macs(cfg):
 
 
 def storage_line(tensors, weights):
-    """How the tensors are stored: per dtype, how many tensors and values."""
+    """How the tensors are stored: per dtype, how many tensors and values (an I8 tensor's F32 scales among the F32)."""
     counts = {}
+
+    def count(dtype, size):
+        tensor_count, values = counts.get(dtype, (0, 0))
+        counts[dtype] = (tensor_count + 1, values + size)
+
     for name, array in tensors.items():
         dtype = tensor_dtype(name, array.shape, weights)
-        tensor_count, values = counts.get(dtype, (0, 0))
-        counts[dtype] = (tensor_count + 1, values + array.size)
+        count(dtype, array.size)
+        if dtype == "I8":
+            count("F32", array.shape[output_axis(name)])
     parts = [f"{dtype} {n} tensors ({values / 1e6:.2f} M values)" for dtype, (n, values) in sorted(counts.items())]
     return f"storage    {weights} weights: " + ", ".join(parts)
 

@@ -1,5 +1,6 @@
 """Writes (and, for tests, reads) the weight file layout of weights/FORMAT.md."""
 import json
+import math
 import os
 import re
 import struct
@@ -16,12 +17,18 @@ from . import ConversionError
 ALIGNMENT = 64
 # The oldest format version that can hold each dtype: a file is written with the newest its tensors need, so that
 # an all-F32 file stays version 1, readable by the engines that know only that.
-DTYPE_VERSIONS = {"F32": "1", "F16": "2"}
+DTYPE_VERSIONS = {"F32": "1", "F16": "2", "I8": "3"}
 FORMAT_VERSION = DTYPE_VERSIONS["F32"]
-_NUMPY_DTYPES = {"F32": "<f4", "F16": "<f2"}
-# convert.py --weights: how linear and convolution weights are stored (the other tensors are always F32).
-WEIGHT_PRECISIONS = {"fp32": "F32", "fp16": "F16"}
+_NUMPY_DTYPES = {"F32": "<f4", "F16": "<f2", "I8": "i1"}
+# convert.py --weights: how linear and convolution weights are stored (the other tensors are always F32; with int8,
+# the LoRA factors are F16).
+WEIGHT_PRECISIONS = {"fp32": "F32", "fp16": "F16", "int8": "I8"}
 _F16_MAX = 65504.0
+# An I8 tensor X's per-output-channel F32 scales are the tensor X + SCALE_SUFFIX, written right after it.
+SCALE_SUFFIX = "_scale"
+_I8_MAX = 127
+# Transposed convolutions ([in, out, k, k]: output channels along dimension 1): the updecoder head's.
+_TRANSPOSED_CONV = re.compile(r"\.head\.deconv\.\d+\.weight$")
 # Tensors stored F32 whatever --weights says: every policy tensor, the precomputed relative position biases and the
 # absolute position embedding (besides norms and biases, which are one-dimensional).
 _ALWAYS_F32 = re.compile(r"(^|\.)(block_policy|token_policy)\.|\.rel_bias$|^absolute_pos_embed$")
@@ -36,10 +43,48 @@ def reducible(name, shape):
 
 
 def tensor_dtype(name, shape, weights="fp32"):
-    """The dtype a tensor is written with, for convert.py --weights `weights`."""
+    """The dtype a tensor is written with, for convert.py --weights `weights`. int8 keeps the LoRA factors F16."""
     if weights not in WEIGHT_PRECISIONS:
         raise ValueError(f"unknown weight precision {weights!r} (one of {', '.join(WEIGHT_PRECISIONS)})")
-    return WEIGHT_PRECISIONS[weights] if reducible(name, shape) else "F32"
+    if not reducible(name, shape):
+        return "F32"
+    if weights == "int8" and name.endswith((".down", ".up")):
+        return "F16"
+    return WEIGHT_PRECISIONS[weights]
+
+
+def output_axis(name):
+    """The dimension of a weight that holds its output channels: 1 for a transposed convolution ([in, out, k, k]),
+    0 for linears ([out, in]) and convolutions ([out, in, k, k])."""
+    return 1 if _TRANSPOSED_CONV.search(name) else 0
+
+
+def quantize(name, array):
+    """(q, scale): symmetric per-output-channel int8 (weights/FORMAT.md), in float32 arithmetic: scale[o] =
+    max|W[o]| / 127, q = round half to even (W / scale[o]) clamped to [-127, 127]; an all-zero channel has scale 0
+    and q 0. q is int8 of the array's shape, scale float32 [channels]. A non-finite weight is refused."""
+    values = torch.from_numpy(np.array(array, dtype=np.float32))  # a writable copy
+    if not torch.isfinite(values).all():
+        bad = values[~torch.isfinite(values)][0].item()
+        raise ConversionError(f"tensor {name} holds {bad}, which int8 cannot scale: convert it with --weights fp32 or fp16")
+    moved = values.movedim(output_axis(name), 0)  # output channels first
+    rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
+    amax = rows.abs().amax(dim=1) if rows.shape[1] else torch.zeros(rows.shape[0])
+    scale = amax / _I8_MAX  # float32 / int: float32
+    divisor = torch.where(scale > 0, scale, torch.ones_like(scale))  # an all-zero channel: q = round(0 / 1) = 0
+    q = torch.round(rows / divisor[:, None]).clamp(-_I8_MAX, _I8_MAX)
+    q = q.reshape(moved.shape).movedim(0, output_axis(name)).to(torch.int8)
+    return np.ascontiguousarray(q.numpy()), scale.numpy().astype(np.float32)
+
+
+def dequantize(name, q, scale):
+    """float(q) * scale[o] in float32, scale along the weight's output channels (what the engine computes)."""
+    axis = output_axis(name)
+    if q.ndim <= axis or scale.shape != (q.shape[axis],):
+        raise ValueError(f"tensor {name}: scales of shape {list(scale.shape)} do not match its shape {list(q.shape)} along dimension {axis}")
+    shape = [1] * q.ndim
+    shape[axis] = q.shape[axis]
+    return q.astype(np.float32) * scale.astype(np.float32).reshape(shape)
 
 
 def encode(name, array, dtype):
@@ -98,19 +143,30 @@ def head_metadata(cfg, task):
 
 
 def weight_file_bytes(tensors, cfg, source="", weights="fp32"):
-    """The whole file. weights: "fp32" or "fp16" (WEIGHT_PRECISIONS), how linear and convolution weights are stored."""
+    """The whole file. weights: "fp32", "fp16" or "int8" (WEIGHT_PRECISIONS), how linear and convolution weights are
+    stored."""
     return _file_bytes(tensors, config_json(cfg), source, weights)
+
+
+def _stored(tensors, weights):
+    """(name, dtype, shape, bytes) of every tensor the file holds, in order: an I8 tensor is followed by its scales."""
+    for name, array in tensors.items():
+        dtype = tensor_dtype(name, array.shape, weights)
+        if dtype != "I8":
+            yield name, dtype, list(array.shape), encode(name, array, dtype)
+            continue
+        q, scale = quantize(name, array)
+        yield name, "I8", list(array.shape), q.astype("i1").tobytes()
+        yield name + SCALE_SUFFIX, "F32", list(scale.shape), scale.astype("<f4").tobytes()
 
 
 def _file_bytes(tensors, config, source, weights):
     metadata = {"format": "adarun", "format_version": FORMAT_VERSION, "config": config, "source": source}
     header = {"__metadata__": metadata}
     chunks, offset = [], 0
-    for name, array in tensors.items():
-        dtype = tensor_dtype(name, array.shape, weights)
+    for name, dtype, shape, data in _stored(tensors, weights):
         metadata["format_version"] = max(metadata["format_version"], DTYPE_VERSIONS[dtype], key=int)
-        data = encode(name, array, dtype)
-        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(data)]}
         padding = -len(data) % ALIGNMENT
         chunks.append(data + b"\0" * padding)
         offset += len(data) + padding
@@ -120,15 +176,34 @@ def _file_bytes(tensors, config, source, weights):
 
 
 def reencoded_bytes(path, weights):
-    """A weight file's tensors written again with `weights` (config and source kept): what converting its checkpoint
-    with --weights `weights` gives, since F16 values are the F32 ones rounded. An F16 file widened to fp32 holds the
-    same values exactly."""
+    """A weight file's tensors written again with `weights` (config and source kept). From an fp32 file: what
+    converting its checkpoint with --weights `weights` gives (F16 values are the F32 ones rounded, I8 ones quantized
+    from them). An F16 file widened to fp32 holds the same values exactly; fp16 -> int8 quantizes the widened values.
+    An int8 file is first dequantized (q * scale, float32), its _scale tensors dropped: int8 -> fp32 holds q * scale,
+    not the weights the int8 file was made from."""
     try:
         metadata, tensors = read_weight_file(path)
         config, source = metadata["config"], metadata.get("source", "")
+        values = float_tensors(tensors)
     except (KeyError, TypeError, ValueError, struct.error) as error:
         raise ConversionError(f"{path}: not a readable adarun weight file ({type(error).__name__}: {error})") from error
-    return _file_bytes({name: array.astype(np.float32) for name, array in tensors.items()}, config, source, weights)
+    return _file_bytes(values, config, source, weights)
+
+
+def float_tensors(tensors):
+    """read_weight_file's tensors as float32, in order: F16 widened, I8 dequantized with its scales (q * scale), the
+    _scale tensors themselves dropped."""
+    values = {}
+    for name, array in tensors.items():
+        if name.endswith(SCALE_SUFFIX) and tensors.get(name[:-len(SCALE_SUFFIX)], np.empty(0)).dtype == np.int8:
+            continue
+        if array.dtype == np.int8:
+            if name + SCALE_SUFFIX not in tensors:
+                raise ValueError(f"I8 tensor {name} has no {name + SCALE_SUFFIX}")
+            values[name] = dequantize(name, array, tensors[name + SCALE_SUFFIX])
+        else:
+            values[name] = array.astype(np.float32)
+    return values
 
 
 def is_weight_file(path):
@@ -158,7 +233,8 @@ def write_atomically(path, data):
 
 
 def read_weight_file(path):
-    """(metadata dict, {name: array}) — for tests and tools. Arrays keep the stored dtype: float32, or float16 for F16."""
+    """(metadata dict, {name: array}) — for tests and tools. Arrays keep the stored dtype: float32, float16 for F16,
+    int8 for I8; an I8 tensor's scales are there too, as the float32 tensor <name>_scale (float_tensors dequantizes)."""
     with open(path, "rb") as f:
         data = f.read()
     (length,) = struct.unpack("<Q", data[:8])

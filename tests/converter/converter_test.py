@@ -631,9 +631,9 @@ class WeightPrecisionTest(unittest.TestCase):
         status, out, err = self.run_cli(self.path("m.pth"), "-o", self.path("fp16.adarun"), "--weights", "fp16")
         self.assertEqual(status, 0, err)
         self.assertRegex(out, r"storage    fp16 weights: F16 \d+ tensors \([\d.]+ M values\), F32 \d+ tensors")
-        status, _, err = self.run_cli(self.path("m.pth"), "-o", self.path("x.adarun"), "--weights", "int8")
+        status, _, err = self.run_cli(self.path("m.pth"), "-o", self.path("x.adarun"), "--weights", "int4")
         self.assertEqual(status, 2)
-        self.assertIn("invalid choice: 'int8'", err)
+        self.assertIn("invalid choice: 'int4'", err)
         self.assertFalse(os.path.exists(self.path("x.adarun")))
         # A weight file as the input is written again: fp16 -> fp32 widens exactly (version 1 again), fp32 -> fp16 gives
         # what converting the checkpoint with --weights fp16 gives.
@@ -660,6 +660,225 @@ class WeightPrecisionTest(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn("not a readable adarun weight file", err)
         self.assertFalse(os.path.exists(self.path("y.adarun")))
+
+def _i8_by_the_format(name):
+    """What --weights int8 stores as I8: what fp16 makes F16, but the LoRA factors (F16)."""
+    return _f16_by_the_format(name) and not name.endswith((".down", ".up"))
+
+
+def _output_axis(name):
+    return 1 if re.search(r"\.head\.deconv\.\d+\.weight$", name) else 0
+
+
+def _numpy_int8(weight, axis):
+    """weights/FORMAT.md's quantization, in numpy float32, apart from the converter's torch code: (q, scale)."""
+    moved = np.moveaxis(np.asarray(weight, dtype=np.float32), axis, 0)
+    rows = moved.reshape(moved.shape[0], -1)
+    scale = (np.abs(rows).max(axis=1, initial=np.float32(0)) / np.float32(127)).astype(np.float32)
+    safe = np.where(scale > 0, scale, np.float32(1)).astype(np.float32)
+    q = np.clip(np.round(rows / safe[:, None]), -127, 127)  # numpy rounds half to even
+    q = np.where(scale[:, None] > 0, q, 0).astype(np.int8)
+    return np.moveaxis(q.reshape(moved.shape), 0, axis), scale
+
+
+def _dequantized(name, q, scale):
+    shape = [1] * q.ndim
+    shape[_output_axis(name)] = -1
+    return q.astype(np.float32) * scale.reshape(shape)
+
+
+class Int8WeightsTest(unittest.TestCase):
+    """convert.py --weights int8: which tensors are I8 (with their _scale), F16 and F32, the quantization against an
+    independent numpy computation, version 3, size, and re-encoding."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def convert_all(self, model):
+        save_research_checkpoint(model, self.path("model.pth"))
+        for weights in ("fp32", "fp16", "int8"):
+            convert_file(self.path("model.pth"), self.path(f"{weights}.adarun"), weights=weights)
+        return [read_weight_file(self.path(f"{weights}.adarun")) for weights in ("fp32", "fp16", "int8")]
+
+    def check_int8_tensors(self, fp32, int8, header8, source=None):
+        """int8's tensors against fp32's (quantized from `source`'s values, fp32's by default): I8 q and scale as
+        numpy computes them, F16 as torch's .half(), F32 bit for bit; the names in order, each scale after its tensor."""
+        source = fp32 if source is None else source
+        want_names = []
+        for name in fp32:
+            want_names += [name, name + "_scale"] if _i8_by_the_format(name) else [name]
+        self.assertEqual(list(int8), want_names)
+        self.assertEqual(list(header8)[1:], want_names)  # header order, after __metadata__
+        for name, want in fp32.items():
+            got = int8[name]
+            self.assertEqual(got.shape, want.shape, name)
+            if _i8_by_the_format(name):
+                self.assertEqual(header8[name]["dtype"], "I8", name)
+                self.assertEqual(got.dtype, np.int8, name)
+                scale = int8[name + "_scale"]
+                self.assertEqual(header8[name + "_scale"]["dtype"], "F32", name)
+                axis = _output_axis(name)
+                self.assertEqual(scale.shape, (want.shape[axis],), name)
+                q_want, scale_want = _numpy_int8(source[name].astype(np.float32), axis)
+                self.assertTrue(np.array_equal(got, q_want), name)
+                self.assertTrue(np.array_equal(scale.view(np.uint32), scale_want.view(np.uint32)), name)
+                self.assertGreaterEqual(got.min(initial=0), -127, name)
+                # Symmetric: every channel that is not all zero reaches +-127.
+                peaks = np.abs(np.moveaxis(got, axis, 0).reshape(got.shape[axis], -1).astype(np.int32)).max(axis=1, initial=0)
+                self.assertTrue(np.array_equal(peaks == 127, scale > 0), name)
+                # q * scale within half a step of the weight it was quantized from, up to float32 rounding: W / scale
+                # (below 127.5) is rounded by up to 2^-17, so a near-tie can go the far way (2e-6 steps seen); q * scale
+                # by half an ulp.
+                shape = [1] * want.ndim
+                shape[axis] = -1
+                step = scale.astype(np.float64).reshape(shape)
+                error = np.abs(_dequantized(name, got, scale).astype(np.float64) - source[name].astype(np.float64))
+                self.assertTrue(np.all(error <= step * (0.5 + 2.0 ** -16)), name)
+            elif name.endswith((".down", ".up")):
+                self.assertEqual(header8[name]["dtype"], "F16", name)
+                self.assertTrue(np.array_equal(got.view(np.uint16), torch.from_numpy(want.copy()).half().numpy().view(np.uint16)), name)
+            else:
+                self.assertEqual(header8[name]["dtype"], "F32", name)
+                self.assertTrue(np.array_equal(got.view(np.uint32), want.view(np.uint32)), name)
+
+    def check_int8_file(self, model, i8_names, f16_names, f32_names):
+        (meta32, fp32), (meta16, _), (meta8, int8) = self.convert_all(model)
+        self.assertEqual((meta32["format_version"], meta16["format_version"], meta8["format_version"]), ("1", "2", "3"))
+        self.assertEqual(meta8["config"], meta32["config"])
+        header8, start8 = _header(self.path("int8.adarun"))
+        for name in i8_names:
+            self.assertEqual(header8[name]["dtype"], "I8", name)
+        for name in f16_names:
+            self.assertEqual(header8[name]["dtype"], "F16", name)
+        for name in f32_names:
+            self.assertEqual(header8[name]["dtype"], "F32", name)
+        self.check_int8_tensors(fp32, int8, header8)
+        # A byte a value for I8, two for F16, plus the scales: the rest unchanged (up to each tensor's 64-byte padding).
+        _, start32 = _header(self.path("fp32.adarun"))
+        data8 = os.path.getsize(self.path("int8.adarun")) - start8
+        data32 = os.path.getsize(self.path("fp32.adarun")) - start32
+        want8 = sum((1 if _i8_by_the_format(n) else 2 if n.endswith((".down", ".up")) else 4) * a.size for n, a in fp32.items())
+        want8 += sum(4 * a.size for n, a in int8.items() if n.endswith("_scale"))
+        self.assertLessEqual(abs(data8 - want8), 64 * len(int8))
+        return fp32, int8
+
+    def test_adamtl_int8_weights(self):
+        cfg = ModelConfig(**SMALL, ada_blocks=True, ada_tokens=True, policy_mode="per_task", ape=True)
+        model = random_model(cfg, 3)
+        with torch.no_grad():
+            model.backbone.layers[1].blocks[0].mlp.fc1.weight[5] = 0  # an all-zero output channel: scale 0, q 0
+            model.backbone.layers[1].blocks[0].mlp.fc2.weight[2, :4] = torch.tensor([1.0, -0.5, 0.25, 0.0])  # a peak of 1
+        blocks, conv = "stages.0.blocks.0", "decoders.semseg.fuse.0.block1"
+        fp32, int8 = self.check_int8_file(model, [
+            "patch_embed.weight", f"{blocks}.attn.qkv.weight", f"{blocks}.attn.proj.weight", f"{blocks}.mlp.fc1.weight",
+            f"{blocks}.mlp.fc2.weight", "stages.2.merge.reduction.weight", f"{conv}.conv1.weight", f"{conv}.shortcut.weight",
+            "decoders.normals.head.conv1.weight", "decoders.normals.head.conv2.weight"], [], [
+            "patch_embed.bias", "patch_embed.norm.weight", "absolute_pos_embed", f"{blocks}.norm1.weight",
+            f"{blocks}.attn.qkv.bias", f"{blocks}.attn.rel_bias", f"{blocks}.mlp.fc2.bias", "stages.0.merge.norm.weight",
+            "stages.0.block_policy.semseg.mlp.weight", "stages.0.block_policy.semseg.fc.weight",
+            "stages.3.token_policy.normals.mlp.weight", "stages.3.token_policy.normals.fc.weight", f"{conv}.conv1.bias",
+            f"{blocks}.attn.qkv.weight_scale", "patch_embed.weight_scale"])
+        fc1 = "stages.1.blocks.0.mlp.fc1.weight"
+        self.assertEqual(int8[fc1 + "_scale"][5], 0.0)
+        self.assertFalse(int8[fc1][5].any())
+        self.assertEqual(int(np.count_nonzero(int8[fc1 + "_scale"] == 0)), 1)
+
+    def test_mtlora_int8_weights_with_a_transposed_convolution(self):
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"semseg": "aspp", "sal": "updecoder"}, lora_downsampler=True,
+                                 updecoder_kernels=(4, 3, 2), updecoder_channels=(8, 6, 4)))
+        fork = "stages.1.blocks.0.mlp.fc2"
+        fp32, int8 = self.check_int8_file(random_model(cfg, 47), [
+            f"{fork}.weight", "stages.0.merge.reduction.weight", "decoders.sal.downsample.3.weight",
+            "decoders.semseg.head.branch.2.weight", "decoders.semseg.head.pool.weight", "decoders.sal.head.deconv.0.weight",
+            "decoders.sal.head.deconv.2.weight", "decoders.sal.head.conv.weight"], [
+            f"{fork}.shared_lora.down", f"{fork}.shared_lora.up", f"{fork}.task_lora.sal.down", f"{fork}.task_lora.semseg.up"], [
+            f"{fork}.bias", "decoders.sal.head.deconv.0.bias", "stages.1.blocks.0.attn.rel_bias",
+            "decoders.sal.head.deconv.0.weight_scale"])
+        # The transposed convolutions' scales run along dimension 1, their output channels ([in, out, k, k]).
+        for j, out in enumerate((8, 6, 4)):
+            name = f"decoders.sal.head.deconv.{j}.weight"
+            self.assertEqual(fp32[name].shape[1], out)
+            self.assertNotEqual(fp32[name].shape[0], out)
+            self.assertEqual(int8[name + "_scale"].shape, (out,), name)
+            peak = np.abs(fp32[name]).max(axis=(0, 2, 3)) / np.float32(127)
+            self.assertTrue(np.array_equal(int8[name + "_scale"], peak.astype(np.float32)), name)
+
+    def test_non_finite_weights_are_refused(self):
+        model = random_model(ModelConfig(**SMALL), 4)
+        with torch.no_grad():
+            model.backbone.layers[1].blocks[0].mlp.fc1.weight[3, 2] = float("inf")
+        save_research_checkpoint(model, self.path("inf.pth"))
+        with self.assertRaises(ConversionError) as raised:
+            convert_file(self.path("inf.pth"), self.path("int8.adarun"), weights="int8")
+        self.assertIn("tensor stages.1.blocks.0.mlp.fc1.weight holds inf, which int8 cannot scale", str(raised.exception))
+        self.assertFalse(os.path.exists(self.path("int8.adarun")))
+
+    def test_cli_int8_and_reencoding(self):
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"semseg": "hrnet", "sal": "updecoder"}, updecoder_kernels=(2, 2, 2),
+                                 updecoder_channels=(4, 4, 4)))
+        save_research_checkpoint(random_model(cfg, 9), self.path("m.pth"))
+        run_cli = WeightPrecisionTest.run_cli
+        status, out, err = run_cli(self, self.path("m.pth"), "-o", self.path("int8.adarun"), "--weights", "int8")
+        self.assertEqual(status, 0, err)
+        self.assertRegex(out, r"storage    int8 weights: F16 \d+ tensors \([\d.]+ M values\), F32 \d+ tensors \([\d.]+ M values\), "
+                              r"I8 \d+ tensors \([\d.]+ M values\)")
+        for weights in ("fp32", "fp16"):
+            self.assertEqual(run_cli(self, self.path("m.pth"), "-o", self.path(f"{weights}.adarun"), "--weights", weights)[0], 0)
+        # fp32 -> int8 re-encoded: the bytes converting the checkpoint with --weights int8 gives (same source).
+        self.assertEqual(run_cli(self, self.path("fp32.adarun"), "-o", self.path("from32.adarun"), "--weights", "int8")[0], 0)
+        with open(self.path("int8.adarun"), "rb") as a, open(self.path("from32.adarun"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        # fp16 -> int8: the widened half values quantized.
+        status, out, err = run_cli(self, self.path("fp16.adarun"), "-o", self.path("from16.adarun"), "--weights", "int8")
+        self.assertEqual(status, 0, err)
+        self.assertIn("with int8 weights", out)
+        _, fp32 = read_weight_file(self.path("fp32.adarun"))
+        _, fp16 = read_weight_file(self.path("fp16.adarun"))
+        meta, from16 = read_weight_file(self.path("from16.adarun"))
+        self.assertEqual(meta["format_version"], "3")
+        widened = {n: a.astype(np.float32) for n, a in fp16.items()}
+        self.check_int8_tensors(widened, from16, _header(self.path("from16.adarun"))[0])
+        # int8 -> fp32 and -> fp16: q * scale (float32), the _scale tensors gone; not the fp32 file's values.
+        meta8, int8 = read_weight_file(self.path("int8.adarun"))
+        for weights, version in (("fp32", "1"), ("fp16", "2")):
+            status, out, err = run_cli(self, self.path("int8.adarun"), "-o", self.path(f"back_{weights}.adarun"), "--weights", weights)
+            self.assertEqual(status, 0, err)
+            meta, back = read_weight_file(self.path(f"back_{weights}.adarun"))
+            self.assertEqual((meta["format_version"], meta["config"], meta["source"]), (version, meta8["config"], meta8["source"]))
+            self.assertEqual(list(back), list(fp32))
+            for name, values in back.items():
+                if _i8_by_the_format(name):
+                    want = _dequantized(name, int8[name], int8[name + "_scale"])
+                    if weights == "fp16":
+                        want = torch.from_numpy(want).half().numpy()
+                    self.assertTrue(np.array_equal(values.view(np.uint8), want.view(np.uint8)), name)
+                    if weights == "fp32":
+                        self.assertFalse(np.array_equal(values, fp32[name]), name)
+                else:
+                    self.assertTrue(np.array_equal(values.astype(np.float32), int8[name].astype(np.float32)), name)
+        # A damaged int8 file (a scale missing) is refused, naming the tensor.
+        header, start = _header(self.path("int8.adarun"))
+        victim = next(n for n in header if n.endswith("_scale"))
+        del header[victim]
+        text = json.dumps(header).encode()
+        text += b" " * (-len(text) % 8)
+        with open(self.path("int8.adarun"), "rb") as f:
+            data = f.read()[start:]
+        with open(self.path("broken.adarun"), "wb") as f:
+            f.write(struct.pack("<Q", len(text)) + text + data)
+        status, _, err = run_cli(self, self.path("broken.adarun"), "-o", self.path("z.adarun"), "--weights", "fp32")
+        self.assertEqual(status, 1)
+        self.assertIn("not a readable adarun weight file", err)
+        self.assertIn(victim[:-len("_scale")], err)
+        self.assertFalse(os.path.exists(self.path("z.adarun")))
+
 
 if __name__ == "__main__":
     unittest.main()
