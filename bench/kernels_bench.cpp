@@ -1,5 +1,5 @@
 // Kernel benchmarks on the Swin-T 224 shapes: the reference GEMM, the packed ones this CPU runs
-// (AVX2, AVX-512 or NEON) and XNNPACK's side by side, window attention per ISA, and the FMA peak they
+// (AVX2, AVX-512 or NEON), the int8 ones (A quantized in the timed loop, as at run time) and XNNPACK's side by side, window attention per ISA, and the FMA peak they
 // are measured against.
 #include <benchmark/benchmark.h>
 #include <xnnpack.h>
@@ -13,6 +13,7 @@
 #include "bench/fma_peak.h"
 #include "kernels/attention.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_int8.h"
 #include "kernels/ref/gemm.h"
 
 namespace {
@@ -58,6 +59,25 @@ void gemm_packed(benchmark::State& state, Shape s, adarun::Isa isa) {
   for (auto _ : state) adarun::gemm(isa, args, nullptr);
   report(state, s);
   std::free(packed);
+}
+
+// The dynamically quantized int8 GEMM: each iteration quantizes A's rows too, as a frame does.
+void gemm_int8(benchmark::State& state, Shape s, adarun::Int8Kernel kernel) {
+  const auto a = random_floats(s.m * s.k), bias = random_floats(s.n);
+  std::vector<int8_t> w(static_cast<size_t>(s.n * s.k));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(int(i * 37 % 255) - 127);
+  const std::vector<float> scales(static_cast<size_t>(s.n), 0.01f);
+  void* packed = std::aligned_alloc(64, size_t(adarun::packed_int8_bytes(kernel, s.n, s.k) + 63) / 64 * 64);
+  void* quantized = std::aligned_alloc(64, size_t(adarun::quantized_rows_bytes(kernel, s.m, s.k) + 63) / 64 * 64);
+  adarun::pack_int8_weights(kernel, w.data(), scales.data(), s.n, s.k, packed);
+  std::vector<float> c(static_cast<size_t>(s.m * s.n));
+  adarun::Int8GemmArgs args;
+  args.a = a.data(), args.lda = s.k, args.packed = packed, args.bias = bias.data();
+  args.c = c.data(), args.ldc = s.n, args.m = s.m, args.n = s.n, args.k = s.k, args.quantized = quantized;
+  for (auto _ : state) adarun::gemm_int8(kernel, args, nullptr);
+  report(state, s);
+  std::free(packed);
+  std::free(quantized);
 }
 
 // XNNPACK's fully-connected operator on the same shape: its weights are packed at creation too.
@@ -119,6 +139,11 @@ void register_benchmarks() {
     for (adarun::Isa isa : adarun::kPackedIsas) {
       if (!adarun::isa_supported(isa)) continue;
       benchmark::RegisterBenchmark((std::string("gemm/") + adarun::isa_name(isa) + "/" + s.name).c_str(), gemm_packed, s, isa);
+    }
+    for (adarun::Int8Kernel kernel : adarun::kInt8Kernels) {
+      if (!adarun::int8_kernel_supported(kernel)) continue;
+      benchmark::RegisterBenchmark((std::string("gemm_int8/") + adarun::int8_kernel_name(kernel) + "/" + s.name).c_str(), gemm_int8, s,
+                                   kernel);
     }
     benchmark::RegisterBenchmark((std::string("gemm/xnnpack/") + s.name).c_str(), gemm_xnnpack, s);
   }

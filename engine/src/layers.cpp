@@ -7,6 +7,7 @@
 #include "kernels/conv.h"
 #include "kernels/conv_transpose.h"
 #include "kernels/ref/gemm.h"
+#include "kernels/ref/gemm_int8.h"
 #include "kernels/ref/rows.h"
 #include "kernels/resize.h"
 #include "kernels/rows.h"
@@ -47,19 +48,37 @@ void packed_linear(const Compute& compute, const float* x, int64_t rows, const L
 // The packed GEMM where the model packed the layer (Model::pack_weights: every ISA but the reference), the twin otherwise.
 bool runs_packed(const LinearWeights& layer) { return layer.packed != nullptr; }
 
+// The int8 GEMM of a layer the model packed for it, with the epilogue the fusion asks for.
+void int8_linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, const LinearFusion& f, float* y) {
+  Int8GemmArgs args;
+  args.a = x, args.lda = layer.in, args.a_rows = f.gather;
+  args.packed = layer.packed_int8, args.bias = layer.bias;
+  args.c = y, args.ldc = layer.out, args.c_rows = f.scatter;
+  args.m = rows, args.n = layer.out, args.k = layer.in;
+  args.accumulate = f.accumulate, args.gelu = f.gelu;
+  args.quantized = f.quantized;
+  gemm_int8(layer.int8_kernel, args, compute.pool);
+}
+
 }  // namespace
 
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y) {
   if (runs_packed(layer)) return packed_linear(compute, x, rows, layer, GemmArgs(), y);
+  if (layer.weight_int8) return ref::linear_int8(x, rows, layer.in, layer.weight_int8, layer.weight_scale, layer.bias, layer.out, y);
   ref::linear(x, rows, layer.in, layer.weight, layer.bias, layer.out, y);
 }
 
 LinearScratch linear_scratch_floats(const LinearWeights& layer, int64_t rows, bool gathers, bool scatters_or_accumulates) {
   if (runs_packed(layer)) return {};
-  return {gathers ? rows * layer.in : 0, scatters_or_accumulates ? rows * layer.out : 0};
+  if (layer.packed_int8) {
+    const int64_t bytes = quantized_rows_bytes(layer.int8_kernel, rows, layer.in);
+    return {0, 0, (bytes + int64_t(sizeof(float)) - 1) / int64_t(sizeof(float))};
+  }
+  return {gathers ? rows * layer.in : 0, scatters_or_accumulates ? rows * layer.out : 0, 0};
 }
 
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, const LinearFusion& f, float* y) {
+  if (layer.packed_int8) return int8_linear(compute, x, rows, layer, f, y);
   if (runs_packed(layer)) {
     GemmArgs epilogue;
     epilogue.a_rows = f.gather, epilogue.c_rows = f.scatter;

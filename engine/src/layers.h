@@ -31,12 +31,14 @@ void parallel_chunks(const Compute& compute, int64_t count, const Fn& fn) {
 // GELU on n floats, across the threads.
 void gelu(const Compute& compute, float* x, int64_t n);
 
-// y = x W^T + b: the packed GEMM when the layer was packed, the reference otherwise.
+// y = x W^T + b: the packed GEMM when the layer was packed, the reference otherwise. Not for int8 layers, which need
+// a quantization buffer: the fused form below.
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, float* y);
 
 // What a linear layer does around its product, fused into the packed GEMM (its A read and its epilogue):
 //   y[scatter[i]] (+)= act(x[gather[i]] W^T + b)   for i < rows; act is GELU or nothing (GELU excludes accumulate).
 // The reference path runs the same steps apart, through `gathered` ([rows, in]) and `unfused_out` ([rows, out]).
+// An int8 layer's GEMM quantizes the rows into `quantized` (kernels/gemm_int8.h).
 struct LinearFusion {
   const int32_t* gather = nullptr;
   const int32_t* scatter = nullptr;
@@ -44,11 +46,13 @@ struct LinearFusion {
   bool accumulate = false;
   float* gathered = nullptr;
   float* unfused_out = nullptr;
+  void* quantized = nullptr;
 };
 void linear(const Compute& compute, const float* x, int64_t rows, const LinearWeights& layer, const LinearFusion& fusion, float* y);
-// The buffers a fused linear of up to `rows` rows needs on `isa`: none where the packed GEMM fuses the steps.
+// The buffers (in floats) a fused linear of up to `rows` rows needs: none where the packed fp32 GEMM fuses the
+// steps, the quantized rows for an int8 layer's, the unfused steps' on the reference path.
 struct LinearScratch {
-  int64_t gathered = 0, unfused_out = 0;
+  int64_t gathered = 0, unfused_out = 0, quantized = 0;
 };
 LinearScratch linear_scratch_floats(const LinearWeights& layer, int64_t rows, bool gathers, bool scatters_or_accumulates);
 void layer_norm(const Compute& compute, const float* x, int64_t rows, int64_t dim, const NormWeights& norm, float* y);

@@ -17,33 +17,61 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return text + "]";
 }
 
-// An F16 tensor's values widened to F32 into a new 64-byte aligned buffer, kept in *owned; the file's pages of the
-// half values go back to the system. nullptr when memory is short.
-const float* widen_half(const WeightFile& file, const TensorView& tensor, std::vector<std::unique_ptr<float, FreeFloats>>* owned) {
+// Values [first, first + count) of an I8 tensor as F32: float(q) * scale[channel], the channel being dimension
+// `scale_axis` (weights/FORMAT.md).
+void widen_int8(const TensorView& tensor, int scale_axis, int64_t first, int64_t count, float* out) {
+  int64_t inner = 1;
+  for (size_t d = size_t(scale_axis) + 1; d < tensor.shape.size(); ++d) inner *= tensor.shape[d];
+  const int64_t channels = tensor.shape[size_t(scale_axis)];
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t at = first + i;
+    out[i] = static_cast<float>(tensor.int8[at]) * tensor.scale[at / inner % channels];
+  }
+}
+
+// Values [first, first + count) of an F16 or I8 tensor as F32 (I8 scaled along dimension 0).
+void widen_values(const TensorView& tensor, int64_t first, int64_t count, float* out) {
+  if (tensor.dtype == TensorDtype::kI8) return widen_int8(tensor, 0, first, count, out);
+  half_to_float(tensor.half + first, count, out);
+}
+
+// An F16 or I8 tensor's values widened to F32 into a new 64-byte aligned buffer, kept in *owned; the file's pages
+// of the stored values go back to the system. nullptr when memory is short.
+const float* widen_tensor(const WeightFile& file, const TensorView& tensor, int scale_axis,
+                          std::vector<std::unique_ptr<float, FreeFloats>>* owned) {
   const size_t bytes = (std::max<size_t>(1, size_t(tensor.numel)) * sizeof(float) + 63) / 64 * 64;
   std::unique_ptr<float, FreeFloats> buffer(static_cast<float*>(std::aligned_alloc(64, bytes)));
   if (!buffer) return nullptr;
-  half_to_float(tensor.half, tensor.numel, buffer.get());
-  file.release(tensor.half, tensor.byte_size());
+  if (tensor.dtype == TensorDtype::kI8) {
+    widen_int8(tensor, scale_axis, 0, tensor.numel, buffer.get());
+    file.release(tensor.int8, tensor.byte_size());
+  } else {
+    half_to_float(tensor.half, tensor.numel, buffer.get());
+    file.release(tensor.half, tensor.byte_size());
+  }
   owned->push_back(std::move(buffer));
   return owned->back().get();
 }
 
-// What the binder does with an F16 tensor (weights/FORMAT.md says which tensors may be F16).
-enum class Half {
-  kRefuse,  // the format stores it as F32 only: an error naming the tensor
-  kWiden,   // widened to F32 at once, into a buffer the model owns; the file's pages go back
-  kDefer,   // a linear's weight: Model::pack_weights packs it straight from the half values (or widens it)
+// What the binder does with an F16 or I8 tensor (weights/FORMAT.md says which tensors may be which).
+enum class Reduced {
+  kRefuse,           // the format stores it as F32 only: an error naming the tensor
+  kHalfOnly,         // F16 widened at once; I8 refused (the MTLoRA adapter factors)
+  kWiden,            // F16 or I8 widened to F32 at once, into a buffer the model owns; the file's pages go back
+  kWidenTransposed,  // as kWiden; I8 scales along dimension 1 (transposed convolutions' [in, out, k, k])
+  kDefer,            // a linear's weight: Model::pack_weights packs it straight from the stored values
 };
 
-// Looks tensors up by name and shape; remembers the first problem and which tensors were used. F16 tensors are
-// widened to F32 as they are bound, except linear weights, which are deferred to the packing: until then their
-// `weight` holds the half values' address, which deferred() maps back to the tensor.
+const char* dtype_name(TensorDtype dtype) { return dtype == TensorDtype::kI8 ? "I8" : "F16"; }
+
+// Looks tensors up by name and shape; remembers the first problem and which tensors were used. F16 and I8 tensors
+// are widened to F32 as they are bound, except linear weights, which are deferred to the packing: until then their
+// `weight` holds the stored values' address, which deferred() maps back to the tensor.
 class TensorBinder {
  public:
   explicit TensorBinder(const WeightFile& file) : file_(file) {}
 
-  const float* bind(const std::string& name, const std::vector<int64_t>& shape, Half half = Half::kRefuse) {
+  const float* bind(const std::string& name, const std::vector<int64_t>& shape, Reduced reduced = Reduced::kRefuse) {
     const TensorView* tensor = file_.find(name);
     if (!tensor) return fail("weight file lacks tensor " + name + " " + shape_text(shape)), nullptr;
     if (tensor->shape != shape) {
@@ -51,15 +79,21 @@ class TensorBinder {
     }
     used_.insert(name);
     if (tensor->dtype == TensorDtype::kF32) return tensor->data;
-    switch (half) {
-      case Half::kRefuse:
-        return fail("tensor " + name + " is F16, but only linear and convolution weights may be (weights/FORMAT.md)"), nullptr;
-      case Half::kWiden: return widen(*tensor);
-      case Half::kDefer:
-        if (tensor->numel == 0) return widen(*tensor);  // an empty tensor's address may be another's: keep handles unique
-        break;
+    const bool int8 = tensor->dtype == TensorDtype::kI8;
+    if (int8) used_.insert(name + "_scale");
+    if (reduced == Reduced::kRefuse || (int8 && reduced == Reduced::kHalfOnly)) {
+      if (reduced == Reduced::kHalfOnly) return fail("tensor " + name + " is I8, but adapter factors are F32 or F16 (weights/FORMAT.md)"), nullptr;
+      return fail("tensor " + name + " is " + dtype_name(tensor->dtype) + ", but only linear and convolution weights may be (weights/FORMAT.md)"),
+             nullptr;
     }
-    const float* handle = reinterpret_cast<const float*>(tensor->half);
+    const int scale_axis = reduced == Reduced::kWidenTransposed ? 1 : 0;
+    if (int8 && tensor->scale_count != shape[size_t(scale_axis)]) {
+      return fail("tensor " + name + " has " + std::to_string(tensor->scale_count) + " scales, its " +
+                  std::to_string(shape[size_t(scale_axis)]) + " output channels need one each"), nullptr;
+    }
+    // An empty tensor's address may be another's: deferred handles must be unique, so it is widened.
+    if (reduced != Reduced::kDefer || tensor->numel == 0) return widen(*tensor, scale_axis);
+    const float* handle = reinterpret_cast<const float*>(int8 ? static_cast<const void*>(tensor->int8) : tensor->half);
     deferred_.emplace(handle, tensor);
     return handle;
   }
@@ -67,37 +101,38 @@ class TensorBinder {
   NormWeights norm(const std::string& prefix, int64_t dim) { return {bind(prefix + ".weight", {dim}), bind(prefix + ".bias", {dim})}; }
 
   // Policies' linears are F32 only; the others' weights may be F16.
-  LinearWeights linear(const std::string& prefix, int64_t in, int64_t out, bool has_bias = true, Half half = Half::kDefer) {
-    LinearWeights linear{bind(prefix + ".weight", {out, in}, half), nullptr, in, out};
+  LinearWeights linear(const std::string& prefix, int64_t in, int64_t out, bool has_bias = true, Reduced reduced = Reduced::kDefer) {
+    LinearWeights linear;
+    linear.weight = bind(prefix + ".weight", {out, in}, reduced), linear.in = in, linear.out = out;
     if (has_bias) linear.bias = bind(prefix + ".bias", {out});
     return linear;
   }
 
   ConvWeights conv(const std::string& prefix, int64_t in, int64_t out, int64_t kernel, bool has_bias = true) {
-    return {bind(prefix + ".weight", {out, in, kernel, kernel}, Half::kWiden), has_bias ? bind(prefix + ".bias", {out}) : nullptr, in,
+    return {bind(prefix + ".weight", {out, in, kernel, kernel}, Reduced::kWiden), has_bias ? bind(prefix + ".bias", {out}) : nullptr, in,
             out, kernel};
   }
 
   ConvTransposeWeights conv_transpose(const std::string& prefix, int64_t in, int64_t out, int64_t kernel) {
-    return {bind(prefix + ".weight", {in, out, kernel, kernel}, Half::kWiden), bind(prefix + ".bias", {out}), in, out, kernel};
+    return {bind(prefix + ".weight", {in, out, kernel, kernel}, Reduced::kWidenTransposed), bind(prefix + ".bias", {out}), in, out, kernel};
   }
 
   LowRank low_rank(const std::string& prefix, int64_t in, int64_t out, int64_t rank) {
-    return {bind(prefix + ".down", {rank, in}, Half::kWiden), bind(prefix + ".up", {out, rank}, Half::kWiden), rank};
+    return {bind(prefix + ".down", {rank, in}, Reduced::kHalfOnly), bind(prefix + ".up", {out, rank}, Reduced::kHalfOnly), rank};
   }
 
-  // An F16 tensor's values as F32 in a buffer of the binder's (nullptr and an error when memory is short).
-  const float* widen(const TensorView& tensor) {
-    const float* widened = widen_half(file_, tensor, &widened_);
+  // An F16 or I8 tensor's values as F32 in a buffer of the binder's (nullptr and an error when memory is short).
+  const float* widen(const TensorView& tensor, int scale_axis) {
+    const float* widened = widen_tensor(file_, tensor, scale_axis, &widened_);
     if (!widened) {
       out_of_memory_ = true;
-      return fail("out of memory widening tensor " + tensor.name + " from F16"), nullptr;
+      return fail("out of memory widening tensor " + tensor.name + " from " + dtype_name(tensor.dtype)), nullptr;
     }
     widened_bytes_ += tensor.numel * int64_t(sizeof(float));
     return widened;
   }
 
-  // The F16 linear weights bound so far, by the handle their `weight` holds.
+  // The F16 and I8 linear weights bound so far, by the handle their `weight` holds.
   const std::map<const float*, const TensorView*>& deferred() const { return deferred_; }
   std::vector<std::unique_ptr<float, FreeFloats>>& widened() { return widened_; }
   int64_t widened_bytes() const { return widened_bytes_; }
@@ -142,8 +177,8 @@ std::vector<PolicyWeights> bind_policies(TensorBinder& binder, const std::string
   std::vector<PolicyWeights> policies;
   for (const std::string& name : config.policy_names()) {
     const std::string policy = prefix + "." + name;
-    policies.push_back({binder.linear(policy + ".mlp", dim, hidden, true, Half::kRefuse),
-                        binder.linear(policy + ".fc", fc_in, fc_out, true, Half::kRefuse)});
+    policies.push_back({binder.linear(policy + ".mlp", dim, hidden, true, Reduced::kRefuse),
+                        binder.linear(policy + ".fc", fc_in, fc_out, true, Reduced::kRefuse)});
   }
   return policies;
 }
@@ -311,74 +346,101 @@ int64_t Model::file_bytes() const { return static_cast<int64_t>(file_->file_size
 
 namespace {
 
-// Rows of W widened per step when packing from F16: a whole number of panels, about 256 KB of floats.
-int64_t half_chunk_rows(Isa isa, int64_t k) {
+// Rows of W widened per step when packing from F16 or I8: a whole number of panels, about 256 KB of floats.
+int64_t widen_chunk_rows(Isa isa, int64_t k) {
   const int64_t width = gemm_panel_width(isa);
   return width * std::max<int64_t>(1, (int64_t{1} << 16) / (width * std::max<int64_t>(k, 1)));
 }
 
-// pack_weights of the widened W, a few panels at a time through `scratch` (half_chunk_rows(isa, k) * k floats):
+// pack_weights of the widened W, a few panels at a time through `scratch` (widen_chunk_rows(isa, k) * k floats):
 // the packed layout is panel after panel (kernels/gemm.h), so the chunks land where packing W whole puts them.
-void pack_half_weights(Isa isa, const uint16_t* w, int64_t n, int64_t k, float* scratch, float* packed) {
-  const int64_t chunk = half_chunk_rows(isa, k);
+void pack_widened_weights(Isa isa, const TensorView& w, int64_t n, int64_t k, float* scratch, float* packed) {
+  const int64_t chunk = widen_chunk_rows(isa, k);
   for (int64_t first = 0; first < n; first += chunk) {
     const int64_t rows = std::min(chunk, n - first);
-    half_to_float(w + first * k, rows * k, scratch);
+    widen_values(w, first * k, rows * k, scratch);
     adarun::pack_weights(isa, scratch, rows, k, packed + first * k);
   }
 }
 
+constexpr int64_t kPackAlign = 64;  // bytes
+int64_t aligned_bytes(int64_t bytes) { return (bytes + kPackAlign - 1) / kPackAlign * kPackAlign; }
+
 }  // namespace
 
-// Packs every packable linear into one aligned buffer for the active ISA (on the reference path, widens the F16
-// ones instead); false when memory is short.
+// Packs every packable linear for the active ISA: fp32 panels, or int8 panels for I8 weights where the ISA has an
+// int8 GEMM. On the reference path the F16 ones are widened and the I8 ones run on the int8 twin from the file's
+// values. False when memory is short.
 bool Model::pack_weights(const std::map<const float*, const TensorView*>& deferred) {
   isa_ = active_isa();
+  Int8Kernel int8_kernel = Int8Kernel::kAvx2;
+  const bool int8_gemm = int8_kernel_for(isa_, &int8_kernel);
   const std::vector<LinearWeights*> linears = packable_linears(weights_);
-  const auto half_of = [&](const LinearWeights* layer) -> const TensorView* {
+  const auto stored_of = [&](const LinearWeights* layer) -> const TensorView* {
     const auto found = deferred.find(layer->weight);
     return found == deferred.end() ? nullptr : found->second;
   };
+  const auto runs_int8 = [&](const TensorView* stored) { return stored && stored->dtype == TensorDtype::kI8 && int8_gemm; };
   if (isa_ == Isa::kReference) {
     for (LinearWeights* layer : linears) {
-      const TensorView* half = half_of(layer);
-      if (!half) continue;
-      layer->weight = widen_half(*file_, *half, &widened_);
+      const TensorView* stored = stored_of(layer);
+      if (!stored) continue;
+      if (stored->dtype == TensorDtype::kI8) {
+        layer->weight = nullptr, layer->weight_int8 = stored->int8, layer->weight_scale = stored->scale;
+        continue;
+      }
+      layer->weight = widen_tensor(*file_, *stored, 0, &widened_);
       if (!layer->weight) return false;
-      widened_bytes_ += half->numel * int64_t(sizeof(float));
+      widened_bytes_ += stored->numel * int64_t(sizeof(float));
     }
     return true;
   }
-  constexpr int64_t kAlign = 16;  // floats: 64 bytes
-  int64_t total = 0, scratch_floats = 0;
+  int64_t total = 0, total_int8 = 0, scratch_floats = 0;
   for (const LinearWeights* layer : linears) {
-    total += (packed_weight_floats(isa_, layer->out, layer->in) + kAlign - 1) / kAlign * kAlign;
-    if (half_of(layer)) scratch_floats = std::max(scratch_floats, half_chunk_rows(isa_, layer->in) * layer->in);
+    const TensorView* stored = stored_of(layer);
+    if (runs_int8(stored)) {
+      total_int8 += aligned_bytes(packed_int8_bytes(int8_kernel, layer->out, layer->in));
+      continue;
+    }
+    total += aligned_bytes(packed_weight_floats(isa_, layer->out, layer->in) * int64_t(sizeof(float)));
+    if (stored) scratch_floats = std::max(scratch_floats, widen_chunk_rows(isa_, layer->in) * layer->in);
   }
-  packed_.reset(static_cast<float*>(std::aligned_alloc(64, size_t(std::max<int64_t>(total, kAlign)) * sizeof(float))));
-  packed_bytes_ = total * int64_t(sizeof(float));
-  if (!packed_) return false;
+  packed_.reset(static_cast<float*>(std::aligned_alloc(kPackAlign, size_t(std::max(total, kPackAlign)))));
+  packed_int8_.reset(static_cast<float*>(std::aligned_alloc(kPackAlign, size_t(std::max(total_int8, kPackAlign)))));
+  packed_bytes_ = total + total_int8;
+  if (!packed_ || !packed_int8_) return false;
   std::vector<float> scratch;
   try {
     scratch.resize(size_t(scratch_floats));
   } catch (const std::bad_alloc&) {
     return false;
   }
-  float* cursor = packed_.get();
+  char* cursor = reinterpret_cast<char*>(packed_.get());
+  char* cursor_int8 = reinterpret_cast<char*>(packed_int8_.get());
   for (LinearWeights* layer : linears) {
     // The packed copy replaces the file's bytes, which go back to the system at once: the process never holds
-    // both copies of the model's largest tensors, so peak memory stays near the file plus the arena. F16 weights
-    // are packed straight from the file, a few panels at a time: no whole F32 copy of them ever exists.
-    if (const TensorView* half = half_of(layer)) {
-      pack_half_weights(isa_, half->half, layer->out, layer->in, scratch.data(), cursor);
-      file_->release(half->half, half->byte_size());
+    // both copies of the model's largest tensors, so peak memory stays near the file plus the arena. F16 and I8
+    // weights are packed straight from the file, a few panels at a time: no whole F32 copy of them ever exists.
+    const TensorView* stored = stored_of(layer);
+    if (runs_int8(stored)) {
+      pack_int8_weights(int8_kernel, stored->int8, stored->scale, layer->out, layer->in, cursor_int8);
+      file_->release(stored->int8, stored->byte_size());
+      layer->weight = nullptr;
+      layer->packed_int8 = cursor_int8, layer->int8_kernel = int8_kernel;
+      cursor_int8 += aligned_bytes(packed_int8_bytes(int8_kernel, layer->out, layer->in));
+      continue;
+    }
+    float* packed = reinterpret_cast<float*>(cursor);
+    if (stored) {
+      pack_widened_weights(isa_, *stored, layer->out, layer->in, scratch.data(), packed);
+      file_->release(stored->dtype == TensorDtype::kI8 ? static_cast<const void*>(stored->int8) : stored->half, stored->byte_size());
       layer->weight = nullptr;  // only `packed` is read
     } else {
-      adarun::pack_weights(isa_, layer->weight, layer->out, layer->in, cursor);
+      adarun::pack_weights(isa_, layer->weight, layer->out, layer->in, packed);
       file_->release(layer->weight, static_cast<size_t>(layer->out * layer->in) * sizeof(float));
     }
-    layer->packed = cursor;
-    cursor += (packed_weight_floats(isa_, layer->out, layer->in) + kAlign - 1) / kAlign * kAlign;
+    layer->packed = packed;
+    cursor += aligned_bytes(packed_weight_floats(isa_, layer->out, layer->in) * int64_t(sizeof(float)));
   }
   return true;
 }
@@ -396,13 +458,16 @@ Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr
   if (!binder.error().empty()) {
     return Status::error(binder.out_of_memory() ? StatusCode::kOutOfMemory : StatusCode::kBadModel, binder.error());
   }
-  for (const TensorView& tensor : file->tensors()) loaded->parameter_count_ += tensor.numel;
+  for (const TensorView& tensor : file->tensors()) {
+    if (tensor.dtype == TensorDtype::kI8) loaded->parameter_count_ -= tensor.scale_count;  // its scales are no parameters
+    loaded->parameter_count_ += tensor.numel;
+  }
   loaded->file_ = std::move(file);
-  // Every F16 linear weight is one of the packable linears' (the others' are F32 only), which the packing takes.
+  // Every F16 or I8 linear weight is one of the packable linears' (the others' are F32 only), which the packing takes.
   std::set<const float*> packable;
   for (const LinearWeights* layer : packable_linears(loaded->weights_)) packable.insert(layer->weight);
   for (const auto& [handle, tensor] : binder.deferred()) {
-    if (!packable.count(handle)) return Status::error(StatusCode::kBadModel, "F16 tensor " + tensor->name + " is bound to no packable linear");
+    if (!packable.count(handle)) return Status::error(StatusCode::kBadModel, std::string(dtype_name(tensor->dtype)) + " tensor " + tensor->name + " is bound to no packable linear");
   }
   if (!loaded->pack_weights(binder.deferred())) {
     return Status::error(StatusCode::kOutOfMemory, "out of memory packing the weights");

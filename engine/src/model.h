@@ -10,6 +10,7 @@
 #include "engine/src/config.h"
 #include "engine/src/status.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_int8.h"
 
 namespace adarun {
 
@@ -25,15 +26,22 @@ struct NormWeights {
   const float* beta = nullptr;
 };
 
-// Every weight below is F32 however the file stores it: F16 tensors (weights/FORMAT.md) are widened at load.
+// Every weight below is F32 however the file stores it (F16 and I8 tensors, weights/FORMAT.md, are widened at
+// load), except the I8 weights of linears where the ISA has an int8 GEMM (kernels/gemm_int8.h) or on the reference
+// path, which compute in int8.
 struct LinearWeights {
   // [out, in]; once packed, its bytes are given back (WeightFile::release): read `packed`. nullptr once packed
-  // when the file holds it as F16 (packed straight from the half values).
+  // when the file holds it as F16 or I8 (packed straight from those values), and for int8 layers.
   const float* weight = nullptr;
   const float* bias = nullptr;    // [out] or nullptr
   int64_t in = 0;
   int64_t out = 0;
-  const float* packed = nullptr;  // weight packed for Model::isa(), or nullptr: the reference path
+  const float* packed = nullptr;  // weight packed for Model::isa(), or nullptr: the reference path (or int8)
+  // An int8 layer: packed for `int8_kernel` (packed_int8), or on the reference path the file's values and scales.
+  const void* packed_int8 = nullptr;
+  Int8Kernel int8_kernel = Int8Kernel::kAvx2;
+  const int8_t* weight_int8 = nullptr;  // [out, in]
+  const float* weight_scale = nullptr;  // [out]
 };
 
 struct ConvWeights {
@@ -157,8 +165,9 @@ class Model {
   int64_t parameter_count() const { return parameter_count_; }
   // The instruction set the weights were packed for (kernels/gemm.h).
   Isa isa() const { return isa_; }
-  // Bytes of the weight file, of the packed copies of its linears, and of its F16 tensors widened to F32
-  // (convolutions, adapters; on the reference path the linears too).
+  // Bytes of the weight file, of the packed copies of its linears (fp32 and int8), and of its F16 and I8 tensors
+  // widened to F32 (convolutions, adapters; on the reference path the F16 linears; I8 linears where the ISA has no
+  // int8 GEMM).
   int64_t file_bytes() const;
   int64_t packed_bytes() const { return packed_bytes_; }
   int64_t widened_bytes() const { return widened_bytes_; }
@@ -166,7 +175,7 @@ class Model {
  private:
   Model() = default;
   static Status from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr<Model>* model);
-  // deferred: the F16 linear weights, by the handle their `weight` holds until then (model.cpp, TensorBinder).
+  // deferred: the F16 and I8 linear weights, by the handle their `weight` holds until then (model.cpp, TensorBinder).
   bool pack_weights(const std::map<const float*, const TensorView*>& deferred);
 
   std::unique_ptr<WeightFile> file_;
@@ -177,7 +186,8 @@ class Model {
   int64_t packed_bytes_ = 0;
   int64_t widened_bytes_ = 0;
   std::unique_ptr<float, FreeFloats> packed_;
-  std::vector<std::unique_ptr<float, FreeFloats>> widened_;  // F16 tensors widened at load
+  std::unique_ptr<float, FreeFloats> packed_int8_;           // the int8 layers' panels (bytes; float for the deleter)
+  std::vector<std::unique_ptr<float, FreeFloats>> widened_;  // F16 and I8 tensors widened at load
 };
 
 }  // namespace adarun

@@ -59,7 +59,9 @@ void PlanBuilder::linear(const std::string& name, const LinearWeights& layer, Op
   const bool gathers = options.gather || options.gather_kept;
   const bool scatters = options.scatter || options.scatter_kept;
   const layers::LinearScratch scratch = layers::linear_scratch_floats(layer, rows, gathers, scatters || options.accumulate);
+  // op.scratch: the gathered rows on the reference path, or an int8 layer's quantized rows (never both).
   Operand gathered = scratch.gathered > 0 ? buffer(name + ".gathered", scratch.gathered) : Operand();
+  if (scratch.quantized > 0) gathered = buffer(name + ".quantized", scratch.quantized);
   Operand unfused = scratch.unfused_out > 0 ? buffer(name + ".unfused", scratch.unfused_out) : Operand();
   Op& op = emit(OpCode::kLinear, OpKind::kLinear, name);
   op.linear = &layer, op.x = x, op.y = y, op.rows = rows, op.cols = layer.in;

@@ -108,6 +108,7 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
       fusion.scatter = op.scatter_kept ? kept_index_.data() : op.scatter;
       fusion.gelu = op.gelu, fusion.accumulate = op.accumulate;
       fusion.gathered = op.scratch.data, fusion.unfused_out = op.scratch2.data;
+      fusion.quantized = op.scratch.data;  // the int8 layers' (plan_builder.cpp: one or the other)
       if (rows_run(op) > 0) layers::linear(compute, op.x.data, rows_run(op), *op.linear, fusion, op.y.data);
       break;
     }
