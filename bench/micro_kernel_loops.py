@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """The GEMM micro-kernels' inner loops, read from the built library: instruction mix per k step, a
-check that no accumulator lives on the stack, and llvm-mca's predicted flop per cycle.
+check that no accumulator lives on the stack, and llvm-mca's predicted flop and MACs per cycle.
 
-For each `micro_tile<R>` of each ISA namespace (avx2, avx512, neon) it disassembles the function, takes
-its loop with the most FMAs (the k loop) and prints, per k step: instructions, FMAs, loads, stores and
-stack accesses. It exits 1 if any k loop touches the stack (an accumulator spilled, stored at every k).
+For each `micro_tile<R>` of each ISA namespace (avx2, avx512, neon; the int8 kernels as int8::avxvnni,
+int8::neondot, ...) it disassembles the function, takes its loop with the most multiply-accumulate
+instructions (the k loop: FMAs, or the NEON int8 kernel's sdot) and prints, per iteration:
+instructions, those instructions ("MAC op"), loads, stores and stack accesses. It exits 1 if any k loop
+touches the stack (an accumulator spilled, stored at every k).
 With --mca it also runs llvm-mca (Debian's llvm-14) on each k loop for the CPU models given, and prints
-the predicted cycles per k step and flop per cycle against the model's own FMA peak (llvm-mca on a
-block of independent FMAs). ARM boards are reached this way only: qemu runs the code, not its timing.
+the predicted cycles per iteration, flop per cycle and multiply-accumulates per cycle (an fp32 FMA lane is
+one MAC, 2 flop; an sdot lane four int8 MACs) against the model's own peak for that instruction (llvm-mca
+on a block of independent ones). ARM boards are reached this way only: qemu runs the code, not its timing.
 
 usage: /usr/bin/python3 bench/micro_kernel_loops.py LIBRARY [--mca] [--cpus a,b,...] [--rows R]
   LIBRARY: build/kernels/libadarun_kernels.a (x86-64) or build-aarch64/kernels/libadarun_kernels.a
@@ -21,12 +24,19 @@ import tempfile
 ARCHES = {
     "x86_64": {"objdump": "objdump", "triple": "x86_64-unknown-linux-gnu", "cpus": ["znver3", "skylake-avx512"],
                "fma": re.compile(r"^vfn?madd\d+[ps]s$"), "stack": re.compile(r"%[re]sp|%[re]bp"),
-               "peak_fma": "vfmadd231ps %{vec}1, %{vec}2, %{vec}{n}", "chains": {"ymm": 13, "zmm": 28}},
+               "peak_fma": "vfmadd231ps %{vec}1, %{vec}2, %{vec}{n}", "chains": {"ymm": 13, "zmm": 28},
+               # int8 k loops (vpdpbusd, vpmaddwd) are not read yet: their stack check fails today (avx2 2 and 3
+               # rows, avx512vnni 8 rows touch the stack), and objdump writes AVX-VNNI's as "{vex} vpdpbusd".
+               "dot": {}},
     "aarch64": {"objdump": "aarch64-linux-gnu-objdump", "triple": "aarch64-linux-gnu",
-                "cpus": ["cortex-a55", "exynos-m5", "apple-a13"], "fma": re.compile(r"^fml[as]$"),
-                "stack": re.compile(r"\bsp\b|\bx29\b"), "peak_fma": "fmla v{n}.4s, v1.4s, v2.4s", "chains": {"q": 28}},
+                "cpus": ["cortex-a55", "cortex-a76", "exynos-m5", "apple-a13"], "fma": re.compile(r"^fml[as]$"),
+                "stack": re.compile(r"\bsp\b|\bx29\b"), "peak_fma": "fmla v{n}.4s, v1.4s, v2.4s", "chains": {"q": 28},
+                # int8: MACs per 32-bit lane of each instruction, and one of them for the peak's block.
+                "dot": {re.compile(r"^[su]dot$"): (4, "sdot v{n}.4s, v1.16b, v2.4b[0]")}},
 }
-LINE = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*?)\s*(?://.*|#.*)?$")
+# objdump's comments: "// ..." on aarch64 (where "#" starts an immediate), "# ..." on x86-64.
+LINES = {"x86_64": re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*?)\s*(?:#.*)?$"),
+         "aarch64": re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*?)\s*(?://.*)?$")}
 FUNCTION = re.compile(r"^([0-9a-f]+) <(.*)>:$")
 BRANCH_TARGET = re.compile(r"\b([0-9a-f]+) <")  # objdump writes a branch's target as "ADDRESS <symbol+offset>"
 
@@ -48,7 +58,7 @@ def micro_kernels(library, arch):
             name = header.group(2)
             current = functions.setdefault(short_name(name), []) if "micro_tile<" in name else None
             continue
-        match = LINE.match(line) if current is not None else None
+        match = LINES[arch].match(line) if current is not None else None
         if match:
             current.append((int(match.group(1), 16), match.group(2), match.group(3)))
     return functions
@@ -56,7 +66,7 @@ def micro_kernels(library, arch):
 
 def short_name(name):
     """avx2::micro_tile<6> for a packed-panel tile, avx2::micro_tile<6>+offsets for one reading B in place."""
-    isa = re.search(r"adarun::(\w+)::", name)
+    isa = re.search(r"adarun::((?:int8::)?\w+)::", name)
     rows = re.search(r"micro_tile<(\d+)(, (true|false))?>", name)
     offsets = "+offsets" if rows and rows.group(3) == "true" else ""
     return f"{isa.group(1) if isa else '?'}::micro_tile<{rows.group(1) if rows else '?'}>{offsets}"
@@ -74,7 +84,7 @@ def k_loop(instructions, arch):
         if start >= address or start not in addresses:
             continue
         body = instructions[addresses.index(start):index + 1]
-        if count(body, arch)["fma"] > count(best, arch)["fma"]:
+        if sum(count(body, arch)[kind] for kind in ("fma", "dot")) > sum(count(best, arch)[kind] for kind in ("fma", "dot")):
             best = body
     return best
 
@@ -96,6 +106,7 @@ def count(body, arch):
     spec = ARCHES[arch]
     return {"instructions": len(body),
             "fma": sum(bool(spec["fma"].match(m)) for _, m, _ in body),
+            "dot": sum(any(p.match(m) for p in spec["dot"]) for _, m, _ in body),
             "loads": sum(is_load(m, o, arch) for _, m, o in body),
             "stores": sum(is_store(m, o, arch) for _, m, o in body),
             "stack": sum(bool(spec["stack"].search(o)) for _, _, o in body)}
@@ -104,7 +115,7 @@ def count(body, arch):
 def lanes(body, arch):
     if arch == "aarch64":
         return 4
-    operands = " ".join(o for _, m, o in body if ARCHES[arch]["fma"].match(m))
+    operands = " ".join(o for _, m, o in body if ARCHES[arch]["fma"].match(m) or any(p.match(m) for p in ARCHES[arch]["dot"]))
     return 16 if "%zmm" in operands else 8
 
 
@@ -128,12 +139,22 @@ def loop_assembly(body):
     return "\n".join(f"{m} {o}" for _, m, o in body[:-1]) + "\n"
 
 
-def peak_fma_per_cycle(arch, cpu, vector):
-    """FMAs per cycle on as many independent accumulators as the registers allow (enough to hide latency)."""
+def peak_fma_per_cycle(arch, cpu, vector, template=None):
+    """FMAs (or `template`'s instruction) per cycle on as many independent accumulators as the registers allow
+    (enough to hide latency)."""
     chains = ARCHES[arch]["chains"][vector]
-    independent = "\n".join(ARCHES[arch]["peak_fma"].format(vec=vector, n=n) for n in range(3, 3 + chains)) + "\n"
+    template = template or ARCHES[arch]["peak_fma"]
+    independent = "\n".join(template.format(vec=vector, n=n) for n in range(3, 3 + chains)) + "\n"
     cycles = mca_cycles(independent, arch, cpu, resource_bound=True)
     return chains / cycles if cycles else None
+
+
+def mac_kind(body, arch):
+    """(MACs per 32-bit lane, peak template) of the loop's multiply-accumulates: an FMA's 1, or its int8 dot product's."""
+    for pattern, kind in ARCHES[arch]["dot"].items():
+        if any(pattern.match(m) for _, m, _ in body):
+            return kind
+    return 1, None
 
 
 def main():
@@ -148,27 +169,31 @@ def main():
     kernels = micro_kernels(args.library, arch)
     if not kernels:
         sys.exit(f"{args.library}: no micro_tile<R> function found")
-    spilled, peaks = [], {}  # peaks: FMAs per cycle by (CPU model, vector kind), measured once
-    print(f"{arch} micro-kernels in {args.library}, per k step of each k loop:")
-    print(f"{'kernel':24} {'instr':>5} {'FMA':>4} {'loads':>5} {'stores':>6} {'stack':>5}" +
-          "".join(f" {cpu + ' cyc':>16} {'flop/cyc':>8} {'peak':>5}" for cpu in cpus if args.mca))
+    spilled, peaks = [], {}  # peaks: instructions per cycle by (CPU model, vector kind, instruction), measured once
+    print(f"{arch} micro-kernels in {args.library}, per iteration of each k loop (MAC op: FMA or sdot;")
+    print("flop = 2 MACs; an fp32 FMA lane is 1 MAC, an int8 sdot lane 4; peak: the model's, in MAC/cyc):")
+    print(f"{'kernel':30} {'instr':>5} {'MACop':>5} {'loads':>5} {'stores':>6} {'stack':>5}" +
+          "".join(f" {cpu + ' cyc':>16} {'flop/cyc':>8} {'MAC/cyc':>7} {'peak':>5}" for cpu in cpus if args.mca))
     for name in sorted(kernels, key=lambda n: (n.split("::")[0], n.endswith("offsets"), int(re.search(r"<(\d+)>", n).group(1)))):
         if args.rows and f"<{args.rows}>" not in name:
             continue
         body = k_loop(kernels[name], arch)
         mix = count(body, arch)
-        line = f"{name:24} {mix['instructions']:5} {mix['fma']:4} {mix['loads']:5} {mix['stores']:6} {mix['stack']:5}"
+        line = f"{name:30} {mix['instructions']:5} {mix['fma'] + mix['dot']:5} {mix['loads']:5} {mix['stores']:6} {mix['stack']:5}"
         if mix["stack"]:
             spilled.append(name)
         if args.mca:
             width = lanes(body, arch)
             vector = "q" if arch == "aarch64" else "zmm" if width == 16 else "ymm"
+            per_lane, template = mac_kind(body, arch)
+            macs = width * per_lane * (mix["fma"] + mix["dot"])  # MACs per iteration
             for cpu in cpus:
-                if (cpu, vector) not in peaks:
-                    peaks[(cpu, vector)] = peak_fma_per_cycle(arch, cpu, vector)
-                cycles, peak = mca_cycles(loop_assembly(body), arch, cpu), peaks[(cpu, vector)]
-                line += (f" {cycles:16.2f} {2 * width * mix['fma'] / cycles:8.1f} {2 * width * peak:5.0f}"
-                         if cycles and peak else f" {'n/a':>16} {'':>8} {'':>5}")
+                if (cpu, vector, template) not in peaks:
+                    peaks[(cpu, vector, template)] = peak_fma_per_cycle(arch, cpu, vector, template)
+                cycles = mca_cycles(loop_assembly(body), arch, cpu) if body else None
+                peak = peaks[(cpu, vector, template)]
+                line += (f" {cycles:16.2f} {2 * macs / cycles:8.1f} {macs / cycles:7.1f} {width * per_lane * peak:5.0f}"
+                         if cycles and peak else f" {'n/a':>16} {'':>8} {'':>7} {'':>5}")
         print(line)
     if spilled:
         sys.exit(f"k loops that touch the stack (spilled accumulators): {', '.join(spilled)}")

@@ -25,6 +25,9 @@ Int8Entry entry(Int8Kernel kernel) {
     case Int8Kernel::kAvxVnni: return {int8::avxvnni::kPanel, true, 1, int8::avxvnni::quantize, int8::avxvnni::tile};
     case Int8Kernel::kAvx2: return {int8::avx2::kPanel, false, 2, int8::avx2::quantize, int8::avx2::tile};
 #endif
+#ifdef ADARUN_ARM_KERNELS
+    case Int8Kernel::kNeonDot: return {int8::neondot::kPanel, false, 1, int8::neondot::quantize, int8::neondot::tile};
+#endif
     default: return {};
   }
 }
@@ -49,6 +52,8 @@ bool cpu_runs(Int8Kernel kernel) {
     case Int8Kernel::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     default: return false;
   }
+#elif defined(ADARUN_ARM_KERNELS)
+  return kernel == Int8Kernel::kNeonDot && int8::neondot::cpu_has_dot_product();
 #else
   (void)kernel;
   return false;
