@@ -224,6 +224,9 @@ def write_atomically(path, data):
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".adarun-")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would leave the model unreadable to other users
         with os.fdopen(handle, "wb") as f:
             f.write(data)
         os.replace(temporary, path)
