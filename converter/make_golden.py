@@ -13,6 +13,13 @@ W + s B A a half value, so that the reference computes with the values the file 
 comparison stays as tight as for fp32. Beside model.adarun they hold model_fp32.adarun, the same values widened to
 F32 (format version 1), which the engine must run bit for bit alike.
 
+The *_int8 cases convert with --weights int8 (format version 3). Their random model's linear and convolution
+weights are first made q * scale (exact_in_int8: per output channel, each BatchNorm's scale 1, policies untouched), so
+that the file's widened convolutions are the reference's own to float32 rounding (check_exact_in_int8); the reference
+then runs with adarun_ref.int8.emulate_int8, whose packable linears compute the engine's dynamically quantized int8
+GEMM on the file's q, scales, biases and F16 adapter factors. Gates come from the fp32 policies on those activations,
+as in the engine. The models are tiny and no quantized activation may lie near a rounding boundary (INT8_CASES).
+
 usage: /usr/bin/python3 converter/make_golden.py --out DIR (--all | --quick | --cases a,b) [--keep-checkpoints]
 """
 import argparse
@@ -30,9 +37,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from adarun_convert.convert import convert_file  # noqa: E402
 from adarun_convert.engine_tensors import BN_EPS  # noqa: E402
-from adarun_convert.weight_file import read_weight_file, reencoded_bytes, write_atomically  # noqa: E402
+from adarun_convert.weight_file import float_tensors, read_weight_file, reencoded_bytes, write_atomically  # noqa: E402
 from adarun_ref import ModelConfig, TaskSpec  # noqa: E402
 from adarun_ref.checkpoint import save_research_checkpoint  # noqa: E402
+from adarun_ref import int8 as int8_ref  # noqa: E402
+from adarun_ref.int8 import emulate_int8  # noqa: E402
 from adarun_ref.mtlora import LoRALinear  # noqa: E402
 from adarun_ref.random_model import random_image, random_model  # noqa: E402
 
@@ -112,9 +121,30 @@ CONVERT_FLAGS = {
     "mtlora_mixed_heads_small": {"mode": "matrix", "shared_scale": [4.0]},
 }
 CONVERT_FLAGS.update({name + "_fp16": CONVERT_FLAGS[name] for name in FP16_CASES if name in CONVERT_FLAGS})
+# I8 weights (convert.py --weights int8): the packable linears on the dynamically quantized int8 GEMM, convolutions
+# widened (transposed ones scaled along dimension 1), MTLoRA adapters F16 apart (matrix branch layers) or merged
+# before quantizing. Tiny models (32 x 32, 8 channels): one activation that rounds the other way in the engine than
+# in the reference (x * 127 / max within float32 noise of k + 1/2) moves the outputs far past fp32's tolerance and
+# cascades, so a case may have no such knife edge (adarun_ref.int8.KNIFE_EDGE); the per_task_small/mtlora_*_small
+# configs quantize 10^6 activations and always have some. Seeds chosen for none: the seeds before them had some.
+TINY = dict(img_size=32, embed_dim=8, depths=[2, 2, 2, 2], num_heads=[1, 1, 2, 2], window_size=2)
+TINY_LORA = dict(TINY, depths=[1, 1, 1, 1])
+INT8_CASES = {
+    "per_task_tiny_int8": (ModelConfig(**TINY, decoder_dim=8, block_ctrl_dim=8, token_ctrl_dim=8, tasks=TASKS, **BOTH,
+                                       policy_mode="per_task"), 100, ["semseg", "normals"], 0.0, "module"),
+    "mtlora_matrix_tiny_int8": (ModelConfig(**TINY_LORA, **lora(4, 2, 4.0, tasks=[TASKS[0], TASKS[3]])), 353, None, 0.0,
+                                "full"),
+    "mtlora_heads_tiny_int8": (ModelConfig(**TINY_LORA, **lora(4, 2, 4.0, tasks=TASKS[:3], decoder_downsampler=False,
+                                                                aspp_channels=16, segformer_channels=8,
+                                                                updecoder_kernels=(4, 3, 2),
+                                                                decoder_heads={"semseg": "aspp", "human_parts": "segformer",
+                                                                               "sal": "updecoder"})),
+                               334, ["sal", "semseg"], 0.0, "full"),
+}
+CASES.update(INT8_CASES)
 RESEARCH_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "research")
 RESEARCH_CASES = ["research_adamtl_per_task_small", "research_mtlora_small", "research_mtlora_heads_small"]
-QUICK = [name for name in CASES if name.endswith(("_small", "_small_fp16"))] + RESEARCH_CASES
+QUICK = [name for name in CASES if name.endswith(("_small", "_small_fp16", "_int8"))] + RESEARCH_CASES
 # Cases the engine cannot run yet: made and converted like the others, with "engine": false in their case.json.
 # parity_test runs only the cases it names, and names none of these. Empty since the engine runs all four MTLoRA heads.
 ENGINE_PENDING = set()
@@ -183,24 +213,77 @@ def check_exact_in_fp16(name, fp16_path, checkpoint, lora_flags):
                 raise SystemExit(f"{name}: {tensor} is not exact in fp16 (max error {error.max():.3g}); see exact_in_fp16")
 
 
+def _quantized(weight, axis):
+    """float(q) * scale per output channel along `axis` (symmetric int8, float32), as weights/FORMAT.md stores it."""
+    dims = [d for d in range(weight.dim()) if d != axis]
+    scale = weight.abs().amax(dim=dims, keepdim=True) / 127
+    q = torch.round(weight / torch.where(scale > 0, scale, torch.ones_like(scale))).clamp(-127, 127)
+    return q * scale
+
+
+@torch.no_grad()
+def exact_in_int8(model):
+    """Changes a random model so that its int8 conversion stores its convolution weights exactly (to float32
+    rounding): every BatchNorm's scale gamma / sqrt(var + eps) 1 (its shift stays random), then every linear and
+    convolution weight outside the policies made float(q) * scale per output channel (dimension 1 for transposed
+    convolutions); quantizing q * scale again gives q back. The packable linears, whose merged adapters the file folds
+    in, the emulation takes from the file itself (adarun_ref.int8)."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.running_var.copy_((module.weight.double() ** 2 - BN_EPS).float())
+        if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)) and not _is_policy(name):
+            module.weight.copy_(_quantized(module.weight, 1 if isinstance(module, nn.ConvTranspose2d) else 0))
+
+
+def check_exact_in_int8(name, int8_path, checkpoint, lora_flags):
+    """The int8 file's widened convolutions (q * scale) are what an fp32 conversion of the same checkpoint gives, to
+    float32 rounding. Returns the int8 file's tensors."""
+    fp32_path = int8_path + ".fp32-check"
+    convert_file(checkpoint, fp32_path, lora_flags=lora_flags)
+    _, fp32 = read_weight_file(fp32_path)
+    os.remove(fp32_path)
+    _, tensors = read_weight_file(int8_path)
+    widened = float_tensors(tensors)
+    for tensor, values in tensors.items():
+        if values.dtype == np.int8 and values.ndim == 4:
+            want = fp32[tensor].astype(np.float64)
+            error = np.abs(widened[tensor].astype(np.float64) - want)
+            if not np.all(error <= 1e-6 * np.abs(want) + 1e-30):
+                raise SystemExit(f"{name}: {tensor} is not exact in int8 (max error {error.max():.3g}); see exact_in_int8")
+    return tensors
+
+
 def make_case(root, name, keep_checkpoint=False):
     cfg, seed, tasks, threshold, layout = CASES[name]
     directory = os.path.join(root, name)
     os.makedirs(os.path.join(directory, "expected"), exist_ok=True)
     model = random_model(cfg, seed, tasks)
     fp16 = name.endswith("_fp16")
+    int8 = name.endswith("_int8")
     if fp16:
         exact_in_fp16(model)
+    if int8:
+        exact_in_int8(model)
     checkpoint = os.path.join(directory, "checkpoint.pth")
     save_research_checkpoint(model, checkpoint, layout)
     weight_file = os.path.join(directory, "model.adarun")
-    convert_file(checkpoint, weight_file, lora_flags=CONVERT_FLAGS.get(name), weights="fp16" if fp16 else "fp32")
+    precision = "fp16" if fp16 else "int8" if int8 else "fp32"
+    convert_file(checkpoint, weight_file, lora_flags=CONVERT_FLAGS.get(name), weights=precision)
     if fp16:
         check_exact_in_fp16(name, weight_file, checkpoint, CONVERT_FLAGS.get(name))
         write_atomically(os.path.join(directory, "model_fp32.adarun"), reencoded_bytes(weight_file, "fp32"))
+    if int8:
+        emulate_int8(model, check_exact_in_int8(name, weight_file, checkpoint, CONVERT_FLAGS.get(name)))
+        int8_ref.knife_edges.update(elements=0, near=0, closest=float("inf"))
     image = random_image(cfg, seed + 1000)
     np.save(os.path.join(directory, "input.npy"), image[0].numpy().astype(np.float32))
     outputs, stats = model.run(image, tasks, threshold)
+    if int8:
+        edges = int8_ref.knife_edges
+        if edges["near"]:
+            raise SystemExit(f"{name}: {edges['near']} of {edges['elements']} quantized activations lie within "
+                             f"{int8_ref.KNIFE_EDGE} of a rounding boundary; pick another seed")
+        stats["int8_knife_edge_margin"] = edges["closest"]
     if threshold == 0.0 and cfg.family == "adamtl":
         check_gating(name, cfg, stats)
     for task, value in outputs.items():

@@ -18,12 +18,12 @@ TINY_CONFIG = {
 
 
 def weight_file(tensors, metadata):
-    """The safetensors layout of weights/FORMAT.md: tensors as (name, shape, float values[, dtype "F32" or "F16"])."""
+    """The safetensors layout of weights/FORMAT.md: tensors as (name, shape, values[, dtype "F32", "F16" or "I8"])."""
     header, data = {"__metadata__": metadata}, b""
     for name, shape, values, *dtype in tensors:
         dtype = dtype[0] if dtype else "F32"
         begin = len(data)
-        data += struct.pack("<%d%s" % (len(values), "e" if dtype == "F16" else "f"), *values)
+        data += struct.pack("<%d%s" % (len(values), {"F16": "e", "I8": "b"}.get(dtype, "f")), *values)
         header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [begin, len(data)]}
         data += b"\0" * (-len(data) % 64)
     text = json.dumps(header).encode()
@@ -70,6 +70,12 @@ def main():
     write("weight_file", "f16_tensors.adarun",
           weight_file([("patch_embed.weight", [8, 3, 4, 4], [0.5, -1.25, 65504.0] * 128, "F16"),
                        ("patch_embed.bias", [8], [0.0] * 8)], dict(metadata, format_version="2")))
+    # Format version 3: an I8 convolution weight (127 and -127 among its values) followed by its F32 scales, one per
+    # output channel (a zero scale among them: an all-zero channel), then an F32 bias.
+    write("weight_file", "i8_tensors.adarun",
+          weight_file([("patch_embed.weight", [8, 3, 4, 4], [127, -127, 0, 5, -3, 64] * 64, "I8"),
+                       ("patch_embed.weight_scale", [8], [0.5, 0.0, 1e-3, 2.0, 0.25, 1.0, 3.0, 0.125]),
+                       ("patch_embed.bias", [8], [0.0] * 8)], dict(metadata, format_version="3")))
     write("image", "rgb_5x3.png", png(5, 3, 3, 1))
     write("image", "grey_4x4.png", png(4, 4, 1, 2))
     write("image", "rgba_3x7.png", png(3, 7, 4, 3))

@@ -126,6 +126,18 @@ TEST_CASE("parity: F16 weights, MTLoRA matrix (adapters apart)") { check_case("m
 TEST_CASE("parity: F16 weights, MTLoRA matrixv2 (adapters merged, downsampler LoRA)") { check_case("mtlora_matrixv2_small_fp16"); }
 TEST_CASE("parity: F16 weights, MTLoRA mixed heads (ASPP SegFormer updecoder HRNet)") { check_case("mtlora_mixed_heads_small_fp16"); }
 
+// I8 weights (converter --weights int8, format version 3): the packable linears on the dynamically quantized int8 GEMM,
+// convolutions widened at load. The oracle is the reference emulating that arithmetic on the file's q and scales
+// (converter/adarun_ref/int8.py, emulate_int8; convolutions made q * scale before converting: make_golden.py,
+// exact_in_int8), so the tolerance is fp32's and the gates, from fp32 policies on the quantized model's activations,
+// match exactly. Tiny models (32 x 32) with no activation near a rounding boundary: one rounded the other way would
+// move the outputs far past fp32's tolerance (make_golden.py, INT8_CASES).
+TEST_CASE("parity: I8 weights, per_task policies (tiny)") { check_case("per_task_tiny_int8"); }
+TEST_CASE("parity: I8 weights, MTLoRA matrix, F16 adapters apart (tiny)") { check_case("mtlora_matrix_tiny_int8"); }
+TEST_CASE("parity: I8 weights, MTLoRA ASPP SegFormer updecoder heads, transposed convolutions (tiny)") {
+  check_case("mtlora_heads_tiny_int8");
+}
+
 // The research code's own models (scale-lab/AdaMTL, scale-lab/MTLoRA), saved by its save_checkpoint, with its
 // outputs and gates on a fixed input: tests/data/research.
 TEST_CASE("research code: AdaMTL per-task policies, blocks and tokens") { check_case("research_adamtl_per_task_small"); }
