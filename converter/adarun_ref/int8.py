@@ -1,7 +1,9 @@
 """int8 emulation: the reference computing what the engine computes on an int8 weight file (format version 3).
 
-weights/FORMAT.md: an I8 weight q comes with the F32 `<name>_scale` sw, one per output channel; the engine widens a
-convolution's to float(q) * sw (float32) at load, and runs the packable linears (every block's attn.qkv, attn.proj,
+weights/FORMAT.md: an I8 weight q comes with the F32 `<name>_scale` sw, one per output channel; the engine runs the
+convolutions (all but the patch embedding, which it widens to float(q) * sw and runs in fp32, and the transposed ones,
+also widened) on the int8 convolution of kernels/conv_int8.h: each output pixel's receptive field (cin k k values,
+zeros outside the image) is one quantized row of the same GEMM; and it runs the packable linears (every block's attn.qkv, attn.proj,
 mlp.fc1, mlp.fc2 and stages.i.merge.reduction) on the dynamically quantized int8 GEMM of kernels/gemm_int8.h (scalar
 twin kernels/ref/gemm_int8.cpp): per row of the layer's input x, m = max|x_row|; m < 1e-30: q = 0, sa = 0; else
 q = nearbyint(x * (127.0f / m)) (float32, half to even), sa = m / 127.0f; y = float(sum_k q qw) * (sa * sw[o]) + b[o],
@@ -9,14 +11,17 @@ all float32, the integer sum exact. Policies stay F32 and fp32; MTLoRA adapter f
 
 emulate_int8(model, tensors) makes the packable linears of a reference model (MultiTaskSwin or MTLoRASwin) compute
 exactly that with the file's q, scales and biases (and, for MTLoRA layers with task branches, the file's F16
-adapter factors). Every other weight (convolutions, BN-folded in the file) is the model's own: make it q * scale
-before converting (make_golden.py, exact_in_int8; fp32 behaviour of this package is unchanged).
+adapter factors), and its decoders' convolutions (and the SegFormer head's per-pixel linears, 1x1 convolutions in the
+engine) with their own weights quantized as the converter does. Those weights must be q * scale already, their
+BatchNorms of scale 1 (make_golden.py, exact_in_int8), so that the file's values are the model's own; fp32 behaviour
+of this package is unchanged.
 """
 import re
 import types
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .mtlora import LoRALinear
 
@@ -110,9 +115,52 @@ def _lora_forward(module, f, tensors, name):
     return forward
 
 
-def emulate_int8(model, tensors):
+def own_quantized(weight):
+    """(q, sw) of a float32 weight [out, ...] by the converter's rule (weights/FORMAT.md): sw = max|W[o]| / 127,
+    q = round-half-even(W / sw) in [-127, 127]; an all-zero channel sw 0, q 0. q as float32 [out, rest]."""
+    w = weight.detach().to(torch.float32).reshape(weight.shape[0], -1)
+    sw = w.abs().amax(dim=1) / torch.tensor(127.0, dtype=torch.float32)
+    safe = torch.where(sw > 0, sw, torch.ones_like(sw))
+    q = torch.where(sw.view(-1, 1) > 0, torch.round(w / safe.view(-1, 1)).clamp(-127, 127), torch.zeros_like(w))
+    return q, sw
+
+
+def int8_conv(module, x):
+    """kernels/conv_int8.h: every output pixel's field (F.unfold's (channel, ky, kx) order; the sum is exact in any
+    order) quantized as a row, times the module's own weights quantized."""
+    qw, sw = own_quantized(module.weight)
+    n, _, h, w = x.shape
+    fields = F.unfold(x, module.kernel_size, dilation=module.dilation, padding=module.padding, stride=module.stride)
+    rows = fields.transpose(1, 2).reshape(-1, fields.shape[1])
+    bias = torch.zeros(qw.shape[0]) if module.bias is None else module.bias.detach().float()
+    y = int8_linear(rows, qw, sw, bias)
+    oh = (h + 2 * module.padding[0] - module.dilation[0] * (module.kernel_size[0] - 1) - 1) // module.stride[0] + 1
+    ow = (w + 2 * module.padding[1] - module.dilation[1] * (module.kernel_size[1] - 1) - 1) // module.stride[1] + 1
+    return y.view(n, oh * ow, -1).transpose(1, 2).reshape(n, -1, oh, ow)
+
+
+def _emulate_decoder_layers(model):
+    """The convolutions but the patch embedding's, and the linears outside the backbone (the SegFormer head's
+    per-pixel ones), on their own weights quantized. Returns how many."""
+    done = 0
+    for module_name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d) and not module_name.endswith("patch_embed.proj"):
+            if module.groups != 1:
+                raise TypeError(f"{module_name}: grouped convolution")
+            module.forward = (lambda m: (lambda x: int8_conv(m, x)))(module)
+            done += 1
+        elif type(module) is nn.Linear and not module_name.startswith("backbone.") and file_name(module_name) is None:
+            module.forward = (lambda m: (lambda x: int8_linear(x, *own_quantized(m.weight), m.bias.detach().float()
+                                                               if m.bias is not None else torch.zeros(m.weight.shape[0]))))(module)
+            done += 1
+    return done
+
+
+def emulate_int8(model, tensors, convs=True):
     """Makes `model`'s packable linears run the engine's dynamically quantized int8 GEMM on the file's tensors
-    (read_weight_file's dict: I8 as int8 with float32 `<name>_scale`). Changes the model in place; returns it."""
+    (read_weight_file's dict: I8 as int8 with float32 `<name>_scale`), and with convs its decoders' convolutions the
+    int8 convolution (else they stay the model's own fp32: the engine's ADARUN_INT8_CONV=0). Changes the model in
+    place; returns it."""
     done = 0
     for module_name, module in model.named_modules():
         name = file_name(module_name)
@@ -129,4 +177,6 @@ def emulate_int8(model, tensors):
         done += 1
     if done == 0:
         raise ValueError("no packable linear found in the model")
+    if convs:
+        _emulate_decoder_layers(model)
     return model

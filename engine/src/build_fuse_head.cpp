@@ -14,7 +14,7 @@ Operand emit_basic_block(PlanBuilder& b, const std::string& name, const BasicBlo
   Operand c = b.buffer(name + ".conv2", count);
   b.conv(name + ".conv2", block.conv2, a, size, size, 1, block.conv2.kernel / 2, c);
   Operand out = x;
-  if (block.shortcut.weight) {
+  if (block.shortcut.present()) {
     out = b.buffer(name + ".out", count);
     b.conv(name + ".shortcut", block.shortcut, x, size, size, 1, block.shortcut.kernel / 2, out);
   } else if (!in_place) {

@@ -13,7 +13,7 @@ Operand emit_task_map(PlanBuilder& b, int task, int stage_index, const StageOutp
   const std::string branch = config.tasks[task].name + ".stage" + std::to_string(stage_index);
   Operand map = b.buffer(branch + ".chw", stage.out_tokens * stage.out_dim);
   b.transpose(branch + ".chw", stages.per_task[task][stage_index], stage.out_tokens, stage.out_dim, map);
-  if (decoder.downsample[stage_index].weight) {
+  if (decoder.downsample[stage_index].present()) {
     Operand reduced = b.buffer(branch + ".downsample", config.hrnet_channels()[stage_index] * r * r);
     b.conv(branch + ".downsample", decoder.downsample[stage_index], map, r, r, 1, 0, reduced);
     map = reduced;

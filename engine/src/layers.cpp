@@ -5,8 +5,10 @@
 #include "kernels/activations.h"
 #include "kernels/blur.h"
 #include "kernels/conv.h"
+#include "kernels/conv_int8.h"
 #include "kernels/conv_transpose.h"
 #include "kernels/ref/gemm.h"
+#include "kernels/ref/conv_int8.h"
 #include "kernels/ref/gemm_int8.h"
 #include "kernels/ref/rows.h"
 #include "kernels/resize.h"
@@ -113,18 +115,28 @@ void gelu(const Compute& compute, float* x, int64_t n) {
 int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad, int64_t dilation) {
   ConvArgs shape;
   shape.cin = conv.in, shape.h = h, shape.w = w, shape.kernel = conv.kernel, shape.stride = stride, shape.pad = pad;
-  shape.dilation = dilation;
+  shape.dilation = dilation, shape.cout = conv.out;
+  if (conv.packed_int8) {
+    return (conv_int8_scratch_bytes(conv.int8_kernel, shape, kMaxConvChunks) + int64_t(sizeof(float)) - 1) / int64_t(sizeof(float));
+  }
+  if (conv.weight_int8) return 0;  // the twin, ref::conv2d_int8, needs none
   return adarun::conv_scratch_floats(isa, shape, kMaxConvChunks);
 }
 
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
             int64_t dilation, float* scratch, float* y) {
+  if (conv.weight_int8) {  // an int8 convolution on the reference path
+    return ref::conv2d_int8(x, conv.in, h, w, conv.weight_int8, conv.weight_scale, conv.bias, conv.out, conv.kernel, stride, pad,
+                            dilation, y);
+  }
   ConvArgs args;
   args.x = x, args.cin = conv.in, args.h = h, args.w = w;
   args.weight = conv.weight, args.bias = conv.bias;
   args.cout = conv.out, args.kernel = conv.kernel, args.stride = stride, args.pad = pad, args.dilation = dilation;
   args.y = y;
-  adarun::conv2d(compute.isa, args, scratch, std::min(compute.threads, kMaxConvChunks), compute.pool);
+  const int64_t chunks = std::min(compute.threads, kMaxConvChunks);
+  if (conv.packed_int8) return conv2d_int8(conv.int8_kernel, args, conv.packed_int8, scratch, chunks, compute.pool);
+  adarun::conv2d(compute.isa, args, scratch, chunks, compute.pool);
 }
 
 namespace {

@@ -1,10 +1,12 @@
 #include "engine/src/model.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <new>
 #include <set>
 
+#include "kernels/conv_int8.h"
 #include "weights/half.h"
 #include "weights/weight_file.h"
 
@@ -108,9 +110,24 @@ class TensorBinder {
     return linear;
   }
 
-  ConvWeights conv(const std::string& prefix, int64_t in, int64_t out, int64_t kernel, bool has_bias = true) {
-    return {bind(prefix + ".weight", {out, in, kernel, kernel}, Reduced::kWiden), has_bias ? bind(prefix + ".bias", {out}) : nullptr, in,
-            out, kernel};
+  // An I8 convolution keeps the file's values, for Model::pack_convs to pack (or widen), unless it is to compute in
+  // fp32 (int8 false: widened at once); the others are F32.
+  ConvWeights conv(const std::string& prefix, int64_t in, int64_t out, int64_t kernel, bool has_bias = true, bool int8 = true) {
+    ConvWeights conv;
+    conv.in = in, conv.out = out, conv.kernel = kernel;
+    const TensorView* tensor = file_.find(prefix + ".weight");
+    if (int8 && tensor && tensor->dtype == TensorDtype::kI8 && tensor->numel > 0) {
+      const float* handle = bind(prefix + ".weight", {out, in, kernel, kernel}, Reduced::kDefer);  // checks shape, scales
+      if (handle) {
+        conv.weight_int8 = tensor->int8, conv.weight_scale = tensor->scale;
+        deferred_.erase(handle);
+        int8_convs_.emplace(tensor->int8, tensor);
+      }
+    } else {
+      conv.weight = bind(prefix + ".weight", {out, in, kernel, kernel}, Reduced::kWiden);
+    }
+    if (has_bias) conv.bias = bind(prefix + ".bias", {out});
+    return conv;
   }
 
   ConvTransposeWeights conv_transpose(const std::string& prefix, int64_t in, int64_t out, int64_t kernel) {
@@ -134,6 +151,8 @@ class TensorBinder {
 
   // The F16 and I8 linear weights bound so far, by the handle their `weight` holds.
   const std::map<const float*, const TensorView*>& deferred() const { return deferred_; }
+  // The I8 convolution weights bound so far, by their values' address.
+  const std::map<const int8_t*, const TensorView*>& int8_convs() const { return int8_convs_; }
   std::vector<std::unique_ptr<float, FreeFloats>>& widened() { return widened_; }
   int64_t widened_bytes() const { return widened_bytes_; }
   bool out_of_memory() const { return out_of_memory_; }
@@ -155,6 +174,7 @@ class TensorBinder {
   std::set<std::string> used_;
   std::string error_;
   std::map<const float*, const TensorView*> deferred_;
+  std::map<const int8_t*, const TensorView*> int8_convs_;
   std::vector<std::unique_ptr<float, FreeFloats>> widened_;
   int64_t widened_bytes_ = 0;
   bool out_of_memory_ = false;
@@ -313,7 +333,9 @@ DecoderWeights bind_decoder(TensorBinder& binder, const ModelConfig& config, con
 ModelWeights bind_model(TensorBinder& binder, const ModelConfig& config) {
   ModelWeights weights;
   const int64_t embed = config.embed_dim;
-  weights.patch_embed = binder.conv("patch_embed", config.in_chans, embed, config.patch_size);
+  // The patch embedding computes in fp32 whatever its weights' precision: it reads the image itself and feeds every
+  // policy (quantizing its input moved 0.24% of the bundled model's token gates), for 0.3% of Swin-T's MACs.
+  weights.patch_embed = binder.conv("patch_embed", config.in_chans, embed, config.patch_size, true, false);
   if (config.patch_norm) weights.patch_norm = binder.norm("patch_embed.norm", embed);
   if (config.ape) weights.absolute_pos_embed = binder.bind("absolute_pos_embed", {config.stages[0].tokens, embed});  // F32 only
   for (int i = 0; i < kStages; ++i) weights.stages[i] = bind_stage(binder, config, i);
@@ -371,8 +393,10 @@ int64_t aligned_bytes(int64_t bytes) { return (bytes + kPackAlign - 1) / kPackAl
 // Packs every packable linear for the active ISA: fp32 panels, or int8 panels for I8 weights where the ISA has an
 // int8 GEMM. On the reference path the F16 ones are widened and the I8 ones run on the int8 twin from the file's
 // values. False when memory is short.
-bool Model::pack_weights(const std::map<const float*, const TensorView*>& deferred) {
+bool Model::pack_weights(const std::map<const float*, const TensorView*>& deferred,
+                         const std::map<const int8_t*, const TensorView*>& int8_convs) {
   isa_ = active_isa();
+  if (!pack_convs(int8_convs)) return false;
   Int8Kernel int8_kernel = Int8Kernel::kAvx2;
   const bool int8_gemm = int8_kernel_for(isa_, &int8_kernel);
   const std::vector<LinearWeights*> linears = packable_linears(weights_);
@@ -407,7 +431,7 @@ bool Model::pack_weights(const std::map<const float*, const TensorView*>& deferr
   }
   packed_.reset(static_cast<float*>(std::aligned_alloc(kPackAlign, size_t(std::max(total, kPackAlign)))));
   packed_int8_.reset(static_cast<float*>(std::aligned_alloc(kPackAlign, size_t(std::max(total_int8, kPackAlign)))));
-  packed_bytes_ = total + total_int8;
+  packed_bytes_ += total + total_int8;
   if (!packed_ || !packed_int8_) return false;
   std::vector<float> scratch;
   try {
@@ -445,6 +469,68 @@ bool Model::pack_weights(const std::map<const float*, const TensorView*>& deferr
   return true;
 }
 
+namespace {
+
+// Every convolution of the model (the transposed ones apart).
+std::vector<ConvWeights*> all_convs(ModelWeights& weights) {
+  std::vector<ConvWeights*> convs{&weights.patch_embed};
+  for (DecoderWeights& decoder : weights.decoders) {
+    for (DecoderWeights::Fuse& fuse : decoder.fuse) {
+      for (BasicBlockWeights* block : {&fuse.block1, &fuse.block2}) {
+        for (ConvWeights* conv : {&block->conv1, &block->conv2, &block->shortcut}) convs.push_back(conv);
+      }
+    }
+    for (ConvWeights& conv : decoder.downsample) convs.push_back(&conv);
+    for (ConvWeights* conv : {&decoder.head1, &decoder.head2, &decoder.aspp.pool, &decoder.aspp.project, &decoder.aspp.conv1,
+                              &decoder.aspp.conv2, &decoder.segformer.conv1, &decoder.segformer.conv2, &decoder.updecoder.conv}) {
+      convs.push_back(conv);
+    }
+    for (ConvWeights& conv : decoder.aspp.branches) convs.push_back(&conv);
+    for (ConvWeights& conv : decoder.segformer.linear) convs.push_back(&conv);
+  }
+  return convs;
+}
+
+}  // namespace
+
+// The I8 convolutions: packed for the ISA's int8 kernel (their file pages then go back), kept as the file's values
+// for the twin on the reference path, or widened to F32 where the ISA has no int8 GEMM. False when memory is short.
+bool Model::pack_convs(const std::map<const int8_t*, const TensorView*>& int8_convs) {
+  Int8Kernel kernel = Int8Kernel::kAvx2;
+  const char* int8_conv = std::getenv("ADARUN_INT8_CONV");  // "0": widened, computed in fp32 (README, precision)
+  const bool widen_all = int8_conv && std::strcmp(int8_conv, "0") == 0;
+  const bool int8_gemm = int8_kernel_for(isa_, &kernel) && !widen_all;
+  std::vector<ConvWeights*> convs;
+  for (ConvWeights* conv : all_convs(weights_)) {
+    if (conv->weight_int8) convs.push_back(conv);
+  }
+  if (convs.empty() || (isa_ == Isa::kReference && !widen_all)) return true;  // the reference path: the twin
+  if (!int8_gemm) {
+    for (ConvWeights* conv : convs) {
+      conv->weight = widen_tensor(*file_, *int8_convs.at(conv->weight_int8), 0, &widened_);
+      if (!conv->weight) return false;
+      widened_bytes_ += int8_convs.at(conv->weight_int8)->numel * int64_t(sizeof(float));
+      conv->weight_int8 = nullptr, conv->weight_scale = nullptr;
+    }
+    return true;
+  }
+  int64_t total = 0;
+  for (const ConvWeights* conv : convs) total += aligned_bytes(packed_conv_int8_bytes(kernel, conv->out, conv->in, conv->kernel));
+  packed_conv_int8_.reset(static_cast<float*>(std::aligned_alloc(kPackAlign, size_t(std::max(total, kPackAlign)))));
+  if (!packed_conv_int8_) return false;
+  packed_bytes_ += total;
+  char* cursor = reinterpret_cast<char*>(packed_conv_int8_.get());
+  for (ConvWeights* conv : convs) {
+    const TensorView& stored = *int8_convs.at(conv->weight_int8);
+    pack_conv_int8_weights(kernel, stored.int8, stored.scale, conv->out, conv->in, conv->kernel, cursor);
+    file_->release(stored.int8, stored.byte_size());
+    conv->packed_int8 = cursor, conv->int8_kernel = kernel;
+    conv->weight_int8 = nullptr, conv->weight_scale = nullptr;
+    cursor += aligned_bytes(packed_conv_int8_bytes(kernel, conv->out, conv->in, conv->kernel));
+  }
+  return true;
+}
+
 Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr<Model>* model) {
   const std::string* config_text = file->metadata("config");
   if (!config_text) return Status::error(StatusCode::kBadModel, "weight file has no model config");
@@ -469,7 +555,7 @@ Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr
   for (const auto& [handle, tensor] : binder.deferred()) {
     if (!packable.count(handle)) return Status::error(StatusCode::kBadModel, std::string(dtype_name(tensor->dtype)) + " tensor " + tensor->name + " is bound to no packable linear");
   }
-  if (!loaded->pack_weights(binder.deferred())) {
+  if (!loaded->pack_weights(binder.deferred(), binder.int8_convs())) {
     return Status::error(StatusCode::kOutOfMemory, "out of memory packing the weights");
   }
   *model = std::move(loaded);

@@ -45,11 +45,18 @@ struct LinearWeights {
 };
 
 struct ConvWeights {
-  const float* weight = nullptr;  // [out, in, k, k]
+  const float* weight = nullptr;  // [out, in, k, k]; nullptr for an int8 convolution
   const float* bias = nullptr;    // [out]
   int64_t in = 0;
   int64_t out = 0;
   int64_t kernel = 0;
+  // An int8 convolution (I8 in the file, kernels/conv_int8.h): packed for `int8_kernel`, or on the reference path
+  // the file's values and scales. Where the ISA has no int8 GEMM the file's I8 weights are widened into `weight`.
+  const void* packed_int8 = nullptr;
+  Int8Kernel int8_kernel = Int8Kernel::kAvx2;
+  const int8_t* weight_int8 = nullptr;  // [out, in, k, k]
+  const float* weight_scale = nullptr;  // [out]
+  bool present() const { return weight || weight_int8 || packed_int8; }
 };
 
 // A transposed convolution (PyTorch's ConvTranspose2d).
@@ -175,8 +182,10 @@ class Model {
  private:
   Model() = default;
   static Status from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr<Model>* model);
-  // deferred: the F16 and I8 linear weights, by the handle their `weight` holds until then (model.cpp, TensorBinder).
-  bool pack_weights(const std::map<const float*, const TensorView*>& deferred);
+  // deferred: the F16 and I8 linear weights, by the handle their `weight` holds until then; int8_convs: the I8
+  // convolution weights, by their values' address (model.cpp, TensorBinder).
+  bool pack_weights(const std::map<const float*, const TensorView*>& deferred, const std::map<const int8_t*, const TensorView*>& int8_convs);
+  bool pack_convs(const std::map<const int8_t*, const TensorView*>& int8_convs);
 
   std::unique_ptr<WeightFile> file_;
   ModelConfig config_;
@@ -187,6 +196,7 @@ class Model {
   int64_t widened_bytes_ = 0;
   std::unique_ptr<float, FreeFloats> packed_;
   std::unique_ptr<float, FreeFloats> packed_int8_;           // the int8 layers' panels (bytes; float for the deleter)
+  std::unique_ptr<float, FreeFloats> packed_conv_int8_;      // the int8 convolutions' panels
   std::vector<std::unique_ptr<float, FreeFloats>> widened_;  // F16 and I8 tensors widened at load
 };
 

@@ -61,6 +61,7 @@ Status load_golden_case(const std::string& name, GoldenCase* golden) {
   golden->macs_executed = static_cast<int64_t>(number(root, "macs_executed"));
   golden->macs_static = static_cast<int64_t>(number(root, "macs_static"));
   golden->max_abs_ref = number(root, "max_abs_ref");
+  if (const JsonValue* convs = root.find("int8_convs")) golden->int8_convs = convs->as_bool();
   return Status::ok();
 }
 

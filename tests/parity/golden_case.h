@@ -21,6 +21,7 @@ struct GoldenCase {
   int64_t macs_executed = 0;
   int64_t macs_static = 0;
   double max_abs_ref = 0.0;
+  bool int8_convs = true;  // false: an int8 case whose convolutions the oracle widens (ADARUN_INT8_CONV=0)
 };
 
 // ADARUN_GOLDEN_DIR/<name>, made by the golden_data ctest fixture.

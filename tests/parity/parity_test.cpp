@@ -69,7 +69,9 @@ void check_case(const std::string& name) {
   adarun::Status status = adarun::testing::load_golden_case(name, &golden);
   REQUIRE_MESSAGE(status.is_ok(), status.message());
   std::unique_ptr<adarun::Model> model;
+  if (!golden.int8_convs) setenv("ADARUN_INT8_CONV", "0", 1);  // read as the model loads
   status = adarun::Model::load_file(golden.directory + "/model.adarun", &model);
+  unsetenv("ADARUN_INT8_CONV");
   REQUIRE_MESSAGE(status.is_ok(), status.message());
   std::unique_ptr<adarun::Session> session;
   REQUIRE(adarun::Session::create(*model, &session).is_ok());
@@ -127,7 +129,8 @@ TEST_CASE("parity: F16 weights, MTLoRA matrixv2 (adapters merged, downsampler Lo
 TEST_CASE("parity: F16 weights, MTLoRA mixed heads (ASPP SegFormer updecoder HRNet)") { check_case("mtlora_mixed_heads_small_fp16"); }
 
 // I8 weights (converter --weights int8, format version 3): the packable linears on the dynamically quantized int8 GEMM,
-// convolutions widened at load. The oracle is the reference emulating that arithmetic on the file's q and scales
+// the convolutions on the int8 convolution (the AdaMTL case) or widened (the MTLoRA cases: ADARUN_INT8_CONV=0, see
+// make_golden.py INT8_FP32_CONVS). The oracle is the reference emulating that arithmetic on the file's q and scales
 // (converter/adarun_ref/int8.py, emulate_int8; convolutions made q * scale before converting: make_golden.py,
 // exact_in_int8), so the tolerance is fp32's and the gates, from fp32 policies on the quantized model's activations,
 // match exactly. Tiny models (32 x 32) with no activation near a rounding boundary: one rounded the other way would
