@@ -64,6 +64,11 @@ __attribute__((noinline)) void gelu_tile(float* const* c, int rows, __mmask16 ma
   }
 }
 
+// acc += the u8 x s8 dot products of a and b, in place. GCC 12 compiles _mm512_dpbusd_epi32 in a loop as a
+// non-destructive operation and copies every accumulator each k group (two vmovdqa per vpdpbusd in micro_tile<8>);
+// the asm keeps each accumulator in its register.
+inline void dot_accumulate(__m512i& acc, __m512i a, __m512i b) { asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b)); }
+
 // R rows (unrolled: each accumulator one register) of C over one panel.
 template <int R>
 void micro_tile(const Int8GemmArgs& g, const uint8_t* const* a, const float* row_scales, float* const* c, const uint8_t* panel,
@@ -78,8 +83,8 @@ void micro_tile(const Int8GemmArgs& g, const uint8_t* const* a, const float* row
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512i av = _mm512_set1_epi32(*reinterpret_cast<const int32_t*>(a[r] + group * kGroup));
-      acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
-      acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
+      dot_accumulate(acc[r][0], av, b0);
+      dot_accumulate(acc[r][1], av, b1);
     }
   }
   const int32_t* corrections = reinterpret_cast<const int32_t*>(panel + panel_weight_bytes(kPanel, g.k));

@@ -10,6 +10,10 @@ namespace {
 
 using avx2_common::Encoding;
 
+// acc += the u8 x s8 dot products of a and b, in place (see gemm_int8_avx512vnni.cpp: GCC 12 copies the
+// accumulators around the intrinsic).
+inline void dot_accumulate(__m256i& acc, __m256i a, __m256i b) { asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(a), "x"(b)); }
+
 template <int R>
 void micro_tile(const Int8GemmArgs& g, const uint8_t* const* a, const float* row_scales, float* const* c, const uint8_t* panel,
                 int64_t cols, const float* bias) {
@@ -23,8 +27,8 @@ void micro_tile(const Int8GemmArgs& g, const uint8_t* const* a, const float* row
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m256i av = _mm256_set1_epi32(*reinterpret_cast<const int32_t*>(a[r] + group * kGroup));
-      acc[r][0] = _mm256_dpbusd_avx_epi32(acc[r][0], av, b0);
-      acc[r][1] = _mm256_dpbusd_avx_epi32(acc[r][1], av, b1);
+      dot_accumulate(acc[r][0], av, b0);
+      dot_accumulate(acc[r][1], av, b1);
     }
   }
   avx2_common::finish_tile<R>(g, row_scales, c, panel, cols, bias, [&](int r, __m256i* lo, __m256i* hi) {
