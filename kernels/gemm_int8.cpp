@@ -14,6 +14,7 @@ struct Int8Entry {
   int panel = 0;
   bool unsigned_a = false;  // A as q + 128 (vpdpbusd multiplies unsigned by signed bytes)
   int a_bytes = 1;          // bytes per quantized A value
+  int w_bytes = 1;          // bytes per packed weight
   int8::QuantizeRows quantize = nullptr;
   int8::Tile tile = nullptr;
 };
@@ -21,12 +22,12 @@ struct Int8Entry {
 Int8Entry entry(Int8Kernel kernel) {
   switch (kernel) {
 #ifdef ADARUN_X86_KERNELS
-    case Int8Kernel::kAvx512Vnni: return {int8::avx512vnni::kPanel, true, 1, int8::avx512vnni::quantize, int8::avx512vnni::tile};
-    case Int8Kernel::kAvxVnni: return {int8::avxvnni::kPanel, true, 1, int8::avxvnni::quantize, int8::avxvnni::tile};
-    case Int8Kernel::kAvx2: return {int8::avx2::kPanel, false, 2, int8::avx2::quantize, int8::avx2::tile};
+    case Int8Kernel::kAvx512Vnni: return {int8::avx512vnni::kPanel, true, 1, 1, int8::avx512vnni::quantize, int8::avx512vnni::tile};
+    case Int8Kernel::kAvxVnni: return {int8::avxvnni::kPanel, true, 1, 1, int8::avxvnni::quantize, int8::avxvnni::tile};
+    case Int8Kernel::kAvx2: return {int8::avx2::kPanel, false, 2, int8::avx2::kValueBytes, int8::avx2::quantize, int8::avx2::tile};
 #endif
 #ifdef ADARUN_ARM_KERNELS
-    case Int8Kernel::kNeonDot: return {int8::neondot::kPanel, false, 1, int8::neondot::quantize, int8::neondot::tile};
+    case Int8Kernel::kNeonDot: return {int8::neondot::kPanel, false, 1, 1, int8::neondot::quantize, int8::neondot::tile};
 #endif
     default: return {};
   }
@@ -121,13 +122,13 @@ bool int8_kernel_for(Isa isa, Int8Kernel* kernel) {
 }
 
 int64_t packed_int8_bytes(Int8Kernel kernel, int64_t n, int64_t k) {
-  const int width = entry(kernel).panel;
-  return width ? (n + width - 1) / width * int8::panel_bytes(width, k) : 0;
+  const Int8Entry e = entry(kernel);
+  return e.panel ? (n + e.panel - 1) / e.panel * int8::panel_bytes(e.panel, k, e.w_bytes) : 0;
 }
 
 void pack_int8_weights(Int8Kernel kernel, const int8_t* w, const float* scales, int64_t n, int64_t k, void* packed) {
   const Int8Entry e = entry(kernel);
-  if (e.panel) int8::pack_panels(w, scales, n, k, e.panel, e.unsigned_a, static_cast<uint8_t*>(packed));
+  if (e.panel) int8::pack_panels(w, scales, n, k, e.panel, e.unsigned_a, e.w_bytes, static_cast<uint8_t*>(packed));
 }
 
 int64_t quantized_rows_bytes(Int8Kernel kernel, int64_t m, int64_t k) {
@@ -151,11 +152,12 @@ void gemm_int8(Int8Kernel kernel, const Int8GemmArgs& args, pthreadpool_t pool) 
 
 namespace int8 {
 
-void pack_panels(const int8_t* w, const float* scales, int64_t n, int64_t k, int width, bool unsigned_a, uint8_t* packed) {
+void pack_panels(const int8_t* w, const float* scales, int64_t n, int64_t k, int width, bool unsigned_a, int value_bytes,
+                 uint8_t* packed) {
   const int64_t groups = k_groups(k);
   for (int64_t first = 0; first < n; first += width) {
-    uint8_t* panel = packed + first / width * panel_bytes(width, k);
-    int32_t* corrections = reinterpret_cast<int32_t*>(panel + panel_weight_bytes(width, k));
+    uint8_t* panel = packed + first / width * panel_bytes(width, k, value_bytes);
+    int32_t* corrections = reinterpret_cast<int32_t*>(panel + panel_weight_bytes(width, k, value_bytes));
     float* panel_scales = reinterpret_cast<float*>(corrections + width);
     for (int j = 0; j < width; ++j) {
       const int64_t col = first + j;
@@ -163,7 +165,13 @@ void pack_panels(const int8_t* w, const float* scales, int64_t n, int64_t k, int
       for (int64_t kk = 0; kk < groups * kGroup; ++kk) {
         const int8_t v = col < n && kk < k ? w[col * k + kk] : 0;
         sum += v;
-        panel[(kk / kGroup) * kGroup * width + j * kGroup + kk % kGroup] = static_cast<uint8_t>(v);
+        const int64_t at = (kk / kGroup) * kGroup * width + j * kGroup + kk % kGroup;
+        if (value_bytes == 2) {
+          const int16_t wide = v;
+          std::memcpy(panel + 2 * at, &wide, 2);
+        } else {
+          panel[at] = static_cast<uint8_t>(v);
+        }
       }
       corrections[j] = unsigned_a ? 128 * sum : 0;
       panel_scales[j] = col < n ? scales[col] : 0.0f;

@@ -11,13 +11,15 @@ namespace adarun::int8 {
 constexpr int64_t kGroup = 4;
 inline int64_t k_groups(int64_t k) { return (k + kGroup - 1) / kGroup; }
 
-// A panel of `width` columns: k_groups x [width columns x 4 bytes] of weights (column j's 4 bytes of group g at
-// g * 4 width + 4 j), then `width` int32 corrections, then `width` fp32 scales (0 past n). The VNNI kernels
+// A panel of `width` columns: k_groups x [width columns x 4 values] of weights (column j's 4 values of group g at
+// value (g * width + j) * 4), then `width` int32 corrections, then `width` fp32 scales (0 past n). Values are int8,
+// or int16 for the AVX2 kernel (value_bytes 2: widened once here instead of at every use). The VNNI kernels
 // multiply unsigned A (q + 128), so a column's correction is 128 x the sum of its weights; the others store 0.
-inline int64_t panel_bytes(int width, int64_t k) { return k_groups(k) * kGroup * width + 8 * int64_t{width}; }
-inline int64_t panel_weight_bytes(int width, int64_t k) { return k_groups(k) * kGroup * width; }
+inline int64_t panel_weight_bytes(int width, int64_t k, int value_bytes = 1) { return k_groups(k) * kGroup * width * value_bytes; }
+inline int64_t panel_bytes(int width, int64_t k, int value_bytes = 1) { return panel_weight_bytes(width, k, value_bytes) + 8 * int64_t{width}; }
 
-void pack_panels(const int8_t* w, const float* scales, int64_t n, int64_t k, int width, bool unsigned_a, uint8_t* packed);
+void pack_panels(const int8_t* w, const float* scales, int64_t n, int64_t k, int width, bool unsigned_a, int value_bytes,
+                 uint8_t* packed);
 
 // Quantized A: row i's k_groups * 4 values at quantized + i * row_stride (int8, or uint8 = q + 128 for the VNNI
 // kernels, or int16 for AVX2), padded with the value of 0; the m row scales after every row, 64-byte aligned.
@@ -50,7 +52,8 @@ void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t ro
 
 namespace avx2 {
 constexpr int kPanel = 16;
-constexpr int kRows = 3;
+constexpr int kRows = 2;  // 3 rows' 12 accumulators, A values and products overflow the 16 ymm: GCC spills
+constexpr int kValueBytes = 2;
 void quantize(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows);
 void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel);
 }  // namespace avx2

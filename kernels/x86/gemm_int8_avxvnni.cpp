@@ -31,7 +31,7 @@ void micro_tile(const Int8GemmArgs& g, const uint8_t* const* a, const float* row
       dot_accumulate(acc[r][1], av, b1);
     }
   }
-  avx2_common::finish_tile<R>(g, row_scales, c, panel, cols, bias, [&](int r, __m256i* lo, __m256i* hi) {
+  avx2_common::finish_tile<R, 1>(g, row_scales, c, panel, cols, bias, [&](int r, __m256i* lo, __m256i* hi) {
     *lo = acc[r][0];
     *hi = acc[r][1];
   });
@@ -48,7 +48,7 @@ void quantize(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_
 }
 
 void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel) {
-  avx2_common::run_tiles<kRows>(g, q, row, rows, panel, kTiles);
+  avx2_common::run_tiles<kRows, 1>(g, q, row, rows, panel, kTiles);
 }
 
 }  // namespace adarun::int8::avxvnni

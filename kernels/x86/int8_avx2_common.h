@@ -127,10 +127,10 @@ __attribute__((noinline)) inline void gelu_tile(float* const* c, int rows, const
 }
 
 // Sums -> C for a tile's rows, then GELU; Sums(r, &lo, &hi) gives row r's 16 column sums.
-template <int R, typename Sums>
+template <int R, int ValueBytes, typename Sums>
 inline void finish_tile(const Int8GemmArgs& g, const float* row_scales, float* const* c, const uint8_t* panel, int64_t cols,
                         const float* bias, const Sums& sums) {
-  const int32_t* corrections = reinterpret_cast<const int32_t*>(panel + panel_weight_bytes(16, g.k));
+  const int32_t* corrections = reinterpret_cast<const int32_t*>(panel + panel_weight_bytes(16, g.k, ValueBytes));
   const float* scales = reinterpret_cast<const float*>(corrections + 16);
   const PanelLanes lanes = panel_lanes(cols);
 #pragma GCC unroll 8
@@ -143,12 +143,12 @@ inline void finish_tile(const Int8GemmArgs& g, const float* row_scales, float* c
 }
 
 // Runs a kernel's micro-tiles (tiles[r]: r rows) over rows [row, row + rows) of one 16-column panel.
-template <int Rows, typename MicroTile>
+template <int Rows, int ValueBytes, typename MicroTile>
 inline void run_tiles(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel,
                       const MicroTile (&tiles)[Rows + 1]) {
   const int64_t col = panel * 16;
   const int64_t cols = g.n - col < 16 ? g.n - col : 16;
-  const uint8_t* packed = static_cast<const uint8_t*>(g.packed) + panel * panel_bytes(16, g.k);
+  const uint8_t* packed = static_cast<const uint8_t*>(g.packed) + panel * panel_bytes(16, g.k, ValueBytes);
   for (int64_t r = row; r < row + rows; r += Rows) {
     const int count = static_cast<int>(row + rows - r < Rows ? row + rows - r : Rows);
     const uint8_t* a[Rows];
