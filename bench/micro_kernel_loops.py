@@ -25,9 +25,10 @@ ARCHES = {
     "x86_64": {"objdump": "objdump", "triple": "x86_64-unknown-linux-gnu", "cpus": ["znver3", "skylake-avx512"],
                "fma": re.compile(r"^vfn?madd\d+[ps]s$"), "stack": re.compile(r"%[re]sp|%[re]bp"),
                "peak_fma": "vfmadd231ps %{vec}1, %{vec}2, %{vec}{n}", "chains": {"ymm": 13, "zmm": 28},
-               # int8 k loops (vpdpbusd, vpmaddwd) are not read yet: their stack check fails today (avx2 2 and 3
-               # rows, avx512vnni 8 rows touch the stack), and objdump writes AVX-VNNI's as "{vex} vpdpbusd".
-               "dot": {}},
+               # int8: MACs per 32-bit lane (vpdpbusd 4 byte products, vpmaddwd 2 int16 ones); objdump writes
+               # AVX-VNNI's as "{vex} vpdpbusd" (the prefix kept with the mnemonic below).
+               "dot": {re.compile(r"^(\{vex\} )?vpdpbusd$"): (4, "vpdpbusd %{vec}1, %{vec}2, %{vec}{n}"),
+                       re.compile(r"^vpmaddwd$"): (2, "vpmaddwd %{vec}1, %{vec}2, %{vec}{n}")}},
     "aarch64": {"objdump": "aarch64-linux-gnu-objdump", "triple": "aarch64-linux-gnu",
                 "cpus": ["cortex-a55", "cortex-a76", "exynos-m5", "apple-a13"], "fma": re.compile(r"^fml[as]$"),
                 "stack": re.compile(r"\bsp\b|\bx29\b"), "peak_fma": "fmla v{n}.4s, v1.4s, v2.4s", "chains": {"q": 28},
@@ -60,7 +61,11 @@ def micro_kernels(library, arch):
             continue
         match = LINES[arch].match(line) if current is not None else None
         if match:
-            current.append((int(match.group(1), 16), match.group(2), match.group(3)))
+            mnemonic, operands = match.group(2), match.group(3)
+            if mnemonic.startswith("{"):  # a pseudo-prefix ({vex}): part of the mnemonic
+                rest = operands.split(None, 1)
+                mnemonic, operands = f"{mnemonic} {rest[0]}", rest[1] if len(rest) > 1 else ""
+            current.append((int(match.group(1), 16), mnemonic, operands))
     return functions
 
 

@@ -1,8 +1,8 @@
 // NEON GEMM tile: 4 rows x 12 columns of accumulators (12 q registers); A read four k steps at a time per row
-// and multiplied into three vectors of the packed panel by lane (fmla by element). The shape is llvm-mca's
-// choice for the Cortex-A55 (bench/micro_kernel_loops.py --mca): 13.7 flop/cycle of its model's 16, against
-// 11.8 for 5x16 and 7x12, 12.8 for 6x8, 12.5 for 8x8 (which spills); exynos-m5 and apple-a13 are at their
-// peak with it.
+// and multiplied into three vectors of the packed panel by lane (fmla by element). The shape was llvm-mca's
+// choice for the Cortex-A55 (bench/micro_kernel_loops.py --mca) when the script still dropped every instruction
+// with an immediate operand (the loop's adds and offset loads); read whole, the 4x12 loop gives 8.9 flop/cycle of
+// the A55 model's 16 and 8.0 of the A76 model's 8. The comparison with 5x16, 7x12, 6x8 and 8x8 is still to redo.
 #include <arm_neon.h>
 
 #include <cstring>
