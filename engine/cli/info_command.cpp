@@ -39,6 +39,13 @@ void print_model(const Model& model) {
                 head.c_str());
   }
   std::printf("parameters    %lld\n", (long long)model.parameter_count());
+  const Model::Storage& storage = model.storage();
+  std::printf("weights       F32 %.2f M, F16 %.2f M, I8 %.2f M values", double(storage.f32) * 1e-6, double(storage.f16) * 1e-6,
+              double(storage.i8) * 1e-6);
+  if (storage.i8) {
+    std::printf("; int8 layers on %s", storage.int8_kernel.empty() ? "fp32 (widened: no int8 kernel for this ISA)" : storage.int8_kernel.c_str());
+  }
+  std::printf("\n");
 }
 
 struct InfoOptions {

@@ -411,6 +411,7 @@ bool Model::pack_weights(const std::map<const float*, const TensorView*>& deferr
       if (!stored) continue;
       if (stored->dtype == TensorDtype::kI8) {
         layer->weight = nullptr, layer->weight_int8 = stored->int8, layer->weight_scale = stored->scale;
+        storage_.int8_kernel = "ref";
         continue;
       }
       layer->weight = widen_tensor(*file_, *stored, 0, &widened_);
@@ -451,6 +452,7 @@ bool Model::pack_weights(const std::map<const float*, const TensorView*>& deferr
       file_->release(stored->int8, stored->byte_size());
       layer->weight = nullptr;
       layer->packed_int8 = cursor_int8, layer->int8_kernel = int8_kernel;
+    storage_.int8_kernel = int8_kernel_name(int8_kernel);
       cursor_int8 += aligned_bytes(packed_int8_bytes(int8_kernel, layer->out, layer->in));
       continue;
     }
@@ -525,6 +527,7 @@ bool Model::pack_convs(const std::map<const int8_t*, const TensorView*>& int8_co
     pack_conv_int8_weights(kernel, stored.int8, stored.scale, conv->out, conv->in, conv->kernel, cursor);
     file_->release(stored.int8, stored.byte_size());
     conv->packed_int8 = cursor, conv->int8_kernel = kernel;
+    storage_.int8_kernel = int8_kernel_name(kernel);
     conv->weight_int8 = nullptr, conv->weight_scale = nullptr;
     cursor += aligned_bytes(packed_conv_int8_bytes(kernel, conv->out, conv->in, conv->kernel));
   }
@@ -547,6 +550,9 @@ Status Model::from_weight_file(std::unique_ptr<WeightFile> file, std::unique_ptr
   for (const TensorView& tensor : file->tensors()) {
     if (tensor.dtype == TensorDtype::kI8) loaded->parameter_count_ -= tensor.scale_count;  // its scales are no parameters
     loaded->parameter_count_ += tensor.numel;
+    int64_t& count = tensor.dtype == TensorDtype::kI8 ? loaded->storage_.i8 : tensor.dtype == TensorDtype::kF16 ? loaded->storage_.f16 : loaded->storage_.f32;
+    count += tensor.numel;
+    if (tensor.dtype == TensorDtype::kI8) loaded->storage_.f32 -= tensor.scale_count;
   }
   loaded->file_ = std::move(file);
   // Every F16 or I8 linear weight is one of the packable linears' (the others' are F32 only), which the packing takes.

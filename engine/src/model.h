@@ -177,6 +177,13 @@ class Model {
   // int8 GEMM).
   int64_t file_bytes() const;
   int64_t packed_bytes() const { return packed_bytes_; }
+  // How the file stores its weights: parameters per dtype (an I8 tensor's scales not counted), and the int8 kernel
+  // the int8 layers run on ("ref" for the scalar twin; "" when none does: no I8 weights, or an ISA without one).
+  struct Storage {
+    int64_t f32 = 0, f16 = 0, i8 = 0;
+    std::string int8_kernel;
+  };
+  const Storage& storage() const { return storage_; }
   int64_t widened_bytes() const { return widened_bytes_; }
 
  private:
@@ -194,6 +201,7 @@ class Model {
   Isa isa_ = Isa::kReference;
   int64_t packed_bytes_ = 0;
   int64_t widened_bytes_ = 0;
+  Storage storage_;
   std::unique_ptr<float, FreeFloats> packed_;
   std::unique_ptr<float, FreeFloats> packed_int8_;           // the int8 layers' panels (bytes; float for the deleter)
   std::unique_ptr<float, FreeFloats> packed_conv_int8_;      // the int8 convolutions' panels
