@@ -92,7 +92,8 @@ class Agreement:
     def summary(self):
         both = (self.blocks[0] + self.tokens[0]) / max(self.blocks[1] + self.tokens[1], 1)
         return {"output_rel_err_median": float(np.median(self.errors)), "output_rel_err_max": float(np.max(self.errors)),
-                "block_agreement": self.blocks[0] / max(self.blocks[1], 1), "token_agreement": self.tokens[0] / max(self.tokens[1], 1),
+                "block_agreement": self.blocks[0] / max(self.blocks[1], 1),
+                "token_agreement": self.tokens[0] / self.tokens[1] if self.tokens[1] else float("nan"),  # nan: no token gates
                 "gate_agreement": both, "blocks_compared": self.blocks[1], "tokens_compared": self.tokens[1],
                 "macs_vs_fp32_min": float(np.min(self.macs)), "macs_vs_fp32_max": float(np.max(self.macs))}
 

@@ -33,10 +33,12 @@ Int8Entry entry(Int8Kernel kernel) {
   }
 }
 
-// Larger kernels first: what int8_kernel_for tries in turn.
+// Whether ADARUN_INT8 lets `kernel` run: unset, every kernel; a kernel's name, it and the ones listed before it in
+// kInt8Kernels; "none", no kernel (int8 weights widened to fp32).
 bool requested_allows(Int8Kernel kernel) {
   const char* name = std::getenv("ADARUN_INT8");
   if (!name || !*name) return true;
+  if (std::strcmp(name, "none") == 0) return false;
   for (Int8Kernel lower : kInt8Kernels) {
     if (std::strcmp(name, int8_kernel_name(lower)) == 0) return static_cast<int>(kernel) <= static_cast<int>(lower);
   }

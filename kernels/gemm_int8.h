@@ -23,8 +23,8 @@ const char* int8_kernel_name(Int8Kernel kernel);
 // Built into this binary and run by this CPU.
 bool int8_kernel_supported(Int8Kernel kernel);
 // The int8 kernel that goes with `isa` on this CPU (the best it runs, unless ADARUN_INT8 names a lower one: avx2,
-// avxvnni, avx512vnni, neondot); false where there is none (the reference, NEON without the dot product): there
-// int8 weights are widened to fp32 and run on the fp32 GEMM.
+// avxvnni, avx512vnni, neondot; or none); false where there is none (the reference, NEON without the dot product,
+// ADARUN_INT8=none): there int8 weights are widened to fp32 and run on the fp32 GEMM.
 bool int8_kernel_for(Isa isa, Int8Kernel* kernel);
 
 // Packed weights: panels of the kernel's width of output columns; per panel the weights in groups of 4 k (each

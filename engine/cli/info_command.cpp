@@ -43,7 +43,7 @@ void print_model(const Model& model) {
   std::printf("weights       F32 %.2f M, F16 %.2f M, I8 %.2f M values", double(storage.f32) * 1e-6, double(storage.f16) * 1e-6,
               double(storage.i8) * 1e-6);
   if (storage.i8) {
-    std::printf("; int8 layers on %s", storage.int8_kernel.empty() ? "fp32 (widened: no int8 kernel for this ISA)" : storage.int8_kernel.c_str());
+    std::printf("; int8 layers on %s", storage.int8_kernel.empty() ? "fp32 (widened: no int8 kernel for this ISA, or ADARUN_INT8=none)" : storage.int8_kernel.c_str());
   }
   std::printf("\n");
 }
