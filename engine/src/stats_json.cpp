@@ -1,5 +1,6 @@
 #include "engine/src/stats_json.h"
 
+#include <cstdio>
 #include <sstream>
 
 #include "weights/json.h"
@@ -39,7 +40,10 @@ std::string stats_json(const FrameStats& stats, float gate_threshold, float budg
   out << ",\n  \"blocks\": " << json_nested_list(stats.blocks);
   out << ",\n  \"tokens_kept\": " << json_nested_list(stats.tokens_kept);
   out << ",\n  \"token_gates\": " << token_gates_json(stats);
-  out << ",\n  \"milliseconds\": " << stats.milliseconds << "\n}\n";
+  // To the microsecond, as stats.jsonl writes it (the stream's default 6 digits dropped one above 1 s).
+  char milliseconds[32];
+  std::snprintf(milliseconds, sizeof milliseconds, "%.3f", stats.milliseconds);
+  out << ",\n  \"milliseconds\": " << milliseconds << "\n}\n";
   return out.str();
 }
 
