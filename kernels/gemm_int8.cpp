@@ -3,6 +3,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#ifdef ADARUN_X86_KERNELS
+#include <cpuid.h>
+#endif
+
 #include "kernels/int8_tiles.h"
 #include "kernels/parallel.h"
 
@@ -45,13 +49,21 @@ bool requested_allows(Int8Kernel kernel) {
   return true;
 }
 
+#ifdef ADARUN_X86_KERNELS
+// AVX-VNNI: CPUID leaf 7, sub-leaf 1, EAX bit 4. Read directly: clang 14's __builtin_cpu_supports has no "avxvnni".
+bool cpu_has_avx_vnni() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax >> 4 & 1u);
+}
+#endif
+
 bool cpu_runs(Int8Kernel kernel) {
 #ifdef ADARUN_X86_KERNELS
   switch (kernel) {
     case Int8Kernel::kAvx512Vnni:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
              __builtin_cpu_supports("avx512vnni");
-    case Int8Kernel::kAvxVnni: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avxvnni");
+    case Int8Kernel::kAvxVnni: return __builtin_cpu_supports("avx2") && cpu_has_avx_vnni();
     case Int8Kernel::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     default: return false;
   }
