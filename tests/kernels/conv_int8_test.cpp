@@ -12,6 +12,8 @@
 #include "kernels/ref/gemm_int8.h"
 #include "tests/kernels/oracle.h"
 
+using adarun::testing::AlignedBytes;
+using adarun::testing::random_int8;
 using adarun::testing::random_values;
 
 namespace {
@@ -22,20 +24,6 @@ struct Shape {
 
 const Shape kShapes[] = {{3, 16, 16, 8, 4, 4, 0, 1},  {5, 9, 11, 7, 3, 1, 1, 1},  {16, 14, 14, 33, 3, 1, 1, 1}, {8, 12, 10, 16, 1, 1, 0, 1},
                          {6, 13, 13, 5, 3, 2, 1, 1},  {4, 15, 15, 6, 3, 1, 2, 2},  {64, 7, 7, 40, 3, 1, 1, 1},  {2, 5, 4, 3, 3, 1, 4, 3}};
-
-std::vector<int8_t> random_int8(int64_t n, uint32_t seed) {
-  std::mt19937 generator(seed);
-  std::uniform_int_distribution<int> value(-127, 127);
-  std::vector<int8_t> values(static_cast<size_t>(n));
-  for (int8_t& v : values) v = static_cast<int8_t>(value(generator));
-  return values;
-}
-
-struct Aligned {
-  explicit Aligned(int64_t bytes) : storage(static_cast<size_t>(bytes) + 64) {}
-  void* get() { return reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t{63}); }
-  std::vector<uint8_t> storage;
-};
 
 adarun::ConvArgs conv_args(const Shape& s) {
   adarun::ConvArgs a;
@@ -67,10 +55,10 @@ TEST_CASE("conv2d_int8: every supported int8 kernel gives ref::conv2d_int8's out
         a.x = x.data(), a.bias = bias.data();
         std::vector<float> fast(size_t(s.cout * a.out_h() * a.out_w())), expected(fast.size());
         a.y = fast.data();
-        Aligned packed(adarun::packed_conv_int8_bytes(kernel, s.cout, s.cin, s.kernel));
+        AlignedBytes packed(adarun::packed_conv_int8_bytes(kernel, s.cout, s.cin, s.kernel));
         adarun::pack_conv_int8_weights(kernel, w.data(), scales.data(), s.cout, s.cin, s.kernel, packed.get());
         const int64_t chunks = threaded ? 3 : 1;
-        Aligned scratch(adarun::conv_int8_scratch_bytes(kernel, a, chunks));
+        AlignedBytes scratch(adarun::conv_int8_scratch_bytes(kernel, a, chunks));
         adarun::conv2d_int8(kernel, a, packed.get(), scratch.get(), chunks, threaded ? pool.get() : nullptr);
         adarun::ref::conv2d_int8(x.data(), s.cin, s.h, s.w, w.data(), scales.data(), bias.data(), s.cout, s.kernel, s.stride, s.pad,
                                  s.dilation, expected.data());

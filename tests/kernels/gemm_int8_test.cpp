@@ -14,27 +14,14 @@
 #include "kernels/ref/gemm_int8.h"
 #include "tests/kernels/oracle.h"
 
+using adarun::testing::AlignedBytes;
+using adarun::testing::random_int8;
 using adarun::testing::random_values;
 
 namespace {
 
 struct Shape {
   int64_t m, n, k;
-};
-
-std::vector<int8_t> random_int8(int64_t n, uint32_t seed) {
-  std::mt19937 generator(seed);
-  std::uniform_int_distribution<int> value(-127, 127);
-  std::vector<int8_t> values(static_cast<size_t>(n));
-  for (int8_t& v : values) v = static_cast<int8_t>(value(generator));
-  return values;
-}
-
-// A 64-byte aligned buffer of `bytes`.
-struct Aligned {
-  explicit Aligned(int64_t bytes) : storage(static_cast<size_t>(bytes) + 64) {}
-  void* get() { return reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t{63}); }
-  std::vector<uint8_t> storage;
 };
 
 struct Case {
@@ -57,7 +44,7 @@ void run_case(adarun::Int8Kernel kernel, const Case& t, pthreadpool_t pool, std:
   std::iota(scatter.rbegin(), scatter.rend(), 0);  // rows reversed
   const auto start = random_values(s.m * s.n, 35);
 
-  Aligned packed(adarun::packed_int8_bytes(kernel, s.n, s.k)), quantized(adarun::quantized_rows_bytes(kernel, s.m, s.k));
+  AlignedBytes packed(adarun::packed_int8_bytes(kernel, s.n, s.k)), quantized(adarun::quantized_rows_bytes(kernel, s.m, s.k));
   adarun::pack_int8_weights(kernel, w.data(), scales.data(), s.n, s.k, packed.get());
   *fast = start;
   adarun::Int8GemmArgs args;
