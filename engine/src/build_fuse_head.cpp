@@ -5,18 +5,25 @@
 namespace adarun {
 namespace {
 
-// relu(conv2(relu(conv1(x))) + shortcut(x)); with an identity shortcut and `in_place`, written over x.
-Operand emit_basic_block(PlanBuilder& b, const std::string& name, const BasicBlockWeights& block, Operand x, int64_t size, bool in_place) {
+// relu(conv2(relu(conv1(x))) + shortcut(x)); with an identity shortcut and `in_place`, written over x. With
+// `token_floats` > 0, x is a stage output whose tokens have that many floats: in a streamed plan the convolutions
+// reading it are updated over its changed tokens (PlanBuilder::streamed_conv).
+Operand emit_basic_block(PlanBuilder& b, const std::string& name, const BasicBlockWeights& block, Operand x, int64_t size, bool in_place,
+                         int64_t token_floats = 0) {
   const int64_t count = block.conv2.out * size * size;
+  auto conv_of_x = [&](const std::string& conv_name, const ConvWeights& conv, Operand y) {
+    if (token_floats > 0) return b.streamed_conv(conv_name, conv, x, size, size, conv.kernel / 2, token_floats, y);
+    b.conv(conv_name, conv, x, size, size, 1, conv.kernel / 2, y);
+  };
   Operand a = b.buffer(name + ".conv1", block.conv1.out * size * size);
-  b.conv(name + ".conv1", block.conv1, x, size, size, 1, block.conv1.kernel / 2, a);
+  conv_of_x(name + ".conv1", block.conv1, a);
   b.elementwise(OpCode::kRelu, name + ".relu1", Operand(), a, block.conv1.out * size * size);
   Operand c = b.buffer(name + ".conv2", count);
   b.conv(name + ".conv2", block.conv2, a, size, size, 1, block.conv2.kernel / 2, c);
   Operand out = x;
   if (block.shortcut.present()) {
     out = b.buffer(name + ".out", count);
-    b.conv(name + ".shortcut", block.shortcut, x, size, size, 1, block.shortcut.kernel / 2, out);
+    conv_of_x(name + ".shortcut", block.shortcut, out);
   } else if (!in_place) {
     out = b.buffer(name + ".out", count);
     b.elementwise(OpCode::kCopy, name + ".shortcut", x, out, count);
@@ -39,7 +46,8 @@ void emit_fuse_head(PlanBuilder& b, int task, const StageOutputs& stages, Operan
     // The token-major stage output is read as CHW [dim, r, r] with no transpose, as the research code's view does.
     const int64_t r = config.stages[i].out_resolution;
     const std::string branch = name + ".fuse" + std::to_string(i);
-    Operand first = emit_basic_block(b, branch + ".block1", decoder.fuse[i].block1, stages.per_task[task][i], r, false);
+    Operand first = emit_basic_block(b, branch + ".block1", decoder.fuse[i].block1, stages.per_task[task][i], r, false,
+                                     config.stages[i].out_dim);
     Operand second = emit_basic_block(b, branch + ".block2", decoder.fuse[i].block2, first, r, true);
     b.resize(OpCode::kResizeNearest, branch + ".upsample", second, half, r, r, r0, r0, PlanBuilder::slice(concat, i * half * r0 * r0));
   }

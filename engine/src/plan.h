@@ -15,6 +15,8 @@ namespace adarun {
 enum class OpCode : uint8_t {
   kConv,             // y = conv(x), CHW, zero padding, dilated or not
   kConvTranspose,    // y = conv_transpose(x), CHW
+  kConvDelta,        // streaming: y = conv(x) kept from frame to frame, y += conv(x - previous) over the floats of x that
+                     // changed since the op last ran (scratch: previous; both persistent), or in full (scheduler.h)
   kLinear,           // y[scatter[i]] (+)= act(x[gather[i]] W^T + b), i < rows (layers::LinearFusion)
   kLowRank,          // y += (x down^T) up^T
   kLayerNorm,        // y = LN(x), rows x cols

@@ -43,6 +43,11 @@ class PlanBuilder {
   // MACs: every tap of the kernel (a dilated one's too) at every output pixel.
   void conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride, int64_t pad, Operand y,
             int64_t dilation = 1);
+  // A streamed stage output's convolution (stride 1): y = conv(x) through a kConvDelta op that keeps its output
+  // and input from frame to frame and updates the output over the changed floats of x, compared in blocks of
+  // `block` floats (a token's). Without streaming, for int8 weights, a 1x1 or a too wide kernel, a plain conv.
+  void streamed_conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t pad, int64_t block,
+                     Operand y);
   // MACs: in * out * k^2 per input pixel (every tap, the ones cut at the border too).
   void conv_transpose(const std::string& name, const ConvTransposeWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride,
                       int64_t pad, int64_t output_pad, Operand y);

@@ -66,6 +66,7 @@ Scheduler::Scheduler(const ModelConfig& config) {
   compact_mask_.assign(static_cast<size_t>(tokens), 0);
   token_change_.assign(static_cast<size_t>(tokens), 0.0f);
   gate_order_.assign(static_cast<size_t>(std::max(tokens, depth)), 0);
+  changed_spans_.assign(static_cast<size_t>(tokens), FlatSpan());  // a streamed convolution's blocks are a stage's tokens
 }
 
 void Scheduler::run(const Plan& plan, const Compute& compute, const GateSettings& settings, const float* input, FrameStats* stats,
@@ -80,7 +81,8 @@ void Scheduler::run(const Plan& plan, const Compute& compute, const GateSettings
     const auto start = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     const int32_t next = execute(op, i, compute, stats);
     const bool control = op.code == OpCode::kBlockGate || op.code == OpCode::kJump;  // control flow, not work
-    const int64_t macs = control ? 0 : op.macs(rows_run(op));
+    const int64_t macs = control ? 0 : op_macs_ >= 0 ? op_macs_ : op.macs(rows_run(op));
+    op_macs_ = -1;
     stats->macs_executed += macs;
     if (profile && !control) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -98,6 +100,7 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
       layers::conv2d(compute, *op.conv, input_of(op, input_), op.map.h, op.map.w, op.map.stride, op.map.pad, op.map.dilation,
                      op.scratch.data, op.y.data);
       break;
+    case OpCode::kConvDelta: op_macs_ = run_conv_delta(op, compute); break;
     case OpCode::kConvTranspose:
       layers::conv_transpose2d(compute, *op.conv_transpose, op.x.data, op.map.h, op.map.w, op.map.stride, op.map.pad, op.map.output_pad,
                                op.scratch.data, op.y.data);
@@ -183,6 +186,37 @@ void Scheduler::run_attention(const Op& op, const Compute& compute) const {
   args.windows = rows_run(op) / op.window_tokens, args.n = op.window_tokens, args.heads = op.heads, args.head_dim = op.head_dim;
   args.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(op.head_dim)));
   if (args.windows > 0) layers::window_attention(compute, args, op.scratch.data);
+}
+
+int64_t Scheduler::run_conv_delta(const Op& op, const Compute& compute) {
+  const float* x = op.x.data;
+  float* previous = op.scratch.data;
+  const int64_t blocks = op.rows, block = op.cols;
+  const bool refresh = frame_ % std::max(stream_.refresh_every, 1) == 0;
+  int64_t spans = 0, changed = 0;
+  for (int64_t b = 0; b < blocks && !refresh && 3 * changed <= blocks; ++b) {
+    if (std::memcmp(x + b * block, previous + b * block, sizeof(float) * static_cast<size_t>(block)) == 0) continue;
+    ++changed;
+    if (spans > 0 && changed_spans_[spans - 1].begin + changed_spans_[spans - 1].count == b * block) {
+      changed_spans_[spans - 1].count += block;
+    } else {
+      changed_spans_[spans++] = {b * block, block};
+    }
+  }
+  if (refresh || 3 * changed > blocks) {
+    layers::conv2d(compute, *op.conv, x, op.map.h, op.map.w, 1, op.map.pad, 1, op.scratch2.data, op.y.data);
+    std::memcpy(previous, x, sizeof(float) * static_cast<size_t>(blocks * block));
+    return op.macs_fixed;
+  }
+  ConvDeltaArgs args;
+  args.x = x, args.previous = previous, args.cin = op.map.channels, args.h = op.map.h, args.w = op.map.w;
+  args.weight = op.conv->weight, args.cout = op.conv->out, args.kernel = op.conv->kernel, args.pad = op.map.pad, args.y = op.y.data;
+  const int64_t macs = conv2d_delta(compute.isa, args, changed_spans_.data(), spans, compute.pool, compute.threads);
+  for (int64_t s = 0; s < spans; ++s) {
+    const FlatSpan& span = changed_spans_[s];
+    std::memcpy(previous + span.begin, x + span.begin, sizeof(float) * static_cast<size_t>(span.count));
+  }
+  return macs;
 }
 
 // The token mask of a block: on every token, or in a streamed block on the changed rows only (positions among

@@ -9,6 +9,7 @@
 #include "engine/src/layers.h"
 #include "engine/src/op_profile.h"
 #include "engine/src/plan.h"
+#include "kernels/conv_delta.h"
 
 namespace adarun {
 
@@ -53,6 +54,10 @@ class Scheduler {
   // Which windows of a streamed block to recompute (their count); the others take their stored outputs.
   int64_t find_changed_windows(const Op& op, FrameStats* stats);
   void run_attention(const Op& op, const layers::Compute& compute) const;
+  // A streamed convolution (kConvDelta): updated over the blocks of its input that differ from the input it last
+  // saw, or run whole on the stream's first and refresh frames and when more than a third of them differ (the
+  // delta kernel does about a third of the plain GEMM's MACs per second). Returns the multiply-adds done.
+  int64_t run_conv_delta(const Op& op, const layers::Compute& compute);
   // A row move's indices: the changed windows' tokens (kActive), the changed groups (kActiveGroups), else the op's own.
   const int32_t* row_index(const Op& op, const int32_t* fixed) const {
     if (op.row_source == RowSource::kActive) return active_index_.data();
@@ -77,6 +82,8 @@ class Scheduler {
   std::vector<int32_t> active_windows_, active_index_;
   int64_t active_rows_ = 0, active_groups_ = 0;
   std::vector<float> window_change_, token_change_;
+  std::vector<FlatSpan> changed_spans_;  // a streamed convolution's changed input blocks, adjacent ones merged
+  int64_t op_macs_ = -1;                  // the MACs of an op that counts its own (kConvDelta), else -1
   std::vector<uint8_t> compact_mask_;  // a streamed token policy's decisions on the changed rows
   StreamSettings stream_;
   int64_t frame_ = 0;  // frames since the stream (re)started
