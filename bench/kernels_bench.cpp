@@ -1,6 +1,7 @@
 // Kernel benchmarks on the Swin-T 224 shapes: the reference GEMM, the packed ones this CPU runs
 // (AVX2, AVX-512 or NEON), the int8 ones (A quantized in the timed loop, as at run time) and XNNPACK's side by side, window attention per ISA, and the FMA peak they
-// are measured against.
+// are measured against. And the bundled model's first head convolution (stage 0's output, 32 x 56 x 56 -> 16, 3x3)
+// whole and as a streaming update over 4 and 16 of its 64 windows changed (conv2d_delta).
 #include <benchmark/benchmark.h>
 #include <xnnpack.h>
 
@@ -12,6 +13,8 @@
 
 #include "bench/fma_peak.h"
 #include "kernels/attention.h"
+#include "kernels/conv.h"
+#include "kernels/conv_delta.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_int8.h"
 #include "kernels/ref/gemm.h"
@@ -123,6 +126,46 @@ void window_attention(benchmark::State& state, AttentionShape s, adarun::Isa isa
                                                  benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
+// The head convolution's input: stage 0's output, 56 x 56 tokens of 32 floats, read as [32, 56, 56].
+adarun::ConvArgs head_conv_shape() {
+  adarun::ConvArgs a;
+  a.cin = 32, a.h = 56, a.w = 56, a.cout = 16, a.kernel = 3, a.pad = 1;
+  return a;
+}
+
+void head_conv_dense(benchmark::State& state, adarun::Isa isa) {
+  adarun::ConvArgs a = head_conv_shape();
+  const auto x = random_floats(a.cin * a.h * a.w), w = random_floats(a.cout * a.cin * 9), bias = random_floats(a.cout);
+  std::vector<float> y(size_t(a.cout * a.h * a.w));
+  a.x = x.data(), a.weight = w.data(), a.bias = bias.data(), a.y = y.data();
+  float* scratch = static_cast<float*>(std::aligned_alloc(64, size_t(adarun::conv_scratch_floats(isa, a, 1) + 16) * 4));
+  for (auto _ : state) adarun::conv2d(isa, a, scratch, 1, nullptr);
+  std::free(scratch);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(a.cout * a.cin * 9 * a.h * a.w), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+
+// The first `windows` 7x7-token windows of the 8 x 8 changed: their tokens' floats, adjacent ones merged.
+void head_conv_delta(benchmark::State& state, adarun::Isa isa, int windows) {
+  const adarun::ConvArgs shape = head_conv_shape();
+  const auto previous = random_floats(shape.cin * shape.h * shape.w), w = random_floats(shape.cout * shape.cin * 9);
+  std::vector<float> x = previous, y(size_t(shape.cout * shape.h * shape.w));
+  std::vector<adarun::FlatSpan> spans;
+  for (int window = 0; window < windows; ++window) {
+    for (int64_t row = 0; row < 7; ++row) {
+      const int64_t token = (window / 8 * 7 + row) * 56 + window % 8 * 7, floats = 7 * shape.cin;
+      for (int64_t f = token * shape.cin; f < token * shape.cin + floats; ++f) x[size_t(f)] += 1.0f;
+      spans.push_back({token * shape.cin, floats});
+    }
+  }
+  adarun::ConvDeltaArgs a;
+  a.x = x.data(), a.previous = previous.data(), a.cin = shape.cin, a.h = shape.h, a.w = shape.w;
+  a.weight = w.data(), a.cout = shape.cout, a.kernel = 3, a.pad = 1, a.y = y.data();
+  int64_t macs = 0;
+  for (auto _ : state) macs = adarun::conv2d_delta(isa, a, spans.data(), int64_t(spans.size()), nullptr, 1);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(macs), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
 void fma_peak(benchmark::State& state, adarun::Isa isa) {
   double gflops = 0;
   for (auto _ : state) gflops = adarun::bench::fma_peak_gflops(isa, 0.2);
@@ -146,6 +189,14 @@ void register_benchmarks() {
                                    kernel);
     }
     benchmark::RegisterBenchmark((std::string("gemm/xnnpack/") + s.name).c_str(), gemm_xnnpack, s);
+  }
+  for (adarun::Isa isa : adarun::kPackedIsas) {
+    if (!adarun::isa_supported(isa)) continue;
+    benchmark::RegisterBenchmark((std::string("head_conv/dense/") + adarun::isa_name(isa)).c_str(), head_conv_dense, isa);
+    for (int windows : {4, 16}) {
+      benchmark::RegisterBenchmark((std::string("head_conv/delta/") + adarun::isa_name(isa) + "/" + std::to_string(windows) + "_of_64").c_str(),
+                                   head_conv_delta, isa, windows);
+    }
   }
   for (const AttentionShape& s : kAttentionShapes) {
     benchmark::RegisterBenchmark((std::string("attention/ref/") + s.name).c_str(), window_attention, s, adarun::Isa::kReference);

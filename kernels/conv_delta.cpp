@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "kernels/conv_delta_segments.h"
+#include "kernels/conv_delta_tiles.h"
 #include "kernels/parallel.h"
 #include "kernels/ref/conv_delta.h"
 
@@ -11,19 +11,17 @@ namespace {
 
 using namespace conv_delta_detail;
 
-// Row updates out[ox] += sum over taps t of w[t] taps[ox + t], ox in [lo, hi), one struct per ISA: plain loops
-// the compiler vectorises (NEON, the aarch64 baseline), and x86 vectors whose last partial vector is masked, so
-// that short rows (a 56-pixel map row is 3.5 AVX-512 vectors) run no scalar tail.
+// The row update in plain loops the compiler vectorises (NEON, the aarch64 baseline); Avx512Rows
+// (kernels/x86/conv_delta_avx512.cpp) says what it computes.
 struct PlainRows {
-  static void add(float* __restrict out, const float* __restrict taps, const float* w, int taps_count, int64_t lo, int64_t hi) {
-    if (taps_count == 3) {
-      const float w0 = w[0], w1 = w[1], w2 = w[2];
-      for (int64_t ox = lo; ox < hi; ++ox) out[ox] += w0 * taps[ox] + w1 * taps[ox + 1] + w2 * taps[ox + 2];
-      return;
-    }
-    for (int t = 0; t < taps_count; ++t) {
-      const float wt = w[t];
-      for (int64_t ox = lo; ox < hi; ++ox) out[ox] += wt * taps[ox + t];
+  static void add(float* __restrict out, const float* __restrict rows, int64_t width, const float* w, int64_t count, int64_t k, int64_t lo,
+                  int64_t hi) {
+    for (int64_t r = 0; r < count; ++r) {
+      for (int64_t kx = 0; kx < k; ++kx) {
+        const float wt = w[r * k + kx];
+        const float* taps = rows + r * width + kx;
+        for (int64_t ox = lo; ox < hi; ++ox) out[ox] += wt * taps[ox];
+      }
     }
   }
 };
@@ -38,34 +36,37 @@ UpdateChannels update_channels_for(Isa isa) {
   if (isa == Isa::kAvx2) return update_channels_avx2;
 #endif
   (void)isa;
-  return update_channels_generic;  // NEON: Advanced SIMD is the aarch64 baseline
+  return update_channels_generic;
 }
 
-// Per segment and reached output row: the taps times the output pixels each reaches, for every output channel.
+// Per row piece of a span: the taps times the output pixels each reaches, for every output channel (the
+// products of a changed float that land in the output; the tiles' zeros are not counted).
 int64_t count_macs(const ConvDeltaArgs& a, const FlatSpan* spans, int64_t span_count) {
   int64_t macs = 0;
-  const int64_t oh = a.out_h(), ow = a.out_w();
-  for_each_segment(a, spans, span_count, [&](const Segment& s) {
-    int64_t per_row = 0;
-    for (int64_t kx = 0; kx < a.kernel; ++kx) {
-      const int64_t first = std::max<int64_t>(0, s.x0 + a.pad - kx), last = std::min(ow, s.x0 + s.count + a.pad - kx);
-      per_row += std::max<int64_t>(0, last - first);
+  const int64_t oh = a.out_h(), ow = a.out_w(), plane = a.h * a.w;
+  for (int64_t s = 0; s < span_count; ++s) {
+    for (int64_t f = spans[s].begin, end = spans[s].begin + spans[s].count; f < end;) {
+      const int64_t row = f % plane / a.w, x0 = f % a.w, count = std::min(end - f, a.w - x0);
+      int64_t per_row = 0;
+      for (int64_t kx = 0; kx < a.kernel; ++kx) {
+        per_row += std::max<int64_t>(0, std::min(ow, x0 + count + a.pad - kx) - std::max<int64_t>(0, x0 + a.pad - kx));
+      }
+      for (int64_t ky = 0; ky < a.kernel; ++ky) macs += row + a.pad - ky >= 0 && row + a.pad - ky < oh ? per_row : 0;
+      f += count;
     }
-    for (int64_t ky = 0; ky < a.kernel; ++ky) {
-      const int64_t oy = s.row + a.pad - ky;
-      if (oy >= 0 && oy < oh) macs += per_row;
-    }
-  });
+  }
   return macs * a.cout;
 }
 
 }  // namespace
 
-bool conv2d_delta_kernel_fits(int64_t kernel) { return kernel >= 1 && kernel <= kMaxKernel; }
+bool conv2d_delta_fits(int64_t kernel, int64_t pad, int64_t w) {
+  return kernel >= 1 && kernel <= kMaxKernel && pad >= 0 && pad <= kernel - 1 && w + 2 * (kernel - 1) <= kTileFloats;
+}
 
 int64_t conv2d_delta(Isa isa, const ConvDeltaArgs& args, const FlatSpan* spans, int64_t span_count, pthreadpool_t pool, int threads) {
   if (isa == Isa::kReference) return ref::conv2d_delta(args, spans, span_count);
-  // Each thread takes a range of output channels and walks every segment once (its changes computed once).
+  // Each thread takes a range of output channels and walks every part once.
   const UpdateChannels update = update_channels_for(isa);
   parallel_ranges(pool, threads, args.cout, [&](int64_t first, int64_t last) { update(args, first, last, spans, span_count); });
   return count_macs(args, spans, span_count);

@@ -47,7 +47,7 @@ void PlanBuilder::streamed_conv(const std::string& name, const ConvWeights& conv
   // 1x1 convolutions stay plain: their GEMM does about four times the delta kernel's MACs per second, so an update
   // pays only when a few percent of the input changed (Swin-T stage 0 at 26% changed: 0.036 ms plain, 0.06 ms delta).
   const bool delta = streaming_ && conv.weight && !conv.weight_int8 && !conv.packed_int8 && conv.kernel > 1;
-  if (!delta || !conv2d_delta_kernel_fits(conv.kernel)) return this->conv(name, conv, x, h, w, 1, pad, y);
+  if (!delta || !conv2d_delta_fits(conv.kernel, pad, w)) return this->conv(name, conv, x, h, w, 1, pad, y);
   const int64_t out_h = h + 2 * pad - conv.kernel + 1, out_w = w + 2 * pad - conv.kernel + 1;
   Operand state = buffer(name + ".state", conv.out * out_h * out_w);
   Operand previous = buffer(name + ".previous_input", conv.in * h * w);

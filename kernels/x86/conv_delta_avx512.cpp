@@ -1,18 +1,49 @@
-// conv2d_delta's row update in AVX-512 vectors (kernels/conv_delta_segments.h); this file alone is built for it.
+// conv2d_delta's row update in AVX-512 vectors (kernels/conv_delta_tiles.h); this file alone is built for it.
 #include <immintrin.h>
 
-#include "kernels/conv_delta_segments.h"
+#include "kernels/conv_delta_tiles.h"
 
 namespace adarun::conv_delta_detail {
 namespace {
 
+// out[ox] += sum over tap rows r < count and kx < k of w[r k + kx] rows[r width + ox + kx], ox in [lo, hi); the
+// last partial vector masked.
 struct Avx512Rows {
-  static void add(float* out, const float* taps, const float* w, int taps_count,
-                                                                           int64_t lo, int64_t hi) {
+  // A 3x3's `Rows` tap rows (1 at a part's first and last output rows, 2 next to them, else 3), their weights
+  // in registers and one partial sum per tap row (short FMA chains).
+  template <int Rows>
+  static void add_3x3(float* out, const float* rows, int64_t width, const float* w, int64_t lo, int64_t hi) {
+    __m512 weights[3 * Rows];
+    for (int t = 0; t < 3 * Rows; ++t) weights[t] = _mm512_set1_ps(w[t]);
+    for (int64_t ox = lo; ox < hi; ox += 16) {
+      const __mmask16 mask = hi - ox >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (hi - ox)) - 1);
+      __m512 partial[Rows];
+      partial[0] = _mm512_maskz_loadu_ps(mask, out + ox);
+      for (int r = 1; r < Rows; ++r) partial[r] = _mm512_setzero_ps();
+      for (int r = 0; r < Rows; ++r) {
+        for (int kx = 0; kx < 3; ++kx) {
+          partial[r] = _mm512_fmadd_ps(weights[r * 3 + kx], _mm512_maskz_loadu_ps(mask, rows + r * width + ox + kx), partial[r]);
+        }
+      }
+      for (int r = 1; r < Rows; ++r) partial[0] = _mm512_add_ps(partial[0], partial[r]);
+      _mm512_mask_storeu_ps(out + ox, mask, partial[0]);
+    }
+  }
+
+  static void add(float* out, const float* rows, int64_t width, const float* w, int64_t count, int64_t k, int64_t lo, int64_t hi) {
+    if (k == 3) {
+      if (count == 3) return add_3x3<3>(out, rows, width, w, lo, hi);
+      if (count == 2) return add_3x3<2>(out, rows, width, w, lo, hi);
+      return add_3x3<1>(out, rows, width, w, lo, hi);
+    }
     for (int64_t ox = lo; ox < hi; ox += 16) {
       const __mmask16 mask = hi - ox >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (hi - ox)) - 1);
       __m512 sum = _mm512_maskz_loadu_ps(mask, out + ox);
-      for (int t = 0; t < taps_count; ++t) sum = _mm512_fmadd_ps(_mm512_set1_ps(w[t]), _mm512_maskz_loadu_ps(mask, taps + ox + t), sum);
+      for (int64_t r = 0; r < count; ++r) {
+        for (int64_t kx = 0; kx < k; ++kx) {
+          sum = _mm512_fmadd_ps(_mm512_set1_ps(w[r * k + kx]), _mm512_maskz_loadu_ps(mask, rows + r * width + ox + kx), sum);
+        }
+      }
       _mm512_mask_storeu_ps(out + ox, mask, sum);
     }
   }

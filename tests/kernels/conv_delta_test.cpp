@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kernels/conv_delta.h"
@@ -103,7 +104,8 @@ TEST_CASE("conv2d_delta: conv(previous) updated over the changed spans is conv(x
     CHECK(twin.macs <= changed * s.cout * s.kernel * s.kernel);
     for (adarun::Isa isa : adarun::kPackedIsas) {
       if (!adarun::isa_supported(isa)) continue;
-      CAPTURE(adarun::isa_name(isa));
+      const std::string isa_name = adarun::isa_name(isa);
+      CAPTURE(isa_name);
       const Updated alone = update(isa, s, x, previous, weight, before, spans, nullptr);
       const Updated threaded = update(isa, s, x, previous, weight, before, spans, pool.get());
       CHECK(adarun::testing::relative_max_diff(alone.y, oracle) < 1e-5);
@@ -131,7 +133,8 @@ TEST_CASE("conv2d_delta: every float changed counts the whole convolution's mult
   }
   for (adarun::Isa isa : {adarun::Isa::kReference, adarun::Isa::kAvx2, adarun::Isa::kAvx512, adarun::Isa::kNeon}) {
     if (isa != adarun::Isa::kReference && !adarun::isa_supported(isa)) continue;
-    CAPTURE(adarun::isa_name(isa));
+    const std::string isa_name = adarun::isa_name(isa);
+    CAPTURE(isa_name);
     const Updated u = update(isa, s, x, previous, weight, convolve(s, previous, weight, zero_bias), all, nullptr);
     CHECK(u.macs == taps * s.cin * s.cout);
   }
