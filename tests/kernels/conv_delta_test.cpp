@@ -18,9 +18,10 @@ namespace {
 struct Shape { int64_t cin, h, w, cout, kernel, pad; };
 
 // The AdaMTL heads' first convolutions on streamed stage outputs (3x3 and 1x1 shortcuts at 56, 14 and 7
-// pixels), an unpadded 3x3, a 5x5, and rows longer than the kernel's 256-float segments.
+// pixels), an unpadded 3x3, a 5x5, and a map whose channel is more rows than the kernel's tile holds (8192 floats:
+// 27 rows of 300 padded by 2).
 const Shape kShapes[] = {{32, 56, 56, 16, 3, 1}, {32, 56, 56, 16, 1, 0}, {128, 14, 14, 5, 3, 1}, {256, 7, 7, 3, 3, 1},
-                         {5, 9, 11, 4, 3, 0},    {3, 10, 12, 6, 5, 2},   {2, 3, 300, 3, 3, 1}};
+                         {5, 9, 11, 4, 3, 0},    {3, 10, 12, 6, 5, 2},   {2, 60, 300, 3, 3, 1}};
 
 std::vector<float> convolve(const Shape& s, const std::vector<float>& x, const std::vector<float>& weight, const std::vector<float>& bias) {
   const int64_t oh = s.h + 2 * s.pad - s.kernel + 1, ow = s.w + 2 * s.pad - s.kernel + 1;
@@ -31,7 +32,7 @@ std::vector<float> convolve(const Shape& s, const std::vector<float>& x, const s
 }
 
 // Token-sized spans as a streamed stage output changes them (`token` floats each, adjacent ones merged), the
-// map's first and last floats, and a span across a channel boundary.
+// map's first and last floats, a span across a channel boundary and a whole channel (the last).
 std::vector<FlatSpan> some_spans(const Shape& s) {
   const int64_t total = s.cin * s.h * s.w, plane = s.h * s.w;
   const int64_t token = std::max<int64_t>(1, std::min<int64_t>(s.cin, total / 64));
@@ -43,6 +44,8 @@ std::vector<FlatSpan> some_spans(const Shape& s) {
   for (int64_t t = 5; t * token < total; t += 11) mark(t * token, (t % 3 + 1) * token);
   mark(plane - 2, 4);
   mark(total - token, token);
+  if (s.cin > 2) mark(total - plane, plane);
+  if (s.cin == 2) mark(plane + 5, plane - 5);
   std::vector<FlatSpan> spans;
   for (int64_t f = 0; f < total; ++f) {
     if (!changed[size_t(f)]) continue;
