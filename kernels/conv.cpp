@@ -39,10 +39,12 @@ void fill_run(const float* line, int64_t x0, int64_t stride, int64_t count, int6
   }
 }
 
-// Stride 1 reads the input through a copy with a zero border of `pad` and kMaxPanelWidth floats of slack, so that
-// a tap's run is one fixed-size copy with no bounds to check.
+// Stride 1 reads the input through a copy with a zero border of `pad` and a panel and a kernel row of slack, so
+// that a tap's run is one fixed-size copy with no bounds to check and a grid panel's last reads stay inside.
 int64_t bordered_plane_floats(const ConvArgs& a) { return (a.h + 2 * a.pad) * (a.w + 2 * a.pad); }
-int64_t bordered_input_floats(const ConvArgs& a) { return aligned_floats(a.cin * bordered_plane_floats(a) + kMaxPanelWidth); }
+int64_t bordered_input_floats(const ConvArgs& a) {
+  return aligned_floats(a.cin * bordered_plane_floats(a) + kMaxPanelWidth + a.dilation * (a.kernel - 1));
+}
 
 void copy_bordered_channel(void* context, size_t channel) {
   const auto& [a, bordered] = *static_cast<const std::pair<const ConvArgs*, float*>*>(context);
@@ -117,6 +119,16 @@ bool reads_in_place(Isa isa, const ConvArgs& a) {
   return a.stride == 1 && 4 * a.out_w() >= 3 * lanes;  // at least 3/4 of the lanes are real pixels
 }
 
+// Narrower maps read B in place over the bordered grid: lane q is output pixel (q / bw, q % bw), bw the bordered
+// width, so a panel spans several output rows and each k step's row is still the bordered copy at a fixed offset.
+// The last d (k - 1) columns of each grid row are not output pixels (their taps straddle the border): the GEMM
+// writes the grid into scratch and only the pixels are copied into y. Where they are at least 3/4 of the grid
+// (every 1x1, a padded 3x3 from 7 pixels wide) this beats unfolding, which copies every tap of every pixel.
+int64_t grid_width(const ConvArgs& a) { return a.w + 2 * a.pad; }
+int64_t grid_pixels(const ConvArgs& a) { return a.out_h() * grid_width(a); }
+bool reads_grid(Isa isa, const ConvArgs& a) { return a.stride == 1 && !reads_in_place(isa, a) && 4 * a.out_w() >= 3 * grid_width(a); }
+int64_t grid_output_floats(const ConvArgs& a) { return aligned_floats(a.cout * grid_pixels(a)); }
+
 int64_t offsets_floats(const ConvArgs& a) { return aligned_floats(a.cin * a.kernel * a.kernel); }  // int32 each
 
 void fill_offsets(const ConvArgs& a, int32_t* offsets) {
@@ -135,12 +147,13 @@ struct ConvTask {
   Isa isa;
   const float* bordered;   // stride 1 only
   const int32_t* offsets;  // reading in place only
+  float* grid;             // reading the grid only: its output, [cout, grid_pixels]
   float* chunks_scratch;
   int64_t panels, chunks;
 };
 
-// Every output channel times one panel of output pixels: C[cout, panel] = W B + bias.
-void multiply_panel(const ConvTask& t, const float* b, const int32_t* offsets, int64_t first, int64_t count) {
+// Every output channel times one panel of output pixels: C[cout, panel] = W B + bias, C at `c` with rows `ldc` apart.
+void multiply_panel(const ConvTask& t, const float* b, const int32_t* offsets, float* c, int64_t ldc, int64_t count) {
   const ConvArgs& a = *t.args;
   GemmArgs g;
   g.a = a.weight;
@@ -148,8 +161,8 @@ void multiply_panel(const ConvTask& t, const float* b, const int32_t* offsets, i
   g.packed = b;
   g.b_offsets = offsets;
   g.row_bias = a.bias;
-  g.c = a.y + first;
-  g.ldc = a.out_h() * a.out_w();
+  g.c = c;
+  g.ldc = ldc;
   g.m = a.cout, g.n = count, g.k = g.lda;
   gemm(t.isa, g, nullptr);
 }
@@ -163,9 +176,14 @@ void run_chunk(void* context, size_t chunk) {
   const int64_t c = static_cast<int64_t>(chunk);
   float* panel = t.chunks_scratch + c * chunk_floats(t.isa, a);
   for (int64_t p = c * t.panels / t.chunks; p < (c + 1) * t.panels / t.chunks; ++p) {
+    if (t.grid) {  // panel p: grid lanes from p * width
+      const int64_t first = p * width;
+      multiply_panel(t, t.bordered + first, t.offsets, t.grid + first, grid_pixels(a), std::min(width, grid_pixels(a) - first));
+      continue;
+    }
     if (t.offsets) {  // panel p: output row p / per_row, from column (p % per_row) * width
       const int64_t oy = p / per_row, ox = p % per_row * width;
-      multiply_panel(t, t.bordered + oy * (a.w + 2 * a.pad) + ox, t.offsets, oy * ow + ox, std::min(width, ow - ox));
+      multiply_panel(t, t.bordered + oy * (a.w + 2 * a.pad) + ox, t.offsets, a.y + oy * ow + ox, pixels, std::min(width, ow - ox));
       continue;
     }
     const int64_t first = p * width, count = std::min(width, pixels - first);
@@ -174,7 +192,7 @@ void run_chunk(void* context, size_t chunk) {
     } else {
       unfold_panel(t.isa, a, first, count, panel);
     }
-    multiply_panel(t, panel, nullptr, first, count);
+    multiply_panel(t, panel, nullptr, a.y + first, pixels, count);
   }
 }
 
@@ -185,10 +203,11 @@ void run_chunk(void* context, size_t chunk) {
 int64_t conv_scratch_floats(Isa isa, const ConvArgs& shape, int64_t chunks) {
   if (isa == Isa::kReference) return ref::conv2d_scratch_floats(shape.cin, shape.h, shape.w, shape.kernel, shape.stride, shape.pad, shape.dilation);
   const int64_t width = gemm_panel_width(isa), pixels = shape.out_h() * shape.out_w();
-  const bool in_place = shape.stride == 1 && reads_in_place(isa, shape);
+  const bool in_place = shape.stride == 1 && reads_in_place(isa, shape), grid = reads_grid(isa, shape);
   const int64_t panels = in_place ? shape.out_h() * panels_per_row(isa, shape) : (pixels + width - 1) / width;
-  const int64_t unfolding = in_place ? 0 : std::clamp<int64_t>(chunks, 1, std::max<int64_t>(panels, 1));
-  return (shape.stride == 1 ? bordered_input_floats(shape) + offsets_floats(shape) : 0) + unfolding * chunk_floats(isa, shape);
+  const int64_t unfolding = in_place || grid ? 0 : std::clamp<int64_t>(chunks, 1, std::max<int64_t>(panels, 1));
+  return (shape.stride == 1 ? bordered_input_floats(shape) + offsets_floats(shape) : 0) + (grid ? grid_output_floats(shape) : 0) +
+         unfolding * chunk_floats(isa, shape);
 }
 
 void unfold_panel(Isa isa, const ConvArgs& a, int64_t first, int64_t count, float* panel) {
@@ -223,14 +242,23 @@ void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthre
     parallelize_1d(pool, copy_bordered_channel, &copy, static_cast<size_t>(args.cin));
     std::fill(bordered + args.cin * bordered_plane_floats(args), bordered + bordered_input_floats(args), 0.0f);
     scratch += bordered_input_floats(args) + offsets_floats(args);
-    if (reads_in_place(isa, args)) {
+    if (reads_in_place(isa, args) || reads_grid(isa, args)) {
       offsets = reinterpret_cast<int32_t*>(bordered + bordered_input_floats(args));
       fill_offsets(args, offsets);
     }
   }
-  const int64_t panels = offsets ? args.out_h() * panels_per_row(isa, args) : (pixels + width - 1) / width;
-  ConvTask task{&args, isa, bordered, offsets, scratch, panels, std::clamp<int64_t>(chunks, 1, panels)};
+  float* grid = nullptr;
+  if (args.stride == 1 && reads_grid(isa, args)) grid = scratch, scratch += grid_output_floats(args);
+  const int64_t panels = grid      ? (grid_pixels(args) + width - 1) / width
+                         : offsets ? args.out_h() * panels_per_row(isa, args)
+                                   : (pixels + width - 1) / width;
+  ConvTask task{&args, isa, bordered, offsets, grid, scratch, panels, std::clamp<int64_t>(chunks, 1, panels)};
   parallelize_1d(pool, run_chunk, &task, static_cast<size_t>(task.chunks));
+  if (!grid) return;
+  const int64_t oh = args.out_h(), ow = args.out_w(), gw = grid_width(args);
+  for (int64_t row = 0; row < args.cout * oh; ++row) {  // (channel, output row): its pixels, without the grid's last columns
+    std::memcpy(args.y + row * ow, grid + row / oh * grid_pixels(args) + row % oh * gw, sizeof(float) * static_cast<size_t>(ow));
+  }
 }
 
 }  // namespace adarun
