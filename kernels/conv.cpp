@@ -150,6 +150,7 @@ struct ConvTask {
   float* grid;             // reading the grid only: its output, [cout, grid_pixels]
   float* chunks_scratch;
   int64_t panels, chunks;
+  int64_t first_lane, last_lane;  // the lanes (output pixels, or grid lanes) of the rows computed
 };
 
 // Every output channel times one panel of output pixels: C[cout, panel] = W B + bias, C at `c` with rows `ldc` apart.
@@ -176,17 +177,17 @@ void run_chunk(void* context, size_t chunk) {
   const int64_t c = static_cast<int64_t>(chunk);
   float* panel = t.chunks_scratch + c * chunk_floats(t.isa, a);
   for (int64_t p = c * t.panels / t.chunks; p < (c + 1) * t.panels / t.chunks; ++p) {
-    if (t.grid) {  // panel p: grid lanes from p * width
-      const int64_t first = p * width;
-      multiply_panel(t, t.bordered + first, t.offsets, t.grid + first, grid_pixels(a), std::min(width, grid_pixels(a) - first));
+    if (t.grid) {  // panel p: grid lanes from first_lane + p * width
+      const int64_t first = t.first_lane + p * width;
+      multiply_panel(t, t.bordered + first, t.offsets, t.grid + first, grid_pixels(a), std::min(width, t.last_lane - first));
       continue;
     }
-    if (t.offsets) {  // panel p: output row p / per_row, from column (p % per_row) * width
-      const int64_t oy = p / per_row, ox = p % per_row * width;
+    if (t.offsets) {  // panel p: output row a.row_begin + p / per_row, from column (p % per_row) * width
+      const int64_t oy = a.row_begin + p / per_row, ox = p % per_row * width;
       multiply_panel(t, t.bordered + oy * (a.w + 2 * a.pad) + ox, t.offsets, a.y + oy * ow + ox, pixels, std::min(width, ow - ox));
       continue;
     }
-    const int64_t first = p * width, count = std::min(width, pixels - first);
+    const int64_t first = t.first_lane + p * width, count = std::min(width, t.last_lane - first);
     if (t.bordered) {
       unfold_bordered(t.isa, a, t.bordered, first, count, panel);
     } else {
@@ -232,8 +233,8 @@ void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthre
     return ref::conv2d(args.x, args.cin, args.h, args.w, args.weight, args.bias, args.cout, args.kernel, args.stride, args.pad,
                        args.dilation, scratch, args.y);
   }
-  const int64_t width = gemm_panel_width(isa), pixels = args.out_h() * args.out_w();
-  if (pixels == 0 || args.cout == 0) return;
+  const int64_t width = gemm_panel_width(isa), rows = args.last_row() - args.row_begin;
+  if (rows <= 0 || args.out_w() == 0 || args.cout == 0) return;
   float* bordered = nullptr;
   int32_t* offsets = nullptr;
   if (args.stride == 1) {
@@ -249,15 +250,17 @@ void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthre
   }
   float* grid = nullptr;
   if (args.stride == 1 && reads_grid(isa, args)) grid = scratch, scratch += grid_output_floats(args);
-  const int64_t panels = grid      ? (grid_pixels(args) + width - 1) / width
-                         : offsets ? args.out_h() * panels_per_row(isa, args)
-                                   : (pixels + width - 1) / width;
-  ConvTask task{&args, isa, bordered, offsets, grid, scratch, panels, std::clamp<int64_t>(chunks, 1, panels)};
+  const int64_t lanes_per_row = grid ? grid_width(args) : args.out_w();
+  const int64_t first_lane = args.row_begin * lanes_per_row, last_lane = args.last_row() * lanes_per_row;
+  const int64_t panels = offsets && !grid ? rows * panels_per_row(isa, args) : (last_lane - first_lane + width - 1) / width;
+  ConvTask task{&args, isa, bordered, offsets, grid, scratch, panels, std::clamp<int64_t>(chunks, 1, panels), first_lane, last_lane};
   parallelize_1d(pool, run_chunk, &task, static_cast<size_t>(task.chunks));
   if (!grid) return;
   const int64_t oh = args.out_h(), ow = args.out_w(), gw = grid_width(args);
-  for (int64_t row = 0; row < args.cout * oh; ++row) {  // (channel, output row): its pixels, without the grid's last columns
-    std::memcpy(args.y + row * ow, grid + row / oh * grid_pixels(args) + row % oh * gw, sizeof(float) * static_cast<size_t>(ow));
+  for (int64_t channel = 0; channel < args.cout; ++channel) {  // each computed row's pixels, without the grid's last columns
+    for (int64_t oy = args.row_begin; oy < args.last_row(); ++oy) {
+      std::memcpy(args.y + (channel * oh + oy) * ow, grid + channel * grid_pixels(args) + oy * gw, sizeof(float) * static_cast<size_t>(ow));
+    }
   }
 }
 

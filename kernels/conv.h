@@ -18,9 +18,13 @@ struct ConvArgs {
   int64_t cout = 0, kernel = 1, stride = 1, pad = 0;
   int64_t dilation = 1;  // tap (ky, kx) reads x[c, oy stride + ky dilation - pad, ox stride + kx dilation - pad]
   float* y = nullptr;    // [cout, out_h, out_w]
+  // The output rows to compute, [row_begin, row_end) (row_end < 0: through the last); the packed paths leave the
+  // others of y as they were, the reference path computes them too.
+  int64_t row_begin = 0, row_end = -1;
 
   int64_t out_h() const { return (h + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1; }
   int64_t out_w() const { return (w + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1; }
+  int64_t last_row() const { return row_end < 0 ? out_h() : row_end; }
 };
 
 // Scratch floats conv2d needs with `chunks` chunks (one unfolded panel each, plus a zero-bordered copy of the input

@@ -233,7 +233,7 @@ void emit_backbone(PlanBuilder& b, StageOutputs* outputs) {
   Operand input;
   input.buffer = kFrameInput;
   Operand embedded = b.buffer("embed.conv", first.dim * first.tokens);
-  b.conv("embed.conv", weights.patch_embed, input, config.img_size, config.img_size, config.patch_size, 0, embedded);
+  b.streamed_frame_conv("embed.conv", weights.patch_embed, input, config.img_size, config.img_size, config.patch_size, 0, embedded);
   Operand x = b.buffer("stage0.x", first.tokens * first.dim);
   b.transpose("embed.tokens", embedded, first.dim, first.tokens, x);
   if (weights.patch_norm.gamma) b.layer_norm("embed.norm", weights.patch_norm, x, first.tokens, first.dim, x);

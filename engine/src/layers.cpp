@@ -124,7 +124,7 @@ int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64
 }
 
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
-            int64_t dilation, float* scratch, float* y) {
+            int64_t dilation, float* scratch, float* y, int64_t row_begin, int64_t row_end) {
   if (conv.weight_int8) {  // an int8 convolution on the reference path
     return ref::conv2d_int8(x, conv.in, h, w, conv.weight_int8, conv.weight_scale, conv.bias, conv.out, conv.kernel, stride, pad,
                             dilation, y);
@@ -133,7 +133,7 @@ void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int
   args.x = x, args.cin = conv.in, args.h = h, args.w = w;
   args.weight = conv.weight, args.bias = conv.bias;
   args.cout = conv.out, args.kernel = conv.kernel, args.stride = stride, args.pad = pad, args.dilation = dilation;
-  args.y = y;
+  args.y = y, args.row_begin = row_begin, args.row_end = row_end;
   const int64_t chunks = std::min(compute.threads, kMaxConvChunks);
   if (conv.packed_int8) return conv2d_int8(conv.int8_kernel, args, conv.packed_int8, scratch, chunks, compute.pool);
   adarun::conv2d(compute.isa, args, scratch, chunks, compute.pool);

@@ -65,8 +65,9 @@ void add_low_rank(const Compute& compute, const float* x, int64_t rows, int64_t 
 // CHW convolution with zero padding, taps `dilation` pixels apart: the unfolding GEMM across the threads, or
 // ref::conv2d on the reference path. scratch: conv2d_scratch_floats of it.
 int64_t conv2d_scratch_floats(Isa isa, const ConvWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad, int64_t dilation);
+// With rows [row_begin, row_end) (row_end >= 0) only those output rows are computed (fp32 weights; ConvArgs).
 void conv2d(const Compute& compute, const ConvWeights& conv, const float* x, int64_t h, int64_t w, int64_t stride, int64_t pad,
-            int64_t dilation, float* scratch, float* y);
+            int64_t dilation, float* scratch, float* y, int64_t row_begin = 0, int64_t row_end = -1);
 // CHW transposed convolution (weights [in, out, k, k]): the blocks GEMM across the threads, or
 // ref::conv_transpose2d on the reference path. scratch: conv_transpose2d_scratch_floats of it (0 on the reference path).
 int64_t conv_transpose2d_scratch_floats(Isa isa, const ConvTransposeWeights& conv, int64_t h, int64_t w, int64_t stride, int64_t pad,

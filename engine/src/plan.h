@@ -17,6 +17,8 @@ enum class OpCode : uint8_t {
   kConvTranspose,    // y = conv_transpose(x), CHW
   kConvDelta,        // streaming: y = conv(x) kept from frame to frame, y += conv(x - previous) over the floats of x that
                      // changed since the op last ran (scratch: previous; both persistent), or in full (scheduler.h)
+  kConvChangedRows,  // streaming: y = conv(x) kept from frame to frame, its output rows whose input rows changed since the
+                     // op last ran recomputed (scratch: previous; both persistent; scratch2 the convolution's)
   kLinear,           // y[scatter[i]] (+)= act(x[gather[i]] W^T + b), i < rows (layers::LinearFusion)
   kLowRank,          // y += (x down^T) up^T
   kLayerNorm,        // y = LN(x), rows x cols

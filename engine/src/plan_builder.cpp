@@ -60,6 +60,17 @@ void PlanBuilder::streamed_conv(const std::string& name, const ConvWeights& conv
   elementwise(OpCode::kCopy, name + ".copy", state, y, conv.out * out_h * out_w);
 }
 
+void PlanBuilder::streamed_frame_conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride,
+                                      int64_t pad, Operand y) {
+  this->conv(name, conv, x, h, w, stride, pad, y);
+  if (!streaming_ || !conv.weight || conv.weight_int8 || conv.packed_int8) return;
+  Operand previous = buffer(name + ".previous_input", conv.in * h * w);
+  plan_.buffers[previous.buffer].persistent = plan_.buffers[y.buffer].persistent = true;
+  Op& op = plan_.ops.back();
+  op.code = OpCode::kConvChangedRows;
+  op.scratch2 = op.scratch, op.scratch = previous;
+}
+
 void PlanBuilder::conv_transpose(const std::string& name, const ConvTransposeWeights& conv, Operand x, int64_t h, int64_t w,
                                  int64_t stride, int64_t pad, int64_t output_pad, Operand y) {
   MapShape map;

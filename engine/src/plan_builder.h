@@ -48,6 +48,11 @@ class PlanBuilder {
   // `block` floats (a token's). Without streaming, for int8 weights, a 1x1 or a too wide kernel, a plain conv.
   void streamed_conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t pad, int64_t block,
                      Operand y);
+  // A convolution of the frame (the patch embedding): y = conv(x) through a kConvChangedRows op that keeps its output
+  // and input from frame to frame and recomputes the output rows whose input rows changed; y is made persistent.
+  // Without streaming or for int8 weights, a plain conv.
+  void streamed_frame_conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride, int64_t pad,
+                           Operand y);
   // MACs: in * out * k^2 per input pixel (every tap, the ones cut at the border too).
   void conv_transpose(const std::string& name, const ConvTransposeWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride,
                       int64_t pad, int64_t output_pad, Operand y);

@@ -19,10 +19,12 @@ std::string shape_text(const Op& op) {
   switch (op.code) {
     case OpCode::kConv:
     case OpCode::kConvDelta:
+    case OpCode::kConvChangedRows:
       std::snprintf(text, sizeof text, "%lldx%lldx%lld -> %lldx%lldx%lld k%lld s%lld", (long long)op.map.channels, (long long)op.map.h,
                     (long long)op.map.w, (long long)op.conv->out, (long long)op.map.out_h, (long long)op.map.out_w, (long long)op.conv->kernel,
                     (long long)op.map.stride);
       if (op.code == OpCode::kConvDelta) std::snprintf(text + std::strlen(text), sizeof text - std::strlen(text), " (delta)");
+      if (op.code == OpCode::kConvChangedRows) std::snprintf(text + std::strlen(text), sizeof text - std::strlen(text), " (changed rows)");
       if (op.map.dilation != 1) std::snprintf(text + std::strlen(text), sizeof text - std::strlen(text), " d%lld", (long long)op.map.dilation);
       return text;
     case OpCode::kConvTranspose:
@@ -111,6 +113,7 @@ const char* op_code_name(OpCode code) {
     case OpCode::kTokenPolicy: return "token_policy";
     case OpCode::kWindowChange: return "window_change";
     case OpCode::kConvDelta: return "conv_delta";
+    case OpCode::kConvChangedRows: return "conv_changed_rows";
     case OpCode::kGatherRows: return "gather_rows";
     case OpCode::kScatterRows: return "scatter_rows";
     case OpCode::kJump: return "jump";

@@ -79,6 +79,7 @@ Scheduler::Scheduler(const ModelConfig& config) {
   token_change_.assign(static_cast<size_t>(tokens), 0.0f);
   gate_order_.assign(static_cast<size_t>(std::max(tokens, depth)), 0);
   changed_spans_.assign(static_cast<size_t>(tokens), FlatSpan());  // a streamed convolution's blocks are a stage's tokens
+  changed_rows_.assign(static_cast<size_t>(config.img_size), 0);
 }
 
 void Scheduler::run(const Plan& plan, const Compute& compute, const GateSettings& settings, const float* input, FrameStats* stats,
@@ -113,6 +114,7 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
                      op.scratch.data, op.y.data);
       break;
     case OpCode::kConvDelta: op_macs_ = run_conv_delta(op, compute); break;
+    case OpCode::kConvChangedRows: op_macs_ = run_conv_changed_rows(op, compute); break;
     case OpCode::kConvTranspose:
       layers::conv_transpose2d(compute, *op.conv_transpose, op.x.data, op.map.h, op.map.w, op.map.stride, op.map.pad, op.map.output_pad,
                                op.scratch.data, op.y.data);
@@ -229,6 +231,48 @@ int64_t Scheduler::run_conv_delta(const Op& op, const Compute& compute) {
     std::memcpy(previous + span.begin, x + span.begin, sizeof(float) * static_cast<size_t>(span.count));
   }
   return macs;
+}
+
+int64_t Scheduler::run_conv_changed_rows(const Op& op, const Compute& compute) {
+  const float* x = input_of(op, input_);
+  float* previous = op.scratch.data;
+  const MapShape& m = op.map;
+  const int64_t plane = m.h * m.w, row_bytes = static_cast<int64_t>(sizeof(float)) * m.w;
+  if (frame_ % std::max(stream_.refresh_every, 1) == 0) {
+    layers::conv2d(compute, *op.conv, x, m.h, m.w, m.stride, m.pad, m.dilation, op.scratch2.data, op.y.data);
+    std::memcpy(previous, x, sizeof(float) * static_cast<size_t>(m.channels * plane));
+    return op.macs_fixed;
+  }
+  for (int64_t iy = 0; iy < m.h; ++iy) {
+    changed_rows_[iy] = 0;
+    for (int64_t c = 0; c < m.channels && !changed_rows_[iy]; ++c) {
+      changed_rows_[iy] = std::memcmp(x + c * plane + iy * m.w, previous + c * plane + iy * m.w, size_t(row_bytes)) != 0;
+    }
+  }
+  // Output row r reads input rows r stride - pad + ky dilation, ky < kernel.
+  auto reads_change = [&](int64_t r) {
+    for (int64_t ky = 0; ky < op.conv->kernel; ++ky) {
+      const int64_t iy = r * m.stride - m.pad + ky * m.dilation;
+      if (iy >= 0 && iy < m.h && changed_rows_[iy]) return true;
+    }
+    return false;
+  };
+  int64_t computed = 0;
+  for (int64_t r = 0; r < m.out_h;) {
+    if (!reads_change(r)) {
+      ++r;
+      continue;
+    }
+    const int64_t begin = r;
+    while (r < m.out_h && reads_change(r)) ++r;
+    layers::conv2d(compute, *op.conv, x, m.h, m.w, m.stride, m.pad, m.dilation, op.scratch2.data, op.y.data, begin, r);
+    computed += r - begin;
+  }
+  for (int64_t iy = 0; iy < m.h; ++iy) {
+    if (!changed_rows_[iy]) continue;
+    for (int64_t c = 0; c < m.channels; ++c) std::memcpy(previous + c * plane + iy * m.w, x + c * plane + iy * m.w, size_t(row_bytes));
+  }
+  return op.macs_fixed / m.out_h * computed;
 }
 
 // The token mask of a block: on every token, or in a streamed block on the changed rows only (positions among

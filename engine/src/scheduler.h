@@ -58,6 +58,9 @@ class Scheduler {
   // saw, or run whole on the stream's first and refresh frames and when more than a third of them differ (the
   // delta kernel does about a third of the plain GEMM's MACs per second). Returns the multiply-adds done.
   int64_t run_conv_delta(const Op& op, const layers::Compute& compute);
+  // A streamed convolution of the frame (kConvChangedRows): its output rows whose input rows differ from the input
+  // it last saw are recomputed, all on the stream's first and refresh frames. Returns the multiply-adds done.
+  int64_t run_conv_changed_rows(const Op& op, const layers::Compute& compute);
   // A row move's indices: the changed windows' tokens (kActive), the changed groups (kActiveGroups), else the op's own.
   const int32_t* row_index(const Op& op, const int32_t* fixed) const {
     if (op.row_source == RowSource::kActive) return active_index_.data();
@@ -83,6 +86,7 @@ class Scheduler {
   int64_t active_rows_ = 0, active_groups_ = 0;
   std::vector<float> window_change_, token_change_;
   std::vector<FlatSpan> changed_spans_;  // a streamed convolution's changed input blocks, adjacent ones merged
+  std::vector<uint8_t> changed_rows_;     // a streamed frame convolution's changed input rows
   int64_t op_macs_ = -1;                  // the MACs of an op that counts its own (kConvDelta), else -1
   std::vector<uint8_t> compact_mask_;  // a streamed token policy's decisions on the changed rows
   StreamSettings stream_;

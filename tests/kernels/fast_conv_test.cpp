@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kernels/conv.h"
@@ -89,6 +92,51 @@ TEST_CASE("unfold_panel (any stride): zero outside the image and past the last p
         CAPTURE(lane);
         CHECK(panel[size_t(tap * width + lane)] == (inside ? 1.0f : 0.0f));
       }
+    }
+  }
+}
+
+TEST_CASE("conv2d: a range of output rows matches ref::conv2d's rows and leaves the others as they were") {
+  std::unique_ptr<pthreadpool, void (*)(pthreadpool_t)> pool(pthreadpool_create(3), pthreadpool_destroy);
+  for (adarun::Isa isa : adarun::kPackedIsas) {
+    if (!adarun::isa_supported(isa)) continue;
+    for (const Shape& s : kShapes) {
+      const auto x = random_values(s.cin * s.h * s.w, 44), weight = random_values(s.cout * s.cin * s.kernel * s.kernel, 45);
+      const auto bias = random_values(s.cout, 46);
+      const auto expected = reference(s, x, weight, bias);
+      adarun::ConvArgs args;
+      args.x = x.data(), args.cin = s.cin, args.h = s.h, args.w = s.w;
+      args.weight = weight.data(), args.bias = bias.data();
+      args.cout = s.cout, args.kernel = s.kernel, args.stride = s.stride, args.pad = s.pad, args.dilation = s.dilation;
+      const int64_t oh = args.out_h(), ow = args.out_w();
+      args.row_begin = oh / 3, args.row_end = std::max(args.row_begin + 1, 2 * oh / 3);
+      std::vector<float> y(static_cast<size_t>(s.cout * oh * ow), -7.0f);
+      args.y = y.data();
+      std::vector<float> scratch(static_cast<size_t>(adarun::conv_scratch_floats(isa, args, 3)) + 16);
+      adarun::conv2d(isa, args, reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63}), 3, pool.get());
+      const std::string isa_name = adarun::isa_name(isa);
+      CAPTURE(isa_name);
+      CAPTURE(s.h);
+      CAPTURE(s.w);
+      CAPTURE(s.kernel);
+      double worst = 0.0, scale = 1e-6;
+      int64_t untouched = 0, outside = 0;
+      for (int64_t o = 0; o < s.cout; ++o) {
+        for (int64_t oy = 0; oy < oh; ++oy) {
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            const size_t i = size_t((o * oh + oy) * ow + ox);
+            if (oy >= args.row_begin && oy < args.row_end) {
+              worst = std::max(worst, double(std::fabs(y[i] - expected[i])));
+              scale = std::max(scale, double(std::fabs(expected[i])));
+            } else {
+              ++outside;
+              untouched += y[i] == -7.0f;
+            }
+          }
+        }
+      }
+      CHECK(worst / scale < 1e-5);
+      CHECK(untouched == outside);
     }
   }
 }
