@@ -11,18 +11,11 @@ namespace {
 
 using namespace conv_delta_detail;
 
-// The row update in plain loops the compiler vectorises (NEON, the aarch64 baseline); Avx512Rows
-// (kernels/x86/conv_delta_avx512.cpp) says what it computes.
+// NEON (the aarch64 baseline) and the generic path: plain loops the compiler vectorises.
 struct PlainRows {
-  static void add(float* __restrict out, const float* __restrict rows, int64_t width, const float* w, int64_t count, int64_t k, int64_t lo,
-                  int64_t hi) {
-    for (int64_t r = 0; r < count; ++r) {
-      for (int64_t kx = 0; kx < k; ++kx) {
-        const float wt = w[r * k + kx];
-        const float* taps = rows + r * width + kx;
-        for (int64_t ox = lo; ox < hi; ++ox) out[ox] += wt * taps[ox];
-      }
-    }
+  template <int Rows>
+  static void add_3x3(float* out, const float* rows, int64_t width, const float* w, int64_t lo, int64_t hi) {
+    add_rows_plain(out, rows, width, w, Rows, 3, lo, hi);
   }
 };
 

@@ -1,6 +1,8 @@
 #pragma once
 // The walk of conv2d_delta (kernels/conv_delta.h), shared by its ISA files: each includes this under its own
-// compile flags with the row update for its vectors (a `Rows` type with a static add()).
+// compile flags with the row update for its vectors (a `Rows` type with a static add_3x3<tap rows>(), add_rows). Everything but the ISA
+// entry points is in an unnamed namespace: each file's copy is compiled for its ISA and stays its own (one
+// shared inline copy built with AVX-512 could be the one a CPU without it runs).
 //
 // Each span is cut into parts, each within one channel and at most a tile of input rows. A part's changes are
 // laid into a zeroed tile, its rows padded by k - 1 zeros each side, and every output row the part reaches
@@ -12,6 +14,12 @@
 #include "kernels/conv_delta.h"
 
 namespace adarun::conv_delta_detail {
+
+using UpdateChannels = void (*)(const ConvDeltaArgs&, int64_t first, int64_t last, const FlatSpan*, int64_t span_count);
+void update_channels_avx512(const ConvDeltaArgs& a, int64_t first, int64_t last, const FlatSpan* spans, int64_t span_count);
+void update_channels_avx2(const ConvDeltaArgs& a, int64_t first, int64_t last, const FlatSpan* spans, int64_t span_count);
+
+namespace {
 
 constexpr int64_t kMaxKernel = 16;      // conv2d_delta_kernel_fits; the engine streams 3x3 convolutions
 constexpr int64_t kTileFloats = 8192;   // a part's tile, on the stack of the thread that walks it
@@ -53,6 +61,29 @@ inline void fill_tile(const ConvDeltaArgs& a, const Part& p, float* tile) {
   }
 }
 
+// out[ox] += sum over tap rows r < count and kx < k of w[r k + kx] rows[r width + ox + kx], ox in [lo, hi), in
+// plain loops the compiler vectorises: NEON's update (the aarch64 baseline), and any kernel but a 3x3 on x86.
+inline void add_rows_plain(float* __restrict out, const float* __restrict rows, int64_t width, const float* w, int64_t count, int64_t k,
+                           int64_t lo, int64_t hi) {
+  for (int64_t r = 0; r < count; ++r) {
+    for (int64_t kx = 0; kx < k; ++kx) {
+      const float wt = w[r * k + kx];
+      const float* taps = rows + r * width + kx;
+      for (int64_t ox = lo; ox < hi; ++ox) out[ox] += wt * taps[ox];
+    }
+  }
+}
+
+// One output row: a 3x3 through the ISA's add_3x3<tap rows> (1 at a part's first and last output rows, 2 next to
+// them, else 3), any other kernel in plain loops.
+template <typename Rows>
+inline void add_rows(float* out, const float* rows, int64_t width, const float* w, int64_t count, int64_t k, int64_t lo, int64_t hi) {
+  if (k != 3) return add_rows_plain(out, rows, width, w, count, k, lo, hi);
+  if (count == 3) return Rows::template add_3x3<3>(out, rows, width, w, lo, hi);
+  if (count == 2) return Rows::template add_3x3<2>(out, rows, width, w, lo, hi);
+  Rows::template add_3x3<1>(out, rows, width, w, lo, hi);
+}
+
 // Output channels [first, last) updated from one part. Output (oy, ox) takes tap (ky, kx) from input row
 // oy + ky - pad, column ox + kx - pad: tile row oy + ky - pad - row0, float ox + kx + k - 1 - pad.
 template <typename Rows>
@@ -70,7 +101,7 @@ inline void add_part(const ConvDeltaArgs& a, int64_t first, int64_t last, const 
     const float* rows = tile + (oy + ky0 - a.pad - p.row0) * width + k - 1 - a.pad;
     for (int64_t o = first; o < last; ++o) {
       const float* w = a.weight + ((o * a.cin + p.channel) * k + ky0) * k;
-      Rows::add(a.y + (o * oh + oy) * ow, rows, width, w, ky1 - ky0 + 1, k, lo, hi);
+      add_rows<Rows>(a.y + (o * oh + oy) * ow, rows, width, w, ky1 - ky0 + 1, k, lo, hi);
     }
   }
 }
@@ -84,8 +115,5 @@ inline void update_channels(const ConvDeltaArgs& a, int64_t first, int64_t last,
   });
 }
 
-using UpdateChannels = void (*)(const ConvDeltaArgs&, int64_t first, int64_t last, const FlatSpan*, int64_t span_count);
-void update_channels_avx512(const ConvDeltaArgs& a, int64_t first, int64_t last, const FlatSpan* spans, int64_t span_count);
-void update_channels_avx2(const ConvDeltaArgs& a, int64_t first, int64_t last, const FlatSpan* spans, int64_t span_count);
-
+}  // namespace
 }  // namespace adarun::conv_delta_detail

@@ -32,24 +32,6 @@ struct Avx2Rows {
       _mm256_maskstore_ps(out + ox, mask, partial[0]);
     }
   }
-
-  static void add(float* out, const float* rows, int64_t width, const float* w, int64_t count, int64_t k, int64_t lo, int64_t hi) {
-    if (k == 3) {
-      if (count == 3) return add_3x3<3>(out, rows, width, w, lo, hi);
-      if (count == 2) return add_3x3<2>(out, rows, width, w, lo, hi);
-      return add_3x3<1>(out, rows, width, w, lo, hi);
-    }
-    for (int64_t ox = lo; ox < hi; ox += 8) {
-      const __m256i mask = tail_mask(hi - ox);
-      __m256 sum = _mm256_maskload_ps(out + ox, mask);
-      for (int64_t r = 0; r < count; ++r) {
-        for (int64_t kx = 0; kx < k; ++kx) {
-          sum = _mm256_fmadd_ps(_mm256_set1_ps(w[r * k + kx]), _mm256_maskload_ps(rows + r * width + ox + kx, mask), sum);
-        }
-      }
-      _mm256_maskstore_ps(out + ox, mask, sum);
-    }
-  }
 };
 
 }  // namespace

@@ -29,24 +29,6 @@ struct Avx512Rows {
       _mm512_mask_storeu_ps(out + ox, mask, partial[0]);
     }
   }
-
-  static void add(float* out, const float* rows, int64_t width, const float* w, int64_t count, int64_t k, int64_t lo, int64_t hi) {
-    if (k == 3) {
-      if (count == 3) return add_3x3<3>(out, rows, width, w, lo, hi);
-      if (count == 2) return add_3x3<2>(out, rows, width, w, lo, hi);
-      return add_3x3<1>(out, rows, width, w, lo, hi);
-    }
-    for (int64_t ox = lo; ox < hi; ox += 16) {
-      const __mmask16 mask = hi - ox >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (hi - ox)) - 1);
-      __m512 sum = _mm512_maskz_loadu_ps(mask, out + ox);
-      for (int64_t r = 0; r < count; ++r) {
-        for (int64_t kx = 0; kx < k; ++kx) {
-          sum = _mm512_fmadd_ps(_mm512_set1_ps(w[r * k + kx]), _mm512_maskz_loadu_ps(mask, rows + r * width + ox + kx), sum);
-        }
-      }
-      _mm512_mask_storeu_ps(out + ox, mask, sum);
-    }
-  }
 };
 
 }  // namespace
