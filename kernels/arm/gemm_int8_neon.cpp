@@ -57,11 +57,11 @@ inline int32_t narrow_4(int32x4_t q) {
 float quantize_row(const float* x, int64_t k, int8_t* out) {
   const int64_t padded = k_groups(k) * kGroup;
   const float max_abs = row_max_abs(x, k);
-  const bool zero_row = !(max_abs >= ref::kQuantizeZeroBelow) || max_abs == __builtin_inff();
+  const bool zero_row = ref::quantizes_to_zero(max_abs);
   const float32x4_t inverse = vdupq_n_f32(zero_row ? 0.0f : 127.0f / max_abs);
   if (zero_row) {
     std::memset(out, 0, size_t(padded));
-    return max_abs >= ref::kQuantizeZeroBelow ? max_abs / 127.0f : 0.0f;
+    return ref::row_scale(max_abs);
   }
   int64_t j = 0;
   for (; j + 16 <= k; j += 16) {
@@ -78,7 +78,7 @@ float quantize_row(const float* x, int64_t k, int8_t* out) {
     const int32_t bytes = narrow_4(quantize_4(neon::load_tail(x + j, k - j, 0.0f), inverse));
     std::memcpy(out + j, &bytes, 4);
   }
-  return max_abs / 127.0f;
+  return ref::row_scale(max_abs);
 }
 
 // ---- tile ----

@@ -8,16 +8,16 @@ namespace adarun::ref {
 float quantize_row(const float* x, int64_t k, int8_t* q) {
   float max_abs = 0.0f;
   for (int64_t j = 0; j < k; ++j) max_abs = std::fmax(max_abs, std::fabs(x[j]));
-  if (!(max_abs >= kQuantizeZeroBelow) || !std::isfinite(max_abs)) {  // zero (or not finite: kernels/gemm_int8.h)
+  if (quantizes_to_zero(max_abs)) {
     for (int64_t j = 0; j < k; ++j) q[j] = 0;
-    return max_abs >= kQuantizeZeroBelow ? max_abs / 127.0f : 0.0f;
+    return row_scale(max_abs);
   }
   const float inverse = 127.0f / max_abs;
   for (int64_t j = 0; j < k; ++j) {
     const float v = std::nearbyint(x[j] * inverse);  // the default rounding: to nearest, ties to even
     q[j] = static_cast<int8_t>(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
   }
-  return max_abs / 127.0f;
+  return row_scale(max_abs);
 }
 
 void linear_int8(const float* x, int64_t rows, int64_t in, const int8_t* w, const float* w_scale, const float* bias, int64_t out,

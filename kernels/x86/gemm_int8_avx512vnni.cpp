@@ -25,7 +25,7 @@ float row_max_abs(const float* x, int64_t k) {
 float quantize_row(const float* x, int64_t k, uint8_t* out) {
   const int64_t padded = k_groups(k) * kGroup;
   const float max_abs = row_max_abs(x, k);
-  const bool zero_row = !(max_abs >= ref::kQuantizeZeroBelow) || max_abs == __builtin_inff();
+  const bool zero_row = ref::quantizes_to_zero(max_abs);
   const __m512 inverse = _mm512_set1_ps(zero_row ? 0.0f : 127.0f / max_abs);
   const __m512i offset = _mm512_set1_epi32(128);
   for (int64_t j = 0; j < padded; j += 16) {
@@ -34,7 +34,7 @@ float quantize_row(const float* x, int64_t k, uint8_t* out) {
     const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(real, x + j), inverse)), offset);
     _mm_mask_storeu_epi8(out + j, lane_mask(padded - j), _mm512_cvtepi32_epi8(q));
   }
-  return zero_row ? (max_abs >= ref::kQuantizeZeroBelow ? max_abs / 127.0f : 0.0f) : max_abs / 127.0f;
+  return ref::row_scale(max_abs);
 }
 
 // One row's sums over a panel -> C: (sum - correction) * (row scale * column scale) + bias (+ C).

@@ -54,7 +54,7 @@ inline float quantize_row(const float* x, int64_t k, uint8_t* out) {
   constexpr int kBytes = E == Encoding::kInt16 ? 2 : 1;
   const int64_t padded = k_groups(k) * kGroup;
   const float max_abs = row_max_abs(x, k);
-  const bool zero_row = !(max_abs >= ref::kQuantizeZeroBelow) || max_abs == __builtin_inff();
+  const bool zero_row = ref::quantizes_to_zero(max_abs);
   const __m256 inverse = _mm256_set1_ps(zero_row ? 0.0f : 127.0f / max_abs);
   int64_t j = 0;
   for (; j + 8 <= k; j += 8) quantize_8<E>(_mm256_loadu_ps(x + j), inverse, out + j * kBytes);
@@ -65,7 +65,7 @@ inline float quantize_row(const float* x, int64_t k, uint8_t* out) {
     quantize_8<E>(_mm256_loadu_ps(tail), inverse, encoded);
     std::memcpy(out + j * kBytes, encoded, size_t((padded - j < 8 ? padded - j : 8) * kBytes));
   }
-  return zero_row ? (max_abs >= ref::kQuantizeZeroBelow ? max_abs / 127.0f : 0.0f) : max_abs / 127.0f;
+  return ref::row_scale(max_abs);
 }
 
 template <Encoding E>
