@@ -65,6 +65,7 @@ Plan build_plan(const Model& model, const std::vector<int>& tasks, bool streamin
       case HeadKind::kUpdecoder: emit_updecoder_head(builder, t, stages, output); break;
     }
   }
+  mark_change_tests(&plan);
   plan.static_macs = static_macs(plan);
   plan_memory(&plan);
   return plan;

@@ -94,6 +94,10 @@ struct Op {
   const int32_t* scatter = nullptr;
   bool gather_kept = false, scatter_kept = false, gelu = false, accumulate = false;
   bool restore_rows = false;  // kWindowChange: unchanged windows' rows take the stored outputs (a block; not a merge)
+  // kConvDelta: the ops reading one input share its stored copy (scratch) and its change test: the first of them
+  // (plan order) finds the changed spans into the scheduler's `change_group`, the last stores the new input.
+  int change_group = -1;
+  bool tests_change = false, stores_input = false;
   // Window attention
   const float* rel_bias = nullptr;
   const float* masks = nullptr;

@@ -49,15 +49,40 @@ void PlanBuilder::streamed_conv(const std::string& name, const ConvWeights& conv
   const bool delta = streaming_ && conv.weight && !conv.weight_int8 && !conv.packed_int8 && conv.kernel > 1;
   if (!delta || !conv2d_delta_fits(conv.kernel, pad, w)) return this->conv(name, conv, x, h, w, 1, pad, y);
   const int64_t out_h = h + 2 * pad - conv.kernel + 1, out_w = w + 2 * pad - conv.kernel + 1;
+  size_t group = 0;
+  while (group < change_groups_.size() && !(change_groups_[group].input.buffer == x.buffer && change_groups_[group].input.offset == x.offset)) {
+    ++group;
+  }
+  if (group == change_groups_.size()) {
+    if (group == config().stages.size()) return this->conv(name, conv, x, h, w, 1, pad, y);  // the scheduler holds one group per stage
+    Operand previous = buffer(name + ".previous_input", conv.in * h * w);
+    plan_.buffers[previous.buffer].persistent = true;
+    change_groups_.push_back({x, previous});
+  }
   Operand state = buffer(name + ".state", conv.out * out_h * out_w);
-  Operand previous = buffer(name + ".previous_input", conv.in * h * w);
-  plan_.buffers[state.buffer].persistent = plan_.buffers[previous.buffer].persistent = true;
+  plan_.buffers[state.buffer].persistent = true;
   this->conv(name, conv, x, h, w, 1, pad, state);  // the full convolution, then made the delta op
   Op& op = plan_.ops.back();
   op.code = OpCode::kConvDelta;
-  op.scratch2 = op.scratch, op.scratch = previous;
+  op.scratch2 = op.scratch, op.scratch = change_groups_[group].previous;
   op.rows = conv.in * h * w / block, op.cols = block;
+  op.change_group = static_cast<int>(group);
   elementwise(OpCode::kCopy, name + ".copy", state, y, conv.out * out_h * out_w);
+}
+
+void mark_change_tests(Plan* plan) {
+  std::vector<int32_t> first, last;
+  for (int32_t i = 0; i < static_cast<int32_t>(plan->ops.size()); ++i) {
+    const int group = plan->ops[i].change_group;
+    if (plan->ops[i].code != OpCode::kConvDelta || group < 0) continue;
+    if (group >= static_cast<int>(first.size())) first.resize(size_t(group) + 1, -1), last.resize(size_t(group) + 1, -1);
+    if (first[group] < 0) first[group] = i;
+    last[group] = i;
+  }
+  for (size_t g = 0; g < first.size(); ++g) {
+    if (first[g] >= 0) plan->ops[first[g]].tests_change = true;
+    if (last[g] >= 0) plan->ops[last[g]].stores_input = true;
+  }
 }
 
 void PlanBuilder::streamed_frame_conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t stride,

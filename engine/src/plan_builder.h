@@ -27,6 +27,10 @@ struct StageOutputs {
   std::vector<std::vector<Operand>> per_task;   // [task][stage]; the shared output where the stage does not fork
 };
 
+// Marks each kConvDelta change group's first op (tests the change) and last (stores the input); after every
+// op of the plan is emitted.
+void mark_change_tests(Plan* plan);
+
 class PlanBuilder {
  public:
   PlanBuilder(const Model& model, Isa isa, bool streaming, Plan* plan) : model_(model), isa_(isa), streaming_(streaming), plan_(*plan) {}
@@ -46,6 +50,7 @@ class PlanBuilder {
   // A streamed stage output's convolution (stride 1): y = conv(x) through a kConvDelta op that keeps its output
   // and input from frame to frame and updates the output over the changed floats of x, compared in blocks of
   // `block` floats (a token's). Without streaming, for int8 weights, a 1x1 or a too wide kernel, a plain conv.
+  // The ops reading one x share its stored copy and change test (Op::change_group; at most `stages` inputs).
   void streamed_conv(const std::string& name, const ConvWeights& conv, Operand x, int64_t h, int64_t w, int64_t pad, int64_t block,
                      Operand y);
   // A convolution of the frame (the patch embedding): y = conv(x) through a kConvChangedRows op that keeps its output
@@ -79,6 +84,11 @@ class PlanBuilder {
   void blur(const std::string& name, Operand x, int64_t channels, int64_t h, int64_t w, Operand y);
 
  private:
+  // kConvDelta's shared inputs: per change group, the input read and its stored copy.
+  struct ChangeGroup {
+    Operand input, previous;
+  };
+  std::vector<ChangeGroup> change_groups_;
   const Model& model_;
   Isa isa_;
   bool streaming_;

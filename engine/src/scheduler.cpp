@@ -78,7 +78,8 @@ Scheduler::Scheduler(const ModelConfig& config) {
   compact_mask_.assign(static_cast<size_t>(tokens), 0);
   token_change_.assign(static_cast<size_t>(tokens), 0.0f);
   gate_order_.assign(static_cast<size_t>(std::max(tokens, depth)), 0);
-  changed_spans_.assign(static_cast<size_t>(tokens), FlatSpan());  // a streamed convolution's blocks are a stage's tokens
+  change_groups_.resize(config.stages.size());
+  for (ChangeGroup& group : change_groups_) group.spans.assign(static_cast<size_t>(tokens), FlatSpan());  // blocks: a stage's tokens
   changed_rows_.assign(static_cast<size_t>(config.img_size), 0);
 }
 
@@ -202,33 +203,48 @@ void Scheduler::run_attention(const Op& op, const Compute& compute) const {
   if (args.windows > 0) layers::window_attention(compute, args, op.scratch.data);
 }
 
-int64_t Scheduler::run_conv_delta(const Op& op, const Compute& compute) {
+void Scheduler::find_changed_spans(const Op& op) {
+  ChangeGroup& group = change_groups_[size_t(op.change_group)];
   const float* x = op.x.data;
-  float* previous = op.scratch.data;
+  const float* previous = op.scratch.data;
   const int64_t blocks = op.rows, block = op.cols;
-  const bool refresh = frame_ % std::max(stream_.refresh_every, 1) == 0;
-  int64_t spans = 0, changed = 0;
-  for (int64_t b = 0; b < blocks && !refresh && 3 * changed <= blocks; ++b) {
+  group.span_count = 0;
+  group.whole = frame_ % std::max(stream_.refresh_every, 1) == 0;
+  int64_t changed = 0;
+  for (int64_t b = 0; b < blocks && !group.whole; ++b) {
     if (std::memcmp(x + b * block, previous + b * block, sizeof(float) * static_cast<size_t>(block)) == 0) continue;
-    ++changed;
-    if (spans > 0 && changed_spans_[spans - 1].begin + changed_spans_[spans - 1].count == b * block) {
-      changed_spans_[spans - 1].count += block;
+    group.whole = 3 * ++changed > blocks;
+    FlatSpan* last = group.span_count > 0 ? &group.spans[size_t(group.span_count - 1)] : nullptr;
+    if (last && last->begin + last->count == b * block) {
+      last->count += block;
     } else {
-      changed_spans_[spans++] = {b * block, block};
+      group.spans[size_t(group.span_count++)] = {b * block, block};
     }
   }
-  if (refresh || 3 * changed > blocks) {
+}
+
+int64_t Scheduler::run_conv_delta(const Op& op, const Compute& compute) {
+  if (op.tests_change) find_changed_spans(op);
+  const ChangeGroup& group = change_groups_[size_t(op.change_group)];
+  const float* x = op.x.data;
+  float* previous = op.scratch.data;
+  int64_t macs = op.macs_fixed;
+  if (group.whole) {
     layers::conv2d(compute, *op.conv, x, op.map.h, op.map.w, 1, op.map.pad, 1, op.scratch2.data, op.y.data);
-    std::memcpy(previous, x, sizeof(float) * static_cast<size_t>(blocks * block));
-    return op.macs_fixed;
+  } else {
+    ConvDeltaArgs args;
+    args.x = x, args.previous = previous, args.cin = op.map.channels, args.h = op.map.h, args.w = op.map.w;
+    args.weight = op.conv->weight, args.cout = op.conv->out, args.kernel = op.conv->kernel, args.pad = op.map.pad, args.y = op.y.data;
+    macs = conv2d_delta(compute.isa, args, group.spans.data(), group.span_count, compute.pool, compute.threads);
   }
-  ConvDeltaArgs args;
-  args.x = x, args.previous = previous, args.cin = op.map.channels, args.h = op.map.h, args.w = op.map.w;
-  args.weight = op.conv->weight, args.cout = op.conv->out, args.kernel = op.conv->kernel, args.pad = op.map.pad, args.y = op.y.data;
-  const int64_t macs = conv2d_delta(compute.isa, args, changed_spans_.data(), spans, compute.pool, compute.threads);
-  for (int64_t s = 0; s < spans; ++s) {
-    const FlatSpan& span = changed_spans_[s];
-    std::memcpy(previous + span.begin, x + span.begin, sizeof(float) * static_cast<size_t>(span.count));
+  if (!op.stores_input) return macs;
+  if (group.whole) {
+    std::memcpy(previous, x, sizeof(float) * static_cast<size_t>(op.rows * op.cols));
+  } else {
+    for (int64_t s = 0; s < group.span_count; ++s) {
+      const FlatSpan& span = group.spans[size_t(s)];
+      std::memcpy(previous + span.begin, x + span.begin, sizeof(float) * static_cast<size_t>(span.count));
+    }
   }
   return macs;
 }

@@ -58,6 +58,8 @@ class Scheduler {
   // saw, or run whole on the stream's first and refresh frames and when more than a third of them differ (the
   // delta kernel does about a third of the plain GEMM's MACs per second). Returns the multiply-adds done.
   int64_t run_conv_delta(const Op& op, const layers::Compute& compute);
+  // A change group's test (its first op): the changed blocks of op.x against the stored input, adjacent ones merged.
+  void find_changed_spans(const Op& op);
   // A streamed convolution of the frame (kConvChangedRows): its output rows whose input rows differ from the input
   // it last saw are recomputed, all on the stream's first and refresh frames. Returns the multiply-adds done.
   int64_t run_conv_changed_rows(const Op& op, const layers::Compute& compute);
@@ -85,7 +87,12 @@ class Scheduler {
   std::vector<int32_t> active_windows_, active_index_;
   int64_t active_rows_ = 0, active_groups_ = 0;
   std::vector<float> window_change_, token_change_;
-  std::vector<FlatSpan> changed_spans_;  // a streamed convolution's changed input blocks, adjacent ones merged
+  struct ChangeGroup {  // a kConvDelta input's changed blocks this frame (adjacent ones merged), or all of it
+    std::vector<FlatSpan> spans;
+    int64_t span_count = 0;
+    bool whole = true;
+  };
+  std::vector<ChangeGroup> change_groups_;  // one per stage (PlanBuilder::streamed_conv)
   std::vector<uint8_t> changed_rows_;     // a streamed frame convolution's changed input rows
   int64_t op_macs_ = -1;                  // the MACs of an op that counts its own (kConvDelta), else -1
   std::vector<uint8_t> compact_mask_;  // a streamed token policy's decisions on the changed rows
