@@ -47,6 +47,18 @@ float relative_change(const float* a, const float* r, int64_t cols) {
   return total_difference / std::max(total_norm, 1e-30f);
 }
 
+// to[t] = from[t] for the `count` tokens of `cols` floats listed in `tokens`, one copy per run of consecutive tokens
+// (a window's row is one run: a copy per token cost a library call per 128 bytes at stage 0).
+void copy_token_runs(const float* from, const int32_t* tokens, int64_t count, int64_t cols, float* to) {
+  for (int64_t i = 0; i < count;) {
+    int64_t run = 1;
+    while (i + run < count && tokens[i + run] == tokens[i] + run) ++run;
+    const int64_t first = tokens[i];
+    std::memcpy(to + first * cols, from + first * cols, sizeof(float) * static_cast<size_t>(run * cols));
+    i += run;
+  }
+}
+
 // w . (a - b) over `count` floats, in eight float lanes the compiler vectorises.
 float dot_difference(const float* w, const float* a, const float* b, int64_t count) {
   float lanes[8] = {};
@@ -365,15 +377,13 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   for (int64_t k = changed == windows ? windows : 0; k < windows; ++k) {
     const int32_t w = order[k];
     const bool recompute = k < changed;
-    if (recompute) active_windows_[k] = w;
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t t = op.gather[w * n + i];
-      if (recompute) {
-        active_index_[k * n + i] = static_cast<int32_t>(t);
-        std::memcpy(reference_input + t * cols, x + t * cols, sizeof(float) * static_cast<size_t>(cols));
-      } else if (op.restore_rows) {
-        std::memcpy(x + t * cols, reference_output + t * cols, sizeof(float) * static_cast<size_t>(cols));
-      }
+    const int32_t* tokens = op.gather + w * n;
+    if (recompute) {
+      active_windows_[k] = w;
+      std::copy(tokens, tokens + n, active_index_.begin() + k * n);
+      copy_token_runs(x, tokens, n, cols, reference_input);
+    } else if (op.restore_rows) {
+      copy_token_runs(reference_output, tokens, n, cols, x);
     }
   }
   active_rows_ = changed * n;
