@@ -1,7 +1,9 @@
 // adarun_stream_bench: a streamed session against per-frame runs on the same video, frame by frame and side by
 // side: latency, MACs, tokens reused, and how far each task's outputs drift from the per-frame answer.
-//   adarun_stream_bench MODEL FRAMES.npy [--threshold T] [--refresh N] [--cap f] [--threads N] [--json]
+//   adarun_stream_bench MODEL FRAMES.npy [--threshold T] [--refresh N] [--cap f] [--threads N] [--passes P] [--json]
 // FRAMES.npy: float32 [frames, 3, S, S], normalised as the model's input (bench/streaming_video.py makes them).
+// With P passes the video runs P times (the stream restarted each time) and each frame's time is its fastest pass:
+// on a shared machine a burst of other work then has to hit the same frame in every pass to move the medians.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -21,7 +23,7 @@ using adarun::Session;
 struct Options {
   std::string model, frames;
   adarun::StreamSettings stream;
-  int threads = 1;
+  int threads = 1, passes = 1;
   bool json = false;
 };
 
@@ -40,6 +42,8 @@ bool parse(int argc, char** argv, Options* o) {
       o->stream.max_recompute = std::strtof(argv[++i], nullptr);
     } else if (arg == "--threads" && has_value) {
       o->threads = std::atoi(argv[++i]);
+    } else if (arg == "--passes" && has_value) {
+      o->passes = std::max(1, std::atoi(argv[++i]));
     } else if (arg.rfind("--", 0) == 0) {
       return false;
     } else {
@@ -114,7 +118,7 @@ double median(std::vector<double> values) {
 int main(int argc, char** argv) {
   Options o;
   if (!parse(argc, argv, &o)) {
-    std::fprintf(stderr, "usage: adarun_stream_bench MODEL FRAMES.npy [--threshold T] [--refresh N] [--cap f] [--threads N] [--json]\n");
+    std::fprintf(stderr, "usage: adarun_stream_bench MODEL FRAMES.npy [--threshold T] [--refresh N] [--cap f] [--threads N] [--passes P] [--json]\n");
     return 1;
   }
   std::unique_ptr<adarun::Model> model;
@@ -137,6 +141,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int64_t count = frames.shape[0], pixels = size * size;
+  // The later passes' times; the first pass below also gives the MACs and drift (the same in every pass).
+  std::vector<double> per_frame_best(size_t(count), 1e30), streamed_best(size_t(count), 1e30);
+  for (int pass = 1; pass < o.passes; ++pass) {
+    if (!streamed->set_streaming(true, o.stream).is_ok()) return 1;  // restarts the stream
+    for (int64_t f = 0; f < count; ++f) {
+      const float* frame = frames.values.data() + f * frame_floats;
+      per_frame_best[size_t(f)] = std::min(per_frame_best[size_t(f)], run_timed(*per_frame, frame, frame_floats));
+      streamed_best[size_t(f)] = std::min(streamed_best[size_t(f)], run_timed(*streamed, frame, frame_floats));
+    }
+  }
+  if (o.passes > 1 && !streamed->set_streaming(true, o.stream).is_ok()) return 1;
   std::vector<double> per_frame_ms, streamed_ms;
   std::vector<double> worst(config.tasks.size(), 0.0);
   double macs_per_frame = 0.0, macs_streamed = 0.0;
@@ -148,8 +163,8 @@ int main(int argc, char** argv) {
   std::string json_frames;
   for (int64_t f = 0; f < count; ++f) {
     const float* frame = frames.values.data() + f * frame_floats;
-    per_frame_ms.push_back(run_timed(*per_frame, frame, frame_floats));
-    streamed_ms.push_back(run_timed(*streamed, frame, frame_floats));
+    per_frame_ms.push_back(std::min(per_frame_best[size_t(f)], run_timed(*per_frame, frame, frame_floats)));
+    streamed_ms.push_back(std::min(streamed_best[size_t(f)], run_timed(*streamed, frame, frame_floats)));
     int64_t tokens = 0;
     for (size_t i = 0; i < streamed->stats().blocks.size(); ++i) {
       for (size_t j = 0; j < streamed->stats().blocks[i].size(); ++j) tokens += streamed->stats().blocks[i][j] ? config.stages[i].tokens : 0;
