@@ -29,14 +29,14 @@ struct ConvDeltaArgs {
   int64_t out_w() const { return w + 2 * pad - kernel + 1; }
 };
 
-// Adds conv(x - previous) over `spans` (disjoint, each inside the map) to y, output channels split into at most
-// `threads` ranges on `pool`.
-// Returns the multiply-adds counted as a changed float's products that land in the output (every output
-// channel, every tap that reaches an output pixel). Isa::kReference runs the twin on the calling thread.
 // Whether conv2d_delta takes this shape: padding at most kernel - 1, a kernel up to 16 and rows up to 8 000
 // floats wide (a part of a span is laid into a tile on the stack).
 bool conv2d_delta_fits(int64_t kernel, int64_t pad, int64_t w);
 
+// Adds conv(x - previous) over `spans` (disjoint, each inside the map) to y, output channels split into at most
+// `threads` ranges on `pool`. Returns the multiply-adds counted as a changed float's products that land in the
+// output (every output channel, every tap that reaches an output pixel). Isa::kReference runs the twin on the
+// calling thread.
 int64_t conv2d_delta(Isa isa, const ConvDeltaArgs& args, const FlatSpan* spans, int64_t span_count, pthreadpool_t pool,
                      int threads);
 

@@ -1,8 +1,8 @@
 #pragma once
 // The walk of conv2d_delta (kernels/conv_delta.h), shared by its ISA files: each includes this under its own
-// compile flags with the row update for its vectors (a `Rows` type with a static add_3x3<tap rows>(), add_rows). Everything but the ISA
-// entry points is in an unnamed namespace: each file's copy is compiled for its ISA and stays its own (one
-// shared inline copy built with AVX-512 could be the one a CPU without it runs).
+// compile flags with the row update for its vectors (a `Rows` type with a static add_3x3<tap rows>(); see
+// add_rows). Everything but the ISA entry points is in an unnamed namespace: each file's copy is compiled for its
+// ISA and stays its own (one shared inline copy built with AVX-512 could be the one a CPU without it runs).
 //
 // Each span is cut into parts, each within one channel and at most a tile of input rows. A part's changes are
 // laid into a zeroed tile, its rows padded by k - 1 zeros each side, and every output row the part reaches
@@ -21,7 +21,7 @@ void update_channels_avx2(const ConvDeltaArgs& a, int64_t first, int64_t last, c
 
 namespace {
 
-constexpr int64_t kMaxKernel = 16;      // conv2d_delta_kernel_fits; the engine streams 3x3 convolutions
+constexpr int64_t kMaxKernel = 16;      // conv2d_delta_fits; the engine streams 3x3 convolutions
 constexpr int64_t kTileFloats = 8192;   // a part's tile, on the stack of the thread that walks it
 
 // Floats [begin, end) of one channel's plane (offsets within the plane), input rows row0..row1 inclusive.

@@ -54,9 +54,10 @@ class Scheduler {
   // Which windows of a streamed block to recompute (their count); the others take their stored outputs.
   int64_t find_changed_windows(const Op& op, FrameStats* stats);
   void run_attention(const Op& op, const layers::Compute& compute) const;
-  // A streamed convolution (kConvDelta): updated over the blocks of its input that differ from the input it last
-  // saw, or run whole on the stream's first and refresh frames and when more than a third of them differ (the
-  // delta kernel does about a third of the plain GEMM's MACs per second). Returns the multiply-adds done.
+  // A streamed convolution (kConvDelta): updated over the blocks of its input that differ from the input stored
+  // for its change group, or run whole on the stream's first and refresh frames and when more than a third of them
+  // differ (the delta kernel does about a third of the plain GEMM's MACs per second). The group's last op stores
+  // the new input. Returns the multiply-adds done.
   int64_t run_conv_delta(const Op& op, const layers::Compute& compute);
   // A change group's test (its first op): the changed blocks of op.x against the stored input, adjacent ones merged.
   void find_changed_spans(const Op& op);
@@ -94,7 +95,7 @@ class Scheduler {
   };
   std::vector<ChangeGroup> change_groups_;  // one per stage (PlanBuilder::streamed_conv)
   std::vector<uint8_t> changed_rows_;     // a streamed frame convolution's changed input rows
-  int64_t op_macs_ = -1;                  // the MACs of an op that counts its own (kConvDelta), else -1
+  int64_t op_macs_ = -1;                  // the MACs of an op that counts its own (kConvDelta, kConvChangedRows), else -1
   std::vector<uint8_t> compact_mask_;  // a streamed token policy's decisions on the changed rows
   StreamSettings stream_;
   int64_t frame_ = 0;  // frames since the stream (re)started
