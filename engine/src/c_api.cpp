@@ -127,7 +127,8 @@ Status run_tensor(adarun_session* session, const float* tensor, int64_t count) {
 Status run_frame(adarun_session* session, const adarun::CameraImage& image) {
   const int64_t size = session->model->config().img_size;
   adarun::FrameGeometry geometry;
-  const Status status = adarun::camera_to_input(image, session->framing, size, &session->frame_buffers, &session->input, &geometry);
+  const Status status = adarun::camera_to_input(image, session->framing, size, &session->frame_buffers, &session->input, &geometry,
+                                                session->session->pool(), session->session->threads());
   if (!status.is_ok()) return status;
   session->geometry = geometry;
   return run_tensor(session, session->input.data(), static_cast<int64_t>(session->input.size()));

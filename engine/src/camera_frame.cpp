@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/parallel.h"
+
 namespace adarun {
 namespace {
 
@@ -233,13 +235,17 @@ Status check_camera_image(const CameraImage& image) {
 int64_t upright_width(const CameraImage& image) { return image.rotation % 180 == 0 ? image.width : image.height; }
 int64_t upright_height(const CameraImage& image) { return image.rotation % 180 == 0 ? image.height : image.width; }
 
-void camera_to_rgb(const CameraImage& image, const PixelRect& rect, float* rgb) {
-  const RotatedRect rotated = rotated_rect(image, rect);
-  if (is_yuv(image.format)) {
-    yuv_rows(image, rotated, rgb);
-  } else {
-    interleaved_rows(image, rotated, rgb);
-  }
+void camera_to_rgb(const CameraImage& image, const PixelRect& rect, float* rgb, pthreadpool_t pool, int threads) {
+  parallel_ranges(pool, threads, rect.height, [&](int64_t first_row, int64_t end_row) {
+    const PixelRect band{rect.x, rect.y + first_row, rect.width, end_row - first_row};
+    const RotatedRect rotated = rotated_rect(image, band);
+    float* out = rgb + first_row * rect.width * 3;
+    if (is_yuv(image.format)) {
+      yuv_rows(image, rotated, out);
+    } else {
+      interleaved_rows(image, rotated, out);
+    }
+  });
 }
 
 }  // namespace adarun

@@ -1,6 +1,8 @@
 #pragma once
 // Camera frames as phones deliver them (interleaved RGB/BGR or 8-bit YUV 4:2:0 planes with their own strides, and
 // a rotation) turned into upright RGB: the pixels a frame's framing (framing.h) resizes into the model's input.
+#include <pthreadpool.h>
+
 #include <cstdint>
 #include <string>
 
@@ -62,8 +64,9 @@ struct PixelRect {
 //   R = Y' + 2 (1 - Kr) V',  G = Y' - (2 Kb (1 - Kb) / Kg) U' - (2 Kr (1 - Kr) / Kg) V',  B = Y' + 2 (1 - Kb) U'
 // with Kr, Kb = 0.299, 0.114 (BT.601) or 0.2126, 0.0722 (BT.709), Kg = 1 - Kr - Kb; then clamped to [0, 255] and
 // rounded to the nearest integer (halves up): exactly the RGB8 frame an app would convert to. The image must pass
-// check_camera_image.
-void camera_to_rgb(const CameraImage& image, const PixelRect& rect, float* rgb);
+// check_camera_image. The rect's rows are split into at most `threads` bands run on `pool` (each pixel is
+// converted alone, so the result does not depend on the split).
+void camera_to_rgb(const CameraImage& image, const PixelRect& rect, float* rgb, pthreadpool_t pool = nullptr, int threads = 1);
 
 // Bytes per pixel of an interleaved format, 0 for the YUV ones.
 int64_t interleaved_bytes_per_pixel(PixelFormat format);

@@ -75,7 +75,7 @@ void view_to_input(const float* view_rgb, const FrameGeometry& geometry, std::ve
 }
 
 Status camera_to_input(const CameraImage& image, Framing framing, int64_t size, FrameBuffers* buffers, std::vector<float>* input,
-                       FrameGeometry* geometry) {
+                       FrameGeometry* geometry, pthreadpool_t pool, int threads) {
   const Status status = check_camera_image(image);
   if (!status.is_ok()) return status;
   if (!known_framing(framing)) {
@@ -83,7 +83,7 @@ Status camera_to_input(const CameraImage& image, Framing framing, int64_t size, 
   }
   const FrameGeometry g = frame_geometry(upright_width(image), upright_height(image), size, framing);
   buffers->view.resize(static_cast<size_t>(g.view.width * g.view.height * 3));
-  camera_to_rgb(image, g.view, buffers->view.data());
+  camera_to_rgb(image, g.view, buffers->view.data(), pool, threads);
   view_to_input(buffers->view.data(), g, &buffers->resized, input);
   *geometry = g;
   return Status::ok();

@@ -47,9 +47,10 @@ struct FrameBuffers {
 // preprocessing, bit for bit.
 void view_to_input(const float* view_rgb, const FrameGeometry& geometry, std::vector<float>* resized, std::vector<float>* input);
 
-// A camera frame through check_camera_image, rotation, framing and view_to_input. On failure nothing is written.
+// A camera frame through check_camera_image, rotation, framing and view_to_input (its conversion over `threads`
+// on `pool`). On failure nothing is written.
 Status camera_to_input(const CameraImage& image, Framing framing, int64_t size, FrameBuffers* buffers, std::vector<float>* input,
-                       FrameGeometry* geometry);
+                       FrameGeometry* geometry, pthreadpool_t pool = nullptr, int threads = 1);
 
 // Maps [channels, S, S] (a task's logits) laid onto a width x height picture of the upright frame (the frame's own
 // size or any other: the picture covers the whole frame). Each output pixel centre is taken back through the

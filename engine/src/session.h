@@ -27,6 +27,8 @@ class Session {
   // Threads for the next frames (the calling thread counts as one); 1 runs on the calling thread only.
   Status set_threads(int threads);
   int threads() const { return threads_; }
+  // The pool those threads run on (nullptr with one thread): the C API converts camera frames on it too.
+  pthreadpool_t pool() const { return pool_.get(); }
   // A gate is on iff its logit > threshold (0: the trained decision).
   void set_gate_threshold(float threshold) { gates_.threshold = threshold; }
   float gate_threshold() const { return gates_.threshold; }

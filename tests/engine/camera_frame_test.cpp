@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -119,10 +120,10 @@ std::vector<double> reference_upright(const Yuv& yuv, ColorSpace color, int rota
   return picture;
 }
 
-std::vector<float> convert(const CameraImage& image) {
+std::vector<float> convert(const CameraImage& image, pthreadpool_t pool = nullptr, int threads = 1) {
   const adarun::PixelRect whole{0, 0, adarun::upright_width(image), adarun::upright_height(image)};
   std::vector<float> rgb(static_cast<size_t>(whole.width * whole.height * 3), -1.0f);
-  adarun::camera_to_rgb(image, whole, rgb.data());
+  adarun::camera_to_rgb(image, whole, rgb.data(), pool, threads);
   return rgb;
 }
 
@@ -242,6 +243,29 @@ TEST_CASE("a rect of the upright frame is the same pixels as in the whole frame,
         CHECK(part[y * rect.width * 3 + x] == whole[(rect.y + y) * upright_w * 3 + rect.x * 3 + x]);
       }
     }
+  }
+}
+
+TEST_CASE("a frame converted over 3 threads (bands of rows) is the frame converted on one, every format and rotation") {
+  std::unique_ptr<pthreadpool, void (*)(pthreadpool_t)> pool(pthreadpool_create(3), pthreadpool_destroy);
+  const Yuv yuv = random_yuv(37, 23, 11);
+  for (int rotation : {0, 90, 180, 270}) {
+    for (PixelFormat format : {PixelFormat::kNv12, PixelFormat::kNv21, PixelFormat::kI420}) {
+      CAPTURE(rotation);
+      CAPTURE(static_cast<int>(format));
+      const Laid laid = lay_out(yuv, format, ColorSpace::kBt709Video, rotation);
+      const std::vector<float> alone = convert(laid.image);
+      CHECK(convert(laid.image, pool.get(), 3) == alone);
+      CHECK(convert(laid.image, pool.get(), 2) == alone);
+    }
+  }
+  std::vector<uint8_t> rgba(static_cast<size_t>(13 * 9 * 4));
+  for (size_t i = 0; i < rgba.size(); ++i) rgba[i] = static_cast<uint8_t>(i * 29);
+  CameraImage image;
+  image.format = PixelFormat::kBgra8, image.width = 13, image.height = 9, image.planes[0] = rgba.data(), image.strides[0] = 13 * 4;
+  for (int rotation : {0, 90, 180, 270}) {
+    image.rotation = rotation;
+    CHECK(convert(image, pool.get(), 3) == convert(image));
   }
 }
 
