@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/parallel.h"
 #include "kernels/ref/resize.h"
 
 namespace adarun {
@@ -55,12 +56,16 @@ FrameGeometry frame_geometry(int64_t frame_width, int64_t frame_height, int64_t 
   return g;
 }
 
-void view_to_input(const float* view_rgb, const FrameGeometry& geometry, std::vector<float>* resized, std::vector<float>* input) {
+void view_to_input(const float* view_rgb, const FrameGeometry& geometry, std::vector<float>* resized, std::vector<float>* input,
+                   pthreadpool_t pool, int threads) {
   const PixelRect& view = geometry.view;
   const PixelRect& model = geometry.model;
   const int64_t size = geometry.size;
   resized->resize(static_cast<size_t>(model.width * model.height * 3));
-  ref::resize_bicubic_hwc(view_rgb, view.height, view.width, 3, model.height, model.width, resized->data());
+  float* out = resized->data();
+  parallel_ranges(pool, threads, model.height, [&](int64_t first_row, int64_t end_row) {
+    ref::resize_bicubic_hwc_rows(view_rgb, view.height, view.width, 3, model.height, model.width, first_row, end_row, out);
+  });
   input->assign(static_cast<size_t>(3 * size * size), 0.0f);
   for (int64_t y = 0; y < model.height; ++y) {
     for (int64_t x = 0; x < model.width; ++x) {
@@ -84,7 +89,7 @@ Status camera_to_input(const CameraImage& image, Framing framing, int64_t size, 
   const FrameGeometry g = frame_geometry(upright_width(image), upright_height(image), size, framing);
   buffers->view.resize(static_cast<size_t>(g.view.width * g.view.height * 3));
   camera_to_rgb(image, g.view, buffers->view.data(), pool, threads);
-  view_to_input(buffers->view.data(), g, &buffers->resized, input);
+  view_to_input(buffers->view.data(), g, &buffers->resized, input, pool, threads);
   *geometry = g;
   return Status::ok();
 }

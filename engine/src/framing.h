@@ -45,7 +45,9 @@ struct FrameBuffers {
 // bicubic resize to the model rect (OpenCV's INTER_CUBIC, as in training), clamp to [0, 255], / 255, mean and std;
 // every input value outside the model rect is 0 (the mean colour). With stretch this is the project's original
 // preprocessing, bit for bit.
-void view_to_input(const float* view_rgb, const FrameGeometry& geometry, std::vector<float>* resized, std::vector<float>* input);
+// The resize's output rows split into at most `threads` bands on `pool`.
+void view_to_input(const float* view_rgb, const FrameGeometry& geometry, std::vector<float>* resized, std::vector<float>* input,
+                   pthreadpool_t pool = nullptr, int threads = 1);
 
 // A camera frame through check_camera_image, rotation, framing and view_to_input (its conversion over `threads`
 // on `pool`). On failure nothing is written.

@@ -108,11 +108,16 @@ void resize_bilinear(const float* x, int64_t channels, int64_t h, int64_t w, int
 }
 
 void resize_bicubic_hwc(const float* x, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, float* y) {
+  resize_bicubic_hwc_rows(x, h, w, c, oh, ow, 0, oh, y);
+}
+
+void resize_bicubic_hwc_rows(const float* x, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, int64_t row_begin, int64_t row_end,
+                             float* y) {
   CubicTap columns[kColumnBlock];
   for (int64_t x0 = 0; x0 < ow; x0 += kColumnBlock) {
     const int64_t count = std::min(kColumnBlock, ow - x0);
     for (int64_t i = 0; i < count; ++i) columns[i] = cubic_tap(x0 + i, w, ow);
-    for (int64_t oy = 0; oy < oh; ++oy) {
+    for (int64_t oy = row_begin; oy < row_end; ++oy) {
       const CubicTap row = cubic_tap(oy, h, oh);
       float* pixel = y + (oy * ow + x0) * c;
       for (int64_t i = 0; i < count; ++i, pixel += c) {

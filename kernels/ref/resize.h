@@ -14,5 +14,9 @@ void resize_bilinear(const float* x, int64_t channels, int64_t h, int64_t w, int
 // Interleaved HWC. Bicubic as OpenCV's cv2.resize INTER_CUBIC on float data: A = -0.75,
 // half-pixel centres, four taps, replicated border, no antialiasing, no clamping of the result.
 void resize_bicubic_hwc(const float* x, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, float* y);
+// The same for output rows [row_begin, row_end) only (y is still the whole [oh, ow, c] output): bands of rows
+// computed apart, on threads, give the whole resize bit for bit.
+void resize_bicubic_hwc_rows(const float* x, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, int64_t row_begin, int64_t row_end,
+                             float* y);
 
 }  // namespace adarun::ref
