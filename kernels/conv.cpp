@@ -249,7 +249,7 @@ void conv2d(Isa isa, const ConvArgs& args, float* scratch, int64_t chunks, pthre
     }
   }
   float* grid = nullptr;
-  if (args.stride == 1 && reads_grid(isa, args)) grid = scratch, scratch += grid_output_floats(args);
+  if (reads_grid(isa, args)) grid = scratch, scratch += grid_output_floats(args);
   const int64_t lanes_per_row = grid ? grid_width(args) : args.out_w();
   const int64_t first_lane = args.row_begin * lanes_per_row, last_lane = args.last_row() * lanes_per_row;
   const int64_t panels = offsets && !grid ? rows * panels_per_row(isa, args) : (last_lane - first_lane + width - 1) / width;

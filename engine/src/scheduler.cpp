@@ -221,7 +221,7 @@ void Scheduler::find_changed_spans(const Op& op) {
   const float* previous = op.scratch.data;
   const int64_t blocks = op.rows, block = op.cols;
   group.span_count = 0;
-  group.whole = frame_ % std::max(stream_.refresh_every, 1) == 0;
+  group.whole = refresh_frame();
   int64_t changed = 0;
   for (int64_t b = 0; b < blocks && !group.whole; ++b) {
     if (std::memcmp(x + b * block, previous + b * block, sizeof(float) * static_cast<size_t>(block)) == 0) continue;
@@ -266,7 +266,7 @@ int64_t Scheduler::run_conv_changed_rows(const Op& op, const Compute& compute) {
   float* previous = op.scratch.data;
   const MapShape& m = op.map;
   const int64_t plane = m.h * m.w, row_bytes = static_cast<int64_t>(sizeof(float)) * m.w;
-  if (frame_ % std::max(stream_.refresh_every, 1) == 0) {
+  if (refresh_frame()) {
     layers::conv2d(compute, *op.conv, x, m.h, m.w, m.stride, m.pad, m.dilation, op.scratch2.data, op.y.data);
     std::memcpy(previous, x, sizeof(float) * static_cast<size_t>(m.channels * plane));
     return op.macs_fixed;
@@ -332,7 +332,7 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   float* reference_input = op.scratch.data;
   const float* reference_output = op.y.data;
   const int64_t n = op.window_tokens, windows = op.windows, cols = op.cols;
-  const bool refresh = frame_ % std::max(stream_.refresh_every, 1) == 0;
+  const bool refresh = refresh_frame();
   // A merge reuses only cells whose tokens are exactly as before (they came from reused windows): its reuse adds
   // no drift of its own.
   const double threshold = op.restore_rows ? double(stream_.threshold) : 0.0;
@@ -434,7 +434,7 @@ void Scheduler::decide_from_logits(const float* best, int64_t decisions, uint8_t
 void Scheduler::decide_block_gates_streamed(const Op& op, const Compute& compute) {
   const int64_t tokens = op.rows, dim = op.cols, decisions = op.decisions;
   const int64_t hidden = op.policies.front()->mlp.out;
-  const bool refresh = frame_ % std::max(stream_.refresh_every, 1) == 0;
+  const bool refresh = refresh_frame();
   const float limit = stream_.threshold * stream_.threshold;
   float* reference = op.y.data;
   float* rows = op.scratch.data;

@@ -2,6 +2,7 @@
 // Runs a plan per frame. Policy ops write the gate state; a block's gate op jumps past the block's ops when
 // its gate is off or its token policy keeps no token, so skipped work costs no call and no copy; token-gated
 // ops run over the kept rows. The MACs of a frame are those of the ops that ran.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -45,6 +46,8 @@ class Scheduler {
            OpProfile* profile);
 
  private:
+  // Whether this frame recomputes everything streamed: the stream's first frame and every refresh_every-th.
+  bool refresh_frame() const { return frame_ % std::max(stream_.refresh_every, 1) == 0; }
   // Runs one op; returns the index of the next one.
   int32_t execute(const Op& op, int32_t index, const layers::Compute& compute, FrameStats* stats);
   void decide_gates(const Op& op, const layers::Compute& compute, uint8_t* out);
