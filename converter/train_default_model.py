@@ -21,6 +21,7 @@ usage: python3 converter/train_default_model.py [--device auto|cpu|cuda] [--minu
        [--total-minutes T | --total-steps N] [--out build/train] [--batch B] [--threads N]
        [--from-weights MODEL.adarun] [--fine-tune-policies F] [--compute-simple F] [--compute-busy F]
        [--normals-loss objects|mean] [--normals-object-share F] [--edge-loss balanced|fixed]
+       [--task-weight TASK=W ...]
 """
 import argparse
 import contextlib
@@ -84,6 +85,9 @@ def parse_args():
     parser.add_argument("--normals-object-share", type=float, default=NORMALS_OBJECT_SHARE)
     parser.add_argument("--edge-loss", choices=EDGE_LOSSES, default="balanced",
                         help="balanced: HED-style class balance from the batch's edge / non-edge ratio; fixed: edges weigh 10")
+    parser.add_argument("--task-weight", action="append", default=[], type=task_weight, metavar="TASK=W",
+                        help=f"a task's weight in the loss (repeatable; defaults: "
+                             f"{', '.join(f'{t}={w:g}' for t, w in TASK_WEIGHTS.items())})")
     parser.add_argument("--compute-simple", type=float, default=0.3,
                         help="fraction of backbone block MACs to keep on the simplest scenes (1 object, plain)")
     parser.add_argument("--compute-busy", type=float, default=0.8, help="... on the busiest (8 objects, cluttered)")
@@ -92,7 +96,21 @@ def parse_args():
     parser.add_argument("--val-every", type=float, default=90.0, help="seconds between validations")
     parser.add_argument("--log-every", type=int, default=25, help="steps between log lines")
     parser.add_argument("--seed", type=int, default=7)
-    return parser.parse_args()
+    args = parser.parse_args()
+    args.task_weights = {**TASK_WEIGHTS, **dict(args.task_weight)}
+    return args
+
+
+def task_weight(text):
+    """'normals=4' -> ('normals', 4.0), for --task-weight."""
+    task, _, weight = text.partition("=")
+    try:
+        value = float(weight)
+    except ValueError:
+        value = -1.0
+    if task not in TASK_WEIGHTS or not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected TASK=W with TASK one of {', '.join(TASK_WEIGHTS)} and W >= 0")
+    return task, value
 
 
 class Log:
@@ -245,7 +263,7 @@ def train_step(model, batch, stage, optimizer, lr, args, autocast):
     with autocast():
         logits, usage = gated_forward(model, batch["image"], gated=gated, noise=True)
         losses = task_losses(logits, batch, args.normals_loss, args.edge_loss, args.normals_object_share)
-        loss = sum(TASK_WEIGHTS[t] * v for t, v in losses.items())
+        loss = sum(args.task_weights[t] * v for t, v in losses.items())
         if gated:
             targets = frame_compute_targets(batch["objects"], MAX_OBJECTS, args.compute_simple, args.compute_busy)
             losses["compute"] = compute_loss(usage.compute(), targets)
@@ -282,7 +300,8 @@ def main():
     torch.manual_seed(args.seed + progress["step"])  # Gumbel noise; a resumed run reseeds from its step
     log(f"device {device}, batch {batch_size}, workers {workers}, torch {torch.__version__}, "
         f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; losses: normals {args.normals_loss}"
-        f"{f' (objects {args.normals_object_share:g})' if args.normals_loss == 'objects' else ''}, edge {args.edge_loss}")
+        f"{f' (objects {args.normals_object_share:g})' if args.normals_loss == 'objects' else ''}, edge {args.edge_loss}; "
+        f"weights {' '.join(f'{t} {w:g}' for t, w in args.task_weights.items())}")
 
     loader_options = dict(batch_size=batch_size, num_workers=workers, pin_memory=cuda, drop_last=True)
     if workers:
