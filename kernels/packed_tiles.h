@@ -20,6 +20,10 @@ template <int Rows>
 using MicroTile = void (*)(const GemmArgs&, const TileRows<Rows>& rows, const float* b, int64_t cols, const float* bias,
                            const float* row_bias);
 
+// Internal linkage: each file that includes this is built with its own ISA flags, and a shared inline copy
+// (merged by the linker) could run one ISA's instructions on a CPU that has only another's.
+namespace {
+
 // Rows [row, row + rows) of C for one panel, in micro-tiles of Rows rows; tiles[r] handles r rows.
 // tiles: the packed-panel micro-tiles; offset_tiles: the ones that read B through GemmArgs::b_offsets.
 template <int Panel, int Rows>
@@ -57,4 +61,5 @@ __attribute__((always_inline)) inline void pack_panels(const float* w, int64_t n
   }
 }
 
+}  // namespace
 }  // namespace adarun::packed

@@ -7,6 +7,9 @@
 #include <cstring>
 
 namespace adarun::neon {
+// Internal linkage: each file that includes this is built with its own ISA flags, and a shared inline copy
+// (merged by the linker) could run one ISA's instructions on a CPU that has only another's.
+namespace {
 
 // Lanes [0, count) from x, the others `fill`.
 inline float32x4_t load_tail(const float* x, int64_t count, float fill) {
@@ -22,4 +25,5 @@ inline void store_tail(float* x, float32x4_t v, int64_t count) {
   std::memcpy(x, lanes, sizeof(float) * size_t(count));
 }
 
+}  // namespace
 }  // namespace adarun::neon

@@ -7,6 +7,9 @@
 #include "kernels/activations.h"
 
 namespace adarun::neon {
+// Internal linkage: each file that includes this is built with its own ISA flags, and a shared inline copy
+// (merged by the linker) could run one ISA's instructions on a CPU that has only another's.
+namespace {
 
 // x is clamped to [kExpZeroBelow, 88.37] so that 2^n and the result stay normal floats (2^n is built in the
 // exponent bits); below the clamp the result is 0. The kernels here only pass x <= ~1 (softmax shifts by the row max; erfc's argument).
@@ -47,4 +50,5 @@ inline float32x4_t gelu_ps(float32x4_t v) {
   return vmulq_f32(vmulq_f32(vdupq_n_f32(0.5f), v), vaddq_f32(vdupq_n_f32(1.0f), erf));
 }
 
+}  // namespace
 }  // namespace adarun::neon

@@ -7,6 +7,9 @@
 #include <cstring>
 
 namespace adarun::avx2 {
+// Internal linkage: each file that includes this is built with its own ISA flags, and a shared inline copy
+// (merged by the linker) could run one ISA's instructions on a CPU that has only another's.
+namespace {
 
 // Lanes [0, count) from x, the others `fill`.
 inline __m256 load_tail(const float* x, int64_t count, float fill) {
@@ -35,4 +38,5 @@ inline float horizontal_max(__m256 v) {
   return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
 }
 
+}  // namespace
 }  // namespace adarun::avx2

@@ -7,6 +7,9 @@
 #include "kernels/activations.h"
 
 namespace adarun::avx2 {
+// Internal linkage: each file that includes this is built with its own ISA flags, and a shared inline copy
+// (merged by the linker) could run one ISA's instructions on a CPU that has only another's.
+namespace {
 
 // x is clamped to [kExpZeroBelow, 88.37] so that 2^n and the result stay normal floats (2^n is built in the
 // exponent bits); below the clamp the result is 0. The kernels here only pass x <= ~1 (softmax shifts by the row max; erfc's argument).
@@ -47,4 +50,5 @@ inline __m256 gelu_ps(__m256 v) {
   return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
 }
 
+}  // namespace
 }  // namespace adarun::avx2

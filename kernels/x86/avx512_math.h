@@ -7,6 +7,9 @@
 #include "kernels/activations.h"
 
 namespace adarun::avx512 {
+// Internal linkage: each file that includes this is built with its own ISA flags, and a shared inline copy
+// (merged by the linker) could run one ISA's instructions on a CPU that has only another's.
+namespace {
 
 inline __m512 exp_ps(__m512 x) {
   const __mmask16 representable = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kExpZeroBelow), _CMP_GE_OQ);
@@ -43,4 +46,5 @@ inline __m512 gelu_ps(__m512 v) {
   return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), erf));
 }
 
+}  // namespace
 }  // namespace adarun::avx512

@@ -10,6 +10,9 @@
 #include "kernels/x86/avx2_math.h"
 
 namespace adarun::int8::avx2_common {
+// Internal linkage: each file that includes this is built with its own ISA flags, and a shared inline copy
+// (merged by the linker) could run one ISA's instructions on a CPU that has only another's.
+namespace {
 
 // How a kernel wants A: unsigned bytes q + 128 (vpdpbusd), or int16 (vpmaddwd).
 enum class Encoding { kUnsignedBytes, kInt16 };
@@ -161,4 +164,5 @@ inline void run_tiles(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row
   }
 }
 
+}  // namespace
 }  // namespace adarun::int8::avx2_common
