@@ -36,6 +36,30 @@ QuantizedRows quantized_rows(Int8Kernel kernel, void* buffer, int64_t m, int64_t
 using QuantizeRows = void (*)(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows);
 using Tile = void (*)(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel);
 
+// What each kernel's tile entry point does: rows [row, row + rows) of C for one panel of Panel columns, in
+// micro-tiles of up to Rows rows (tiles[r] runs r rows). Value: the kernel's byte type for its quantized A and
+// packed weights (int8_t, or uint8_t for the VNNI encodings and AVX2's int16 pairs).
+// Internal linkage: each ISA file instantiates it under its own target flags.
+namespace {
+template <int Panel, int Rows, int ValueBytes, typename Value, typename MicroTile>
+inline void run_tiles(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel,
+                      const MicroTile (&tiles)[Rows + 1]) {
+  const int64_t col = panel * Panel;
+  const int64_t cols = g.n - col < Panel ? g.n - col : Panel;
+  const Value* packed = static_cast<const Value*>(g.packed) + panel * panel_bytes(Panel, g.k, ValueBytes);
+  for (int64_t r = row; r < row + rows; r += Rows) {
+    const int count = static_cast<int>(row + rows - r < Rows ? row + rows - r : Rows);
+    const Value* a[Rows];
+    float* c[Rows];
+    for (int i = 0; i < count; ++i) {
+      a[i] = reinterpret_cast<const Value*>(q.rows + (r + i) * q.row_stride);
+      c[i] = g.c + (g.c_rows ? g.c_rows[r + i] : r + i) * g.ldc + col;
+    }
+    tiles[count](g, a, q.scales + r, c, packed, cols, g.bias ? g.bias + col : nullptr);
+  }
+}
+}  // namespace
+
 namespace avx512vnni {
 constexpr int kPanel = 32;
 constexpr int kRows = 8;

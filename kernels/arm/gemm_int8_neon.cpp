@@ -235,19 +235,7 @@ void quantize(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_
 }
 
 void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel) {
-  const int64_t col = panel * kPanel;
-  const int64_t cols = g.n - col < kPanel ? g.n - col : kPanel;
-  const int8_t* packed = static_cast<const int8_t*>(g.packed) + panel * panel_bytes(kPanel, g.k);
-  for (int64_t r = row; r < row + rows; r += kRows) {
-    const int count = static_cast<int>(row + rows - r < kRows ? row + rows - r : kRows);
-    const int8_t* a[kRows];
-    float* c[kRows];
-    for (int i = 0; i < count; ++i) {
-      a[i] = reinterpret_cast<const int8_t*>(q.rows + (r + i) * q.row_stride);
-      c[i] = g.c + (g.c_rows ? g.c_rows[r + i] : r + i) * g.ldc + col;
-    }
-    Tiles::tiles[count](g, a, q.scales + r, c, packed, cols, g.bias ? g.bias + col : nullptr);
-  }
+  run_tiles<kPanel, kRows, 1, int8_t>(g, q, row, rows, panel, Tiles::tiles);
 }
 
 }  // namespace adarun::int8::neondot

@@ -112,19 +112,7 @@ void quantize(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_
 }
 
 void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel) {
-  const int64_t col = panel * kPanel;
-  const int64_t cols = g.n - col < kPanel ? g.n - col : kPanel;
-  const uint8_t* packed = static_cast<const uint8_t*>(g.packed) + panel * panel_bytes(kPanel, g.k);
-  for (int64_t r = row; r < row + rows; r += kRows) {
-    const int count = static_cast<int>(row + rows - r < kRows ? row + rows - r : kRows);
-    const uint8_t* a[kRows];
-    float* c[kRows];
-    for (int i = 0; i < count; ++i) {
-      a[i] = q.rows + (r + i) * q.row_stride;
-      c[i] = g.c + (g.c_rows ? g.c_rows[r + i] : r + i) * g.ldc + col;
-    }
-    kTiles[count](g, a, q.scales + r, c, packed, cols, g.bias ? g.bias + col : nullptr);
-  }
+  run_tiles<kPanel, kRows, 1, uint8_t>(g, q, row, rows, panel, kTiles);
 }
 
 }  // namespace adarun::int8::avx512vnni

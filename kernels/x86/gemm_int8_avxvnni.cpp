@@ -48,7 +48,7 @@ void quantize(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_
 }
 
 void tile(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel) {
-  avx2_common::run_tiles<kRows, 1>(g, q, row, rows, panel, kTiles);
+  run_tiles<kPanel, kRows, 1, uint8_t>(g, q, row, rows, panel, kTiles);
 }
 
 }  // namespace adarun::int8::avxvnni

@@ -145,24 +145,5 @@ inline void finish_tile(const Int8GemmArgs& g, const float* row_scales, float* c
   if (g.gelu) gelu_tile(c, R, lanes);
 }
 
-// Runs a kernel's micro-tiles (tiles[r]: r rows) over rows [row, row + rows) of one 16-column panel.
-template <int Rows, int ValueBytes, typename MicroTile>
-inline void run_tiles(const Int8GemmArgs& g, const QuantizedRows& q, int64_t row, int64_t rows, int64_t panel,
-                      const MicroTile (&tiles)[Rows + 1]) {
-  const int64_t col = panel * 16;
-  const int64_t cols = g.n - col < 16 ? g.n - col : 16;
-  const uint8_t* packed = static_cast<const uint8_t*>(g.packed) + panel * panel_bytes(16, g.k, ValueBytes);
-  for (int64_t r = row; r < row + rows; r += Rows) {
-    const int count = static_cast<int>(row + rows - r < Rows ? row + rows - r : Rows);
-    const uint8_t* a[Rows];
-    float* c[Rows];
-    for (int i = 0; i < count; ++i) {
-      a[i] = q.rows + (r + i) * q.row_stride;
-      c[i] = g.c + (g.c_rows ? g.c_rows[r + i] : r + i) * g.ldc + col;
-    }
-    tiles[count](g, a, q.scales + r, c, packed, cols, g.bias ? g.bias + col : nullptr);
-  }
-}
-
 }  // namespace
 }  // namespace adarun::int8::avx2_common
