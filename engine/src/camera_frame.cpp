@@ -134,6 +134,12 @@ RotatedRect rotated_rect(const CameraImage& image, const PixelRect& r) {
   }
 }
 
+void store_interleaved_pixel(const uint8_t* pixel, bool bgr, float* out) {
+  out[0] = pixel[bgr ? 2 : 0];
+  out[1] = pixel[1];
+  out[2] = pixel[bgr ? 0 : 2];
+}
+
 void interleaved_rows(const CameraImage& image, const RotatedRect& rect, float* rgb) {
   const int64_t bytes = interleaved_bytes_per_pixel(image.format);
   const bool bgr = image.format == PixelFormat::kBgra8;
@@ -141,41 +147,128 @@ void interleaved_rows(const CameraImage& image, const RotatedRect& rect, float* 
     const uint8_t* row = image.planes[0] + ys * image.strides[0];
     const int64_t row_base = rect.base + ys * rect.dy;
     for (int64_t xs = rect.x0; xs < rect.x1; ++xs) {
-      const uint8_t* pixel = row + xs * bytes;
-      float* out = rgb + 3 * (row_base + xs * rect.dx);
-      out[0] = pixel[bgr ? 2 : 0];
-      out[1] = pixel[1];
-      out[2] = pixel[bgr ? 0 : 2];
+      store_interleaved_pixel(row + xs * bytes, bgr, rgb + 3 * (row_base + xs * rect.dx));
     }
   }
 }
 
+// A chroma sample's terms in R, G and B.
+struct ChromaTerms {
+  float red, green, blue;
+};
+
+ChromaTerms chroma_terms(const YuvTables& t, uint8_t u, uint8_t v) { return {t.red_v[v], t.green_u[u] + t.green_v[v], t.blue_u[u]}; }
+
+void store_yuv_pixel(float luma, const ChromaTerms& chroma, float* out) {
+  out[0] = to_byte_value(luma + chroma.red);
+  out[1] = to_byte_value(luma - chroma.green);
+  out[2] = to_byte_value(luma + chroma.blue);
+}
+
+// The chroma of stored row ys: column x's U at u[(x / 2) * step], V at v[(x / 2) * step].
+struct ChromaRows {
+  const uint8_t *u, *v;
+  int64_t step;
+};
+
+ChromaRows chroma_rows_of(const CameraImage& image, int64_t ys) {
+  if (image.format == PixelFormat::kI420) {
+    return {image.planes[1] + (ys / 2) * image.strides[1], image.planes[2] + (ys / 2) * image.strides[2], 1};
+  }
+  const uint8_t* chroma = image.planes[1] + (ys / 2) * image.strides[1];
+  const bool nv12 = image.format == PixelFormat::kNv12;
+  return {nv12 ? chroma : chroma + 1, nv12 ? chroma + 1 : chroma, 2};
+}
+
 void yuv_rows(const CameraImage& image, const RotatedRect& rect, float* rgb) {
   const YuvTables t = yuv_tables(image.color);
-  // Chroma of column x: U at u_row[(x / 2) * step], V at v_row[(x / 2) * step].
-  const int64_t step = image.format == PixelFormat::kI420 ? 1 : 2;
   for (int64_t ys = rect.y0; ys < rect.y1; ++ys) {
     const uint8_t* luma = image.planes[0] + ys * image.strides[0];
-    const uint8_t *u_row = nullptr, *v_row = nullptr;
-    if (image.format == PixelFormat::kI420) {
-      u_row = image.planes[1] + (ys / 2) * image.strides[1];
-      v_row = image.planes[2] + (ys / 2) * image.strides[2];
-    } else {
-      const uint8_t* chroma = image.planes[1] + (ys / 2) * image.strides[1];
-      u_row = image.format == PixelFormat::kNv12 ? chroma : chroma + 1;
-      v_row = image.format == PixelFormat::kNv12 ? chroma + 1 : chroma;
-    }
+    const ChromaRows chroma = chroma_rows_of(image, ys);
     const int64_t row_base = rect.base + ys * rect.dy;
     // Two pixels a chroma sample: its terms once, then each pixel's luma.
     for (int64_t cx = rect.x0 / 2; 2 * cx < rect.x1; ++cx) {
-      const uint8_t u = u_row[cx * step], v = v_row[cx * step];
-      const float red = t.red_v[v], green = t.green_u[u] + t.green_v[v], blue = t.blue_u[u];
+      const ChromaTerms terms = chroma_terms(t, chroma.u[cx * chroma.step], chroma.v[cx * chroma.step]);
       for (int64_t xs = std::max(2 * cx, rect.x0); xs < std::min(2 * cx + 2, rect.x1); ++xs) {
-        const float y = t.luma[luma[xs]];
-        float* out = rgb + 3 * (row_base + xs * rect.dx);
-        out[0] = to_byte_value(y + red);
-        out[1] = to_byte_value(y - green);
-        out[2] = to_byte_value(y + blue);
+        store_yuv_pixel(t.luma[luma[xs]], terms, rgb + 3 * (row_base + xs * rect.dx));
+      }
+    }
+  }
+}
+
+// A pixel's bytes in its planes: luma (interleaved formats: the pixel's first byte) in plane 0, U and V in theirs
+// (the V of NV12 / NV21 also in plane 1). Each offset is a stored row's part plus a stored column's part, and a
+// rotation maps upright rows and columns onto stored rows and columns (or columns and rows), so a sampled view's
+// pixel is its upright row's offsets plus its upright column's.
+struct PixelOffsets {
+  int64_t luma, u, v;
+};
+
+PixelOffsets stored_row_offsets(const CameraImage& image, int64_t ys) {
+  if (!is_yuv(image.format)) return {ys * image.strides[0], 0, 0};
+  const int64_t v_stride = image.format == PixelFormat::kI420 ? image.strides[2] : image.strides[1];
+  return {ys * image.strides[0], (ys / 2) * image.strides[1], (ys / 2) * v_stride};
+}
+
+PixelOffsets stored_column_offsets(const CameraImage& image, int64_t xs) {
+  if (!is_yuv(image.format)) return {xs * interleaved_bytes_per_pixel(image.format), 0, 0};
+  const int64_t step = image.format == PixelFormat::kI420 ? 1 : 2;
+  return {xs, (xs / 2) * step, (xs / 2) * step};
+}
+
+// The inverse of rotated_rect's mapping: upright row yu is stored row yu (0), column yu (90), row h - 1 - yu (180)
+// or column w - 1 - yu (270); upright column xu is stored column xu, row h - 1 - xu, column w - 1 - xu or row xu.
+PixelOffsets upright_row_offsets(const CameraImage& image, int64_t yu) {
+  switch (image.rotation) {
+    case 90: return stored_column_offsets(image, yu);
+    case 180: return stored_row_offsets(image, image.height - 1 - yu);
+    case 270: return stored_column_offsets(image, image.width - 1 - yu);
+    default: return stored_row_offsets(image, yu);
+  }
+}
+
+PixelOffsets upright_column_offsets(const CameraImage& image, int64_t xu) {
+  switch (image.rotation) {
+    case 90: return stored_row_offsets(image, image.height - 1 - xu);
+    case 180: return stored_column_offsets(image, image.width - 1 - xu);
+    case 270: return stored_row_offsets(image, xu);
+    default: return stored_column_offsets(image, xu);
+  }
+}
+
+// Columns are taken in blocks whose offsets sit on the stack (the session's runs allocate nothing per frame).
+constexpr int64_t kColumnBlock = 256;
+
+// Upright pixels (view.x + columns[j], view.y + rows[i]) for i in [first_row, end_row), each converted alone as
+// the row converters above convert it.
+void sampled_rows(const CameraImage& image, const PixelRect& view, const std::vector<int64_t>& rows, const std::vector<int64_t>& columns,
+                  int64_t first_row, int64_t end_row, float* rgb) {
+  const bool yuv = is_yuv(image.format);
+  const YuvTables t = yuv ? yuv_tables(image.color) : YuvTables{};
+  const bool bgr = image.format == PixelFormat::kBgra8;
+  const uint8_t* luma = image.planes[0];
+  const uint8_t* u = nullptr;
+  const uint8_t* v = nullptr;
+  if (yuv) {
+    const bool nv21 = image.format == PixelFormat::kNv21;
+    u = image.format == PixelFormat::kI420 ? image.planes[1] : image.planes[1] + (nv21 ? 1 : 0);
+    v = image.format == PixelFormat::kI420 ? image.planes[2] : image.planes[1] + (nv21 ? 0 : 1);
+  }
+  const int64_t width = static_cast<int64_t>(columns.size());
+  PixelOffsets block[kColumnBlock];
+  for (int64_t j0 = 0; j0 < width; j0 += kColumnBlock) {
+    const int64_t count = std::min(kColumnBlock, width - j0);
+    for (int64_t j = 0; j < count; ++j) block[j] = upright_column_offsets(image, view.x + columns[j0 + j]);
+    for (int64_t i = first_row; i < end_row; ++i) {
+      const PixelOffsets row = upright_row_offsets(image, view.y + rows[i]);
+      float* out = rgb + (i * width + j0) * 3;
+      if (yuv) {  // the format's test outside the pixel loops: two plain loops
+        for (int64_t j = 0; j < count; ++j, out += 3) {
+          const ChromaTerms terms = chroma_terms(t, u[row.u + block[j].u], v[row.v + block[j].v]);
+          store_yuv_pixel(t.luma[luma[row.luma + block[j].luma]], terms, out);
+        }
+      } else {
+        for (int64_t j = 0; j < count; ++j, out += 3) store_interleaved_pixel(luma + row.luma + block[j].luma, bgr, out);
       }
     }
   }
@@ -246,6 +339,12 @@ void camera_to_rgb(const CameraImage& image, const PixelRect& rect, float* rgb, 
       interleaved_rows(image, rotated, out);
     }
   });
+}
+
+void camera_to_rgb_sampled(const CameraImage& image, const PixelRect& view, const std::vector<int64_t>& rows,
+                           const std::vector<int64_t>& columns, float* rgb, pthreadpool_t pool, int threads) {
+  parallel_ranges(pool, threads, static_cast<int64_t>(rows.size()),
+                  [&](int64_t first_row, int64_t end_row) { sampled_rows(image, view, rows, columns, first_row, end_row, rgb); });
 }
 
 }  // namespace adarun

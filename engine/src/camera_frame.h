@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/src/status.h"
 
@@ -67,6 +68,12 @@ struct PixelRect {
 // check_camera_image. The rect's rows are split into at most `threads` bands run on `pool` (each pixel is
 // converted alone, so the result does not depend on the split).
 void camera_to_rgb(const CameraImage& image, const PixelRect& rect, float* rgb, pthreadpool_t pool = nullptr, int threads = 1);
+
+// camera_to_rgb at some pixels only: the upright pixels (view.x + columns[j], view.y + rows[i]), written as
+// rows.size() x columns.size() x 3 floats, row-major; each the value camera_to_rgb gives it. For a resize that
+// reads a fraction of the view (ref::bicubic_sources). Rows split into at most `threads` bands on `pool`.
+void camera_to_rgb_sampled(const CameraImage& image, const PixelRect& view, const std::vector<int64_t>& rows,
+                           const std::vector<int64_t>& columns, float* rgb, pthreadpool_t pool = nullptr, int threads = 1);
 
 // Bytes per pixel of an interleaved format, 0 for the YUV ones.
 int64_t interleaved_bytes_per_pixel(PixelFormat format);

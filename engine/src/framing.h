@@ -7,6 +7,7 @@
 
 #include "engine/src/camera_frame.h"
 #include "engine/src/status.h"
+#include "kernels/ref/resize.h"
 
 namespace adarun {
 
@@ -37,20 +38,17 @@ FrameGeometry frame_geometry(int64_t frame_width, int64_t frame_height, int64_t 
 
 // Buffers a frame's preprocessing reuses from frame to frame.
 struct FrameBuffers {
-  std::vector<float> view;     // the view's RGB, interleaved
-  std::vector<float> resized;  // the same at the model rect's size
+  ref::BicubicSources rows, columns;  // the view's rows and columns the resize reads
+  std::vector<float> view;            // the view's RGB at those rows and columns, interleaved
+  std::vector<float> resized;         // the model rect's RGB
 };
 
-// The view's pixels (view.height x view.width x 3 floats in [0, 255]) -> the normalised input [3, size, size]:
-// bicubic resize to the model rect (OpenCV's INTER_CUBIC, as in training), clamp to [0, 255], / 255, mean and std;
-// every input value outside the model rect is 0 (the mean colour). With stretch this is the project's original
-// preprocessing, bit for bit.
-// The resize's output rows split into at most `threads` bands on `pool`.
-void view_to_input(const float* view_rgb, const FrameGeometry& geometry, std::vector<float>* resized, std::vector<float>* input,
-                   pthreadpool_t pool = nullptr, int threads = 1);
-
-// A camera frame through check_camera_image, rotation, framing and view_to_input (its conversion over `threads`
-// on `pool`). On failure nothing is written.
+// A camera frame through check_camera_image, rotation and framing to the normalised input [3, size, size]: the
+// view's pixels (camera_to_rgb) resized bicubically to the model rect (OpenCV's INTER_CUBIC, as in training),
+// clamped to [0, 255], / 255, mean and std; every input value outside the model rect is 0 (the mean colour). With
+// stretch this is the project's original preprocessing, bit for bit. Only the pixels the resize reads are
+// converted (the same values as converting the whole view). The conversion and the resize split their rows into
+// at most `threads` bands on `pool`. On failure nothing is written.
 Status camera_to_input(const CameraImage& image, Framing framing, int64_t size, FrameBuffers* buffers, std::vector<float>* input,
                        FrameGeometry* geometry, pthreadpool_t pool = nullptr, int threads = 1);
 

@@ -82,6 +82,33 @@ void bilinear_columns(const float* plane, int64_t h, int64_t w, int64_t oh, int6
   }
 }
 
+// A tap's source indices moved to where a sampled image keeps them (slot: BicubicSources::slot; nullptr: the
+// image is whole).
+CubicTap in_slots(CubicTap tap, const int64_t* slot) {
+  if (slot) {
+    for (int64_t& index : tap.index) index = slot[index];
+  }
+  return tap;
+}
+
+// resize_bicubic_hwc_rows of an h x w image stored at rows row_slot and columns column_slot (nullptr: all) in rows of
+// stored_width pixels.
+void bicubic_rows(const float* x, int64_t h, int64_t w, const int64_t* row_slot, const int64_t* column_slot, int64_t stored_width,
+                  int64_t c, int64_t oh, int64_t ow, int64_t row_begin, int64_t row_end, float* y) {
+  CubicTap columns[kColumnBlock];
+  for (int64_t x0 = 0; x0 < ow; x0 += kColumnBlock) {
+    const int64_t count = std::min(kColumnBlock, ow - x0);
+    for (int64_t i = 0; i < count; ++i) columns[i] = in_slots(cubic_tap(x0 + i, w, ow), column_slot);
+    for (int64_t oy = row_begin; oy < row_end; ++oy) {
+      const CubicTap row = in_slots(cubic_tap(oy, h, oh), row_slot);
+      float* pixel = y + (oy * ow + x0) * c;
+      for (int64_t i = 0; i < count; ++i, pixel += c) {
+        for (int64_t ch = 0; ch < c; ++ch) pixel[ch] = cubic_sample(x + ch, stored_width * c, c, row, columns[i]);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void resize_nearest(const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y) {
@@ -113,18 +140,27 @@ void resize_bicubic_hwc(const float* x, int64_t h, int64_t w, int64_t c, int64_t
 
 void resize_bicubic_hwc_rows(const float* x, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, int64_t row_begin, int64_t row_end,
                              float* y) {
-  CubicTap columns[kColumnBlock];
-  for (int64_t x0 = 0; x0 < ow; x0 += kColumnBlock) {
-    const int64_t count = std::min(kColumnBlock, ow - x0);
-    for (int64_t i = 0; i < count; ++i) columns[i] = cubic_tap(x0 + i, w, ow);
-    for (int64_t oy = row_begin; oy < row_end; ++oy) {
-      const CubicTap row = cubic_tap(oy, h, oh);
-      float* pixel = y + (oy * ow + x0) * c;
-      for (int64_t i = 0; i < count; ++i, pixel += c) {
-        for (int64_t ch = 0; ch < c; ++ch) pixel[ch] = cubic_sample(x + ch, w * c, c, row, columns[i]);
-      }
-    }
+  bicubic_rows(x, h, w, nullptr, nullptr, w, c, oh, ow, row_begin, row_end, y);
+}
+
+void bicubic_sources(int64_t in, int64_t out, BicubicSources* sources) {
+  sources->slot.assign(static_cast<size_t>(in), -1);
+  for (int64_t dst = 0; dst < out; ++dst) {
+    const CubicTap tap = cubic_tap(dst, in, out);
+    for (int64_t index : tap.index) sources->slot[index] = 0;
   }
+  sources->indices.clear();
+  for (int64_t i = 0; i < in; ++i) {
+    if (sources->slot[i] < 0) continue;
+    sources->slot[i] = static_cast<int64_t>(sources->indices.size());
+    sources->indices.push_back(i);
+  }
+}
+
+void resize_bicubic_hwc_rows_sampled(const float* x, const BicubicSources& rows, const BicubicSources& columns, int64_t c, int64_t oh,
+                                     int64_t ow, int64_t row_begin, int64_t row_end, float* y) {
+  bicubic_rows(x, static_cast<int64_t>(rows.slot.size()), static_cast<int64_t>(columns.slot.size()), rows.slot.data(),
+               columns.slot.data(), static_cast<int64_t>(columns.indices.size()), c, oh, ow, row_begin, row_end, y);
 }
 
 }  // namespace adarun::ref

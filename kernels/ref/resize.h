@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace adarun::ref {
 
@@ -18,5 +19,21 @@ void resize_bicubic_hwc(const float* x, int64_t h, int64_t w, int64_t c, int64_t
 // computed apart, on threads, give the whole resize bit for bit.
 void resize_bicubic_hwc_rows(const float* x, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, int64_t row_begin, int64_t row_end,
                              float* y);
+
+// The source pixels along one side (rows or columns) that resize_bicubic_hwc's taps read when that side goes from
+// `in` to `out` pixels: `indices` ascending, each once, and slot[i] = the position of index i in `indices` (-1 for
+// a pixel no tap reads). A large downscale reads a fraction of the source (4 of every in / out pixels), so a
+// source that must be computed first (a camera frame's conversion) need only be computed there.
+struct BicubicSources {
+  std::vector<int64_t> indices;
+  std::vector<int64_t> slot;
+};
+// Fills *sources for a side of `in` pixels resized to `out`, reusing its vectors' storage.
+void bicubic_sources(int64_t in, int64_t out, BicubicSources* sources);
+// resize_bicubic_hwc_rows of an image of rows.slot.size() x columns.slot.size() pixels given only at the pixels
+// the taps read: x holds rows.indices.size() x columns.indices.size() x c floats, row-major (bicubic_sources of the
+// image's height to oh and its width to ow). The same values as resizing the whole image.
+void resize_bicubic_hwc_rows_sampled(const float* x, const BicubicSources& rows, const BicubicSources& columns, int64_t c, int64_t oh,
+                                     int64_t ow, int64_t row_begin, int64_t row_end, float* y);
 
 }  // namespace adarun::ref

@@ -246,6 +246,47 @@ TEST_CASE("a rect of the upright frame is the same pixels as in the whole frame,
   }
 }
 
+// The view's pixels at `rows` x `columns` (view coordinates) cut from a whole conversion of the upright frame.
+std::vector<float> cut(const std::vector<float>& whole, int64_t upright_w, const adarun::PixelRect& view, const std::vector<int64_t>& rows,
+                       const std::vector<int64_t>& columns) {
+  std::vector<float> pixels;
+  for (int64_t r : rows) {
+    for (int64_t c : columns) {
+      const float* pixel = &whole[((view.y + r) * upright_w + view.x + c) * 3];
+      pixels.insert(pixels.end(), pixel, pixel + 3);
+    }
+  }
+  return pixels;
+}
+
+TEST_CASE("camera_to_rgb_sampled: pixels at some rows and columns of a view are the whole conversion's, every format and rotation") {
+  std::unique_ptr<pthreadpool, void (*)(pthreadpool_t)> pool(pthreadpool_create(3), pthreadpool_destroy);
+  const Yuv yuv = random_yuv(23, 17, 13);
+  const std::vector<int64_t> rows = {0, 1, 4, 5, 6, 10}, columns = {0, 2, 3, 7, 8, 11, 12};  // odd and even, pairs split
+  std::vector<uint8_t> bgra(static_cast<size_t>(23 * 17 * 4));
+  for (size_t i = 0; i < bgra.size(); ++i) bgra[i] = static_cast<uint8_t>(i * 31);
+  for (int rotation : {0, 90, 180, 270}) {
+    for (PixelFormat format : {PixelFormat::kNv12, PixelFormat::kNv21, PixelFormat::kI420, PixelFormat::kBgra8}) {
+      CAPTURE(rotation);
+      CAPTURE(static_cast<int>(format));
+      Laid laid;
+      if (format == PixelFormat::kBgra8) {
+        laid.image.format = format, laid.image.width = 23, laid.image.height = 17, laid.image.rotation = rotation;
+        laid.image.planes[0] = bgra.data(), laid.image.strides[0] = 23 * 4;
+      } else {
+        laid = lay_out(yuv, format, ColorSpace::kBt601Video, rotation);
+      }
+      const adarun::PixelRect view{3, 1, 13, 12};
+      const std::vector<float> expected = cut(convert(laid.image), adarun::upright_width(laid.image), view, rows, columns);
+      for (int threads : {1, 3}) {
+        std::vector<float> sampled(expected.size(), -1.0f);
+        adarun::camera_to_rgb_sampled(laid.image, view, rows, columns, sampled.data(), pool.get(), threads);
+        CHECK(sampled == expected);
+      }
+    }
+  }
+}
+
 TEST_CASE("a frame converted over 3 threads (bands of rows) is the frame converted on one, every format and rotation") {
   std::unique_ptr<pthreadpool, void (*)(pthreadpool_t)> pool(pthreadpool_create(3), pthreadpool_destroy);
   const Yuv yuv = random_yuv(37, 23, 11);

@@ -183,6 +183,30 @@ TEST_CASE("resize_bicubic_hwc_rows: bands of output rows computed apart make the
   }
 }
 
+TEST_CASE("resize_bicubic_hwc_rows_sampled: the image kept only at bicubic_sources' rows and columns resizes as the whole") {
+  // Down by about 5 (a camera frame to the model: the taps read under 4 of every 5 pixels), by 2.3, up, the same size.
+  for (const Size& s : {Size{97, 61, 19, 12}, Size{30, 23, 13, 10}, Size{6, 5, 48, 40}, Size{9, 14, 9, 14}}) {
+    CAPTURE(s.oh);
+    CAPTURE(s.ow);
+    const auto x = random_values(s.h * s.w * 3, 18, 50.0f);
+    const auto whole = bicubic(x, 3, s);
+    adarun::ref::BicubicSources rows, columns;
+    adarun::ref::bicubic_sources(s.h, s.oh, &rows);
+    adarun::ref::bicubic_sources(s.w, s.ow, &columns);
+    if (s.oh * 5 <= s.h) CHECK(rows.indices.size() < size_t(s.h) * 4 / 5);  // a large downscale skips rows
+    if (s.oh >= s.h) CHECK(rows.indices.size() == size_t(s.h));            // any upscale reads every row
+    std::vector<float> kept;
+    for (int64_t r : rows.indices) {
+      for (int64_t c : columns.indices) kept.insert(kept.end(), &x[(r * s.w + c) * 3], &x[(r * s.w + c) * 3] + 3);
+    }
+    std::vector<float> sampled(whole.size(), -1.0f);
+    for (int64_t row = 0; row < s.oh; row += 4) {
+      adarun::ref::resize_bicubic_hwc_rows_sampled(kept.data(), rows, columns, 3, s.oh, s.ow, row, std::min(row + 4, s.oh), sampled.data());
+    }
+    CHECK(sampled == whole);
+  }
+}
+
 TEST_CASE("resize_bicubic_hwc: OpenCV's values on a small image, up and down") {
   // cv2.resize(x, (8, 5)) and (3, 2), interpolation=cv2.INTER_CUBIC, OpenCV 4.6, x float32 3x4.
   const std::vector<float> x = {0, 10, 20, 30, 40, 50, 60, 70, 80, 100, 90, 60};
