@@ -57,23 +57,20 @@ struct PixelRect {
   int64_t x = 0, y = 0, width = 0, height = 0;
 };
 
-// Writes the upright frame's pixels inside `rect` (upright coordinates, within the frame) as interleaved RGB floats,
-// rect.height x rect.width x 3, row-major: each value an integer in [0, 255]. RGB formats copy their bytes; YUV is
-// converted per pixel by the standard matrix of `color` (README "Camera frames" gives the coefficients), in float:
+// Writes the upright frame's pixels (view.x + columns[j], view.y + rows[i]) (upright coordinates, within the
+// frame) as interleaved RGB floats, rows.size() x columns.size() x 3, row-major: each value an integer in [0, 255].
+// All of a rect's rows and columns convert the rect; a resize that reads a fraction of the view passes the pixels
+// it reads (ref::bicubic_sources). RGB formats copy their bytes; YUV is converted per pixel by the standard matrix
+// of `color` (README "Camera frames" gives the coefficients), in float:
 //   full range:  Y' = Y,                   U' = U - 128,                   V' = V - 128
 //   video range: Y' = (Y - 16) * 255/219,  U' = (U - 128) * 255/224,       V' = (V - 128) * 255/224
 //   R = Y' + 2 (1 - Kr) V',  G = Y' - (2 Kb (1 - Kb) / Kg) U' - (2 Kr (1 - Kr) / Kg) V',  B = Y' + 2 (1 - Kb) U'
 // with Kr, Kb = 0.299, 0.114 (BT.601) or 0.2126, 0.0722 (BT.709), Kg = 1 - Kr - Kb; then clamped to [0, 255] and
 // rounded to the nearest integer (halves up): exactly the RGB8 frame an app would convert to. The image must pass
-// check_camera_image. The rect's rows are split into at most `threads` bands run on `pool` (each pixel is
-// converted alone, so the result does not depend on the split).
-void camera_to_rgb(const CameraImage& image, const PixelRect& rect, float* rgb, pthreadpool_t pool = nullptr, int threads = 1);
-
-// camera_to_rgb at some pixels only: the upright pixels (view.x + columns[j], view.y + rows[i]), written as
-// rows.size() x columns.size() x 3 floats, row-major; each the value camera_to_rgb gives it. For a resize that
-// reads a fraction of the view (ref::bicubic_sources). Rows split into at most `threads` bands on `pool`.
-void camera_to_rgb_sampled(const CameraImage& image, const PixelRect& view, const std::vector<int64_t>& rows,
-                           const std::vector<int64_t>& columns, float* rgb, pthreadpool_t pool = nullptr, int threads = 1);
+// check_camera_image. The rows are split into at most `threads` bands run on `pool` (each pixel is converted
+// alone, so the result depends neither on the split nor on which other pixels are converted).
+void camera_to_rgb(const CameraImage& image, const PixelRect& view, const std::vector<int64_t>& rows, const std::vector<int64_t>& columns,
+                   float* rgb, pthreadpool_t pool = nullptr, int threads = 1);
 
 // Bytes per pixel of an interleaved format, 0 for the YUV ones.
 int64_t interleaved_bytes_per_pixel(PixelFormat format);

@@ -93,7 +93,7 @@ Status camera_to_input(const CameraImage& image, Framing framing, int64_t size, 
   ref::bicubic_sources(g.view.height, g.model.height, &buffers->rows);
   ref::bicubic_sources(g.view.width, g.model.width, &buffers->columns);
   buffers->view.resize(buffers->rows.indices.size() * buffers->columns.indices.size() * 3);
-  camera_to_rgb_sampled(image, g.view, buffers->rows.indices, buffers->columns.indices, buffers->view.data(), pool, threads);
+  camera_to_rgb(image, g.view, buffers->rows.indices, buffers->columns.indices, buffers->view.data(), pool, threads);
   resized_to_input(*buffers, g, input, pool, threads);
   *geometry = g;
   return Status::ok();

@@ -120,10 +120,18 @@ std::vector<double> reference_upright(const Yuv& yuv, ColorSpace color, int rota
   return picture;
 }
 
+// 0, 1, ..., count - 1.
+std::vector<int64_t> every(int64_t count) {
+  std::vector<int64_t> indices(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) indices[i] = i;
+  return indices;
+}
+
+// The whole upright frame.
 std::vector<float> convert(const CameraImage& image, pthreadpool_t pool = nullptr, int threads = 1) {
   const adarun::PixelRect whole{0, 0, adarun::upright_width(image), adarun::upright_height(image)};
   std::vector<float> rgb(static_cast<size_t>(whole.width * whole.height * 3), -1.0f);
-  adarun::camera_to_rgb(image, whole, rgb.data(), pool, threads);
+  adarun::camera_to_rgb(image, whole, every(whole.height), every(whole.width), rgb.data(), pool, threads);
   return rgb;
 }
 
@@ -237,7 +245,7 @@ TEST_CASE("a rect of the upright frame is the same pixels as in the whole frame,
     const int64_t upright_w = adarun::upright_width(laid.image);
     const adarun::PixelRect rect{3, 2, 7, 5};
     std::vector<float> part(static_cast<size_t>(rect.width * rect.height * 3));
-    adarun::camera_to_rgb(laid.image, rect, part.data());
+    adarun::camera_to_rgb(laid.image, rect, every(rect.height), every(rect.width), part.data());
     for (int64_t y = 0; y < rect.height; ++y) {
       for (int64_t x = 0; x < rect.width * 3; ++x) {
         CHECK(part[y * rect.width * 3 + x] == whole[(rect.y + y) * upright_w * 3 + rect.x * 3 + x]);
@@ -259,7 +267,7 @@ std::vector<float> cut(const std::vector<float>& whole, int64_t upright_w, const
   return pixels;
 }
 
-TEST_CASE("camera_to_rgb_sampled: pixels at some rows and columns of a view are the whole conversion's, every format and rotation") {
+TEST_CASE("some rows and columns of a view are those pixels of the whole frame, every format and rotation") {
   std::unique_ptr<pthreadpool, void (*)(pthreadpool_t)> pool(pthreadpool_create(3), pthreadpool_destroy);
   const Yuv yuv = random_yuv(23, 17, 13);
   const std::vector<int64_t> rows = {0, 1, 4, 5, 6, 10}, columns = {0, 2, 3, 7, 8, 11, 12};  // odd and even, pairs split
@@ -280,7 +288,7 @@ TEST_CASE("camera_to_rgb_sampled: pixels at some rows and columns of a view are 
       const std::vector<float> expected = cut(convert(laid.image), adarun::upright_width(laid.image), view, rows, columns);
       for (int threads : {1, 3}) {
         std::vector<float> sampled(expected.size(), -1.0f);
-        adarun::camera_to_rgb_sampled(laid.image, view, rows, columns, sampled.data(), pool.get(), threads);
+        adarun::camera_to_rgb(laid.image, view, rows, columns, sampled.data(), pool.get(), threads);
         CHECK(sampled == expected);
       }
     }
