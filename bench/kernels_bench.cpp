@@ -1,5 +1,5 @@
 // Kernel benchmarks on the Swin-T 224 shapes: the reference GEMM, the packed ones this CPU runs
-// (AVX2, AVX-512 or NEON), the int8 ones (A quantized in the timed loop, as at run time) and XNNPACK's side by side, window attention per ISA, and the FMA peak they
+// (AVX2, AVX-512 or NEON; fc1 also with its GELU epilogue), the int8 ones (A quantized in the timed loop, as at run time) and XNNPACK's side by side, window attention per ISA, and the FMA peak they
 // are measured against. And the bundled model's first head convolution (stage 0's merged output, 28 x 28 tokens of 64
 // floats read as [64, 28, 28], -> 16 channels, 3x3) whole and as a streaming update over 1 and 4 of its 16 windows
 // changed (conv2d_delta).
@@ -52,14 +52,15 @@ void gemm_reference(benchmark::State& state, Shape s) {
   report(state, s);
 }
 
-void gemm_packed(benchmark::State& state, Shape s, adarun::Isa isa) {
+// gelu: with the GELU epilogue, as the MLPs' fc1 runs.
+void gemm_packed(benchmark::State& state, Shape s, adarun::Isa isa, bool gelu) {
   const auto a = random_floats(s.m * s.k), w = random_floats(s.n * s.k), bias = random_floats(s.n);
   float* packed = static_cast<float*>(std::aligned_alloc(64, size_t(adarun::packed_weight_floats(isa, s.n, s.k) + 16) * 4));
   adarun::pack_weights(isa, w.data(), s.n, s.k, packed);
   std::vector<float> c(static_cast<size_t>(s.m * s.n));
   adarun::GemmArgs args;
   args.a = a.data(), args.lda = s.k, args.packed = packed, args.bias = bias.data();
-  args.c = c.data(), args.ldc = s.n, args.m = s.m, args.n = s.n, args.k = s.k;
+  args.c = c.data(), args.ldc = s.n, args.m = s.m, args.n = s.n, args.k = s.k, args.gelu = gelu;
   for (auto _ : state) adarun::gemm(isa, args, nullptr);
   report(state, s);
   std::free(packed);
@@ -182,7 +183,10 @@ void register_benchmarks() {
     benchmark::RegisterBenchmark((std::string("gemm/ref/") + s.name).c_str(), gemm_reference, s);
     for (adarun::Isa isa : adarun::kPackedIsas) {
       if (!adarun::isa_supported(isa)) continue;
-      benchmark::RegisterBenchmark((std::string("gemm/") + adarun::isa_name(isa) + "/" + s.name).c_str(), gemm_packed, s, isa);
+      benchmark::RegisterBenchmark((std::string("gemm/") + adarun::isa_name(isa) + "/" + s.name).c_str(), gemm_packed, s, isa, false);
+      if (std::string(s.name).find("fc1") != std::string::npos) {
+        benchmark::RegisterBenchmark((std::string("gemm_gelu/") + adarun::isa_name(isa) + "/" + s.name).c_str(), gemm_packed, s, isa, true);
+      }
     }
     for (adarun::Int8Kernel kernel : adarun::kInt8Kernels) {
       if (!adarun::int8_kernel_supported(kernel)) continue;
