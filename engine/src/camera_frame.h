@@ -75,8 +75,9 @@ void camera_to_rgb(const CameraImage& image, const PixelRect& view, const std::v
 // Bytes per pixel of an interleaved format, 0 for the YUV ones.
 int64_t interleaved_bytes_per_pixel(PixelFormat format);
 
-// The frames adarun takes: 1 to 16384 pixels a side, 40 million pixels in all (about 8K UHD; the float copy the
-// resize reads takes 12 bytes a pixel, so the limit bounds memory).
+// The frames adarun takes: 1 to 16384 pixels a side, 40 million pixels in all (about 8K UHD; the float copy of the
+// pixels the resize reads takes 12 bytes a pixel, all of a frame smaller than the model's input, so the limit bounds
+// memory).
 bool image_size_within_limits(int64_t width, int64_t height);
 // The limits as words, for messages.
 std::string image_size_limits();
