@@ -170,8 +170,7 @@ struct YuvPlanes {
 };
 
 // `count` pixels of one upright row: their table values gathered first, then the arithmetic over plain arrays,
-// which the compiler vectorises, then interleaved (1080p NV21 stretched to 224: 7.2 -> 4.5 ms against a loop
-// converting pixel by pixel, bench/camera_bench.cpp).
+// which the compiler vectorises (a loop converting pixel by pixel keeps it scalar), then interleaved.
 void yuv_block(const YuvTables& t, const YuvPlanes& planes, const PixelOffsets& row, const PixelOffsets* block, int64_t count, float* out) {
   float luma[kColumnBlock], red[kColumnBlock], green[kColumnBlock], blue[kColumnBlock];
   for (int64_t j = 0; j < count; ++j) {
