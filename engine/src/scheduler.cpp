@@ -324,6 +324,39 @@ void Scheduler::decide_tokens(const Op& op, const Compute& compute, FrameStats* 
   stats->tokens_kept[op.stage][op.block] = kept_tokens;
 }
 
+// Each window's largest token change (for a cap, which recomputes the most changed first): every token's change
+// in memory order (one pass over x and the reference), then each window's largest. Returns the windows over limit.
+int64_t Scheduler::measure_window_changes(const Op& op, double limit) {
+  const int64_t n = op.window_tokens, cols = op.cols;
+  float* token_change = token_change_.data();
+  for (int64_t t = 0; t < op.rows; ++t) token_change[t] = relative_change(op.x.data + t * cols, op.scratch.data + t * cols, cols);
+  int64_t changed = 0;
+  for (int64_t w = 0; w < op.windows; ++w) {
+    float worst = 0.0f;
+    for (int64_t i = 0; i < n; ++i) worst = std::max(worst, token_change[op.gather[w * n + i]]);
+    window_change_[w] = worst;
+    changed += worst > limit;
+  }
+  return changed;
+}
+
+// Whether each window changed, with no cap to order them by: a window's test stops at its first changed token, so
+// a frame that changed everywhere (a pan) tests about one token a window instead of all of them.
+int64_t Scheduler::flag_changed_windows(const Op& op, double limit) {
+  const int64_t n = op.window_tokens, cols = op.cols;
+  int64_t changed = 0;
+  for (int64_t w = 0; w < op.windows; ++w) {
+    float worst = 0.0f;
+    for (int64_t i = 0; i < n && !(worst > limit); ++i) {
+      const int64_t t = op.gather[w * n + i];
+      worst = std::max(worst, relative_change(op.x.data + t * cols, op.scratch.data + t * cols, cols));
+    }
+    window_change_[w] = worst;
+    changed += worst > limit;
+  }
+  return changed;
+}
+
 // The windows of a streamed block to recompute: those with a changed token (all on the stream's refresh frames),
 // at most ceil(max_recompute * windows), the most changed first. The others' tokens take their stored outputs;
 // the recomputed ones' inputs become their new references.
@@ -337,21 +370,16 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   // no drift of its own.
   const double threshold = op.restore_rows ? double(stream_.threshold) : 0.0;
   const double limit = threshold * threshold;
-  // Each token's change in memory order (one pass over x and the reference), then each window's largest.
-  float* token_change = token_change_.data();
-  if (!refresh) {
-    for (int64_t t = 0; t < op.rows; ++t) token_change[t] = relative_change(x + t * cols, reference_input + t * cols, cols);
-  }
-  int64_t changed = 0;
-  for (int64_t w = 0; w < windows; ++w) {
-    float worst = 0.0f;
-    if (!refresh) {
-      for (int64_t i = 0; i < n; ++i) worst = std::max(worst, token_change[op.gather[w * n + i]]);
-    }
-    window_change_[w] = refresh ? std::numeric_limits<float>::infinity() : worst;
-    changed += window_change_[w] > limit;
-  }
   const int64_t cap = refresh ? windows : static_cast<int64_t>(std::ceil(double(stream_.max_recompute) * double(windows)));
+  int64_t changed = 0;
+  if (refresh) {
+    std::fill(window_change_.begin(), window_change_.begin() + windows, std::numeric_limits<float>::infinity());
+    changed = windows;
+  } else if (cap < windows) {
+    changed = measure_window_changes(op, limit);
+  } else {
+    changed = flag_changed_windows(op, limit);
+  }
   int32_t* order = gate_order_.data();
   if (changed > cap) {
     std::iota(order, order + windows, 0);
@@ -430,24 +458,33 @@ void Scheduler::decide_from_logits(const float* best, int64_t decisions, uint8_t
 
 // A streamed block policy (build_swin.cpp): the hidden map is per token and the logits linear in it, so only the
 // tokens whose stage input changed (all on refresh frames) get a new hidden row, and each logit moves by its fc
-// weights times that row's change. State: the input last seen, then per policy its hidden map and logits.
+// weights times that row's change. Past half the tokens changed (a pan), the whole map is recomputed instead: a
+// row's update costs about two rows of the whole map (stage 0 of the bundled model under a pan, 85% of its tokens
+// changed: 0.66 ms updating them, 0.46 ms for the whole map). State: the input last seen, then per policy its
+// hidden map and logits.
 void Scheduler::decide_block_gates_streamed(const Op& op, const Compute& compute) {
   const int64_t tokens = op.rows, dim = op.cols, decisions = op.decisions;
   const int64_t hidden = op.policies.front()->mlp.out;
   const bool refresh = refresh_frame();
   const float limit = stream_.threshold * stream_.threshold;
   float* reference = op.y.data;
-  float* rows = op.scratch.data;
-  float* rows_hidden = rows + tokens * dim;
   int64_t changed = 0;
   for (int64_t t = 0; t < tokens; ++t) {
-    const float* token = op.x.data + t * dim;
-    if (!refresh && !(relative_change(token, reference + t * dim, dim) > limit)) continue;  // (a refresh takes every token)
-    std::memcpy(reference + t * dim, token, sizeof(float) * static_cast<size_t>(dim));
-    std::memcpy(rows + changed * dim, token, sizeof(float) * static_cast<size_t>(dim));
-    active_index_[changed++] = static_cast<int32_t>(t);
+    if (refresh || relative_change(op.x.data + t * dim, reference + t * dim, dim) > limit) active_index_[changed++] = static_cast<int32_t>(t);
   }
-  active_rows_ = changed;
+  const bool whole = 2 * changed > tokens;
+  active_rows_ = whole ? tokens : changed;  // the rows run, for the MACs and the profile
+  float* rows = op.scratch.data;
+  float* rows_hidden = rows + tokens * dim;
+  if (whole) {
+    std::memcpy(reference, op.x.data, sizeof(float) * static_cast<size_t>(tokens * dim));
+  } else {
+    for (int64_t i = 0; i < changed; ++i) {
+      const float* token = op.x.data + active_index_[i] * dim;
+      std::memcpy(reference + active_index_[i] * dim, token, sizeof(float) * static_cast<size_t>(dim));
+      std::memcpy(rows + i * dim, token, sizeof(float) * static_cast<size_t>(dim));
+    }
+  }
   float* best = op.scratch2.data + decisions;
   std::fill(best, best + decisions, -std::numeric_limits<float>::infinity());
   float* state = reference + tokens * dim;
@@ -455,14 +492,13 @@ void Scheduler::decide_block_gates_streamed(const Op& op, const Compute& compute
     float* hidden_map = state;
     float* logits = state + tokens * hidden;
     state += tokens * hidden + decisions;
-    if (changed > 0) {
+    if (whole) {
+      layers::linear(compute, op.x.data, tokens, policy->mlp, hidden_map);
+      layers::relu(compute, hidden_map, tokens * hidden);
+      layers::linear(compute, hidden_map, 1, policy->fc, logits);
+    } else if (changed > 0) {
       layers::linear(compute, rows, changed, policy->mlp, rows_hidden);
       layers::relu(compute, rows_hidden, changed * hidden);
-    }
-    if (changed == tokens) {  // every token is new: the stored map is the whole map
-      std::memcpy(hidden_map, rows_hidden, sizeof(float) * static_cast<size_t>(tokens * hidden));
-      layers::linear(compute, hidden_map, 1, policy->fc, logits);
-    } else {
       for (int64_t i = 0; i < changed; ++i) {
         const int64_t t = active_index_[i];
         float* stored = hidden_map + t * hidden;

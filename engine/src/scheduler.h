@@ -56,6 +56,8 @@ class Scheduler {
   void decide_tokens(const Op& op, const layers::Compute& compute, FrameStats* stats);
   // Which windows of a streamed block to recompute (their count); the others take their stored outputs.
   int64_t find_changed_windows(const Op& op, FrameStats* stats);
+  int64_t measure_window_changes(const Op& op, double limit);
+  int64_t flag_changed_windows(const Op& op, double limit);
   void run_attention(const Op& op, const layers::Compute& compute) const;
   // A streamed convolution (kConvDelta): updated over the blocks of its input that differ from the input stored
   // for its change group, or run whole on the stream's first and refresh frames and when more than a third of them
