@@ -16,6 +16,7 @@
 #include "kernels/attention.h"
 #include "kernels/conv.h"
 #include "kernels/conv_delta.h"
+#include "kernels/conv_int8.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_int8.h"
 #include "kernels/ref/gemm.h"
@@ -147,6 +148,26 @@ void head_conv_dense(benchmark::State& state, adarun::Isa isa) {
                                                  benchmark::Counter::kIs1000);
 }
 
+// The same convolution with int8 weights (an int8 weight file's heads): each output pixel's field gathered and
+// quantized, one int8 GEMM per block of pixels.
+void head_conv_int8(benchmark::State& state, adarun::Int8Kernel kernel) {
+  adarun::ConvArgs a = head_conv_shape();
+  const auto x = random_floats(a.cin * a.h * a.w), bias = random_floats(a.cout);
+  std::vector<int8_t> w(size_t(a.cout * a.cin * 9));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(int(i * 37 % 255) - 127);
+  const std::vector<float> scales(size_t(a.cout), 0.01f);
+  std::vector<float> y(size_t(a.cout * a.h * a.w));
+  a.x = x.data(), a.bias = bias.data(), a.y = y.data();
+  void* packed = std::aligned_alloc(64, size_t(adarun::packed_conv_int8_bytes(kernel, a.cout, a.cin, 3) + 63) / 64 * 64);
+  void* scratch = std::aligned_alloc(64, size_t(adarun::conv_int8_scratch_bytes(kernel, a, 1) + 63) / 64 * 64);
+  adarun::pack_conv_int8_weights(kernel, w.data(), scales.data(), a.cout, a.cin, 3, packed);
+  for (auto _ : state) adarun::conv2d_int8(kernel, a, packed, scratch, 1, nullptr);
+  std::free(packed);
+  std::free(scratch);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(a.cout * a.cin * 9 * a.h * a.w), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+
 // The first `windows` 7x7-token windows of the 4 x 4 changed: their tokens' floats.
 void head_conv_delta(benchmark::State& state, adarun::Isa isa, int windows) {
   const adarun::ConvArgs shape = head_conv_shape();
@@ -202,6 +223,10 @@ void register_benchmarks() {
       benchmark::RegisterBenchmark((std::string("head_conv/delta/") + adarun::isa_name(isa) + "/" + std::to_string(windows) + "_of_16").c_str(),
                                    head_conv_delta, isa, windows);
     }
+  }
+  for (adarun::Int8Kernel kernel : adarun::kInt8Kernels) {
+    if (!adarun::int8_kernel_supported(kernel)) continue;
+    benchmark::RegisterBenchmark((std::string("head_conv/int8/") + adarun::int8_kernel_name(kernel)).c_str(), head_conv_int8, kernel);
   }
   for (const AttentionShape& s : kAttentionShapes) {
     benchmark::RegisterBenchmark((std::string("attention/ref/") + s.name).c_str(), window_attention, s, adarun::Isa::kReference);

@@ -31,12 +31,16 @@ struct BorderedCopy {
   float* bordered;
 };
 
-// Input rows [y, y + 1) into the bordered copy, channels interleaved; the border rows and columns stay zero.
+// Input row y into the bordered copy, channels interleaved, between its zeroed border columns. (The border rows
+// are zeroed apart: zeroing the whole copy first wrote every interior float twice.)
 void copy_bordered_row(void* context, size_t row) {
   const BorderedCopy& t = *static_cast<const BorderedCopy*>(context);
   const ConvArgs& a = *t.args;
-  const int64_t y = static_cast<int64_t>(row);
-  float* out = t.bordered + ((y + a.pad) * bordered_width(a) + a.pad) * a.cin;
+  const int64_t y = static_cast<int64_t>(row), border = a.pad * a.cin;
+  float* line = t.bordered + (y + a.pad) * bordered_width(a) * a.cin;
+  std::fill(line, line + border, 0.0f);
+  std::fill(line + border + a.w * a.cin, line + 2 * border + a.w * a.cin, 0.0f);
+  float* out = line + border;
   for (int64_t x = 0; x < a.w; ++x) {
     for (int64_t c = 0; c < a.cin; ++c) out[x * a.cin + c] = a.x[(c * a.h + y) * a.w + x];
   }
@@ -114,7 +118,10 @@ void conv2d_int8(Int8Kernel kernel, const ConvArgs& args, const void* packed, vo
   const int64_t pixels = args.out_h() * args.out_w();
   if (pixels == 0 || args.cout == 0) return;
   float* bordered = static_cast<float*>(scratch);
-  std::memset(bordered, 0, size_t(bordered_bytes(args)));
+  const int64_t border_rows_floats = args.pad * bordered_width(args) * args.cin;
+  std::fill(bordered, bordered + border_rows_floats, 0.0f);
+  float* bottom = bordered + (args.h + args.pad) * bordered_width(args) * args.cin;
+  std::fill(bottom, bottom + border_rows_floats, 0.0f);
   BorderedCopy copy{&args, bordered};
   parallelize_1d(pool, copy_bordered_row, &copy, static_cast<size_t>(args.h));
   const int64_t blocks = (pixels + kBlockPixels - 1) / kBlockPixels;

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -59,6 +60,7 @@ TEST_CASE("conv2d_int8: every supported int8 kernel gives ref::conv2d_int8's out
         adarun::pack_conv_int8_weights(kernel, w.data(), scales.data(), s.cout, s.cin, s.kernel, packed.get());
         const int64_t chunks = threaded ? 3 : 1;
         AlignedBytes scratch(adarun::conv_int8_scratch_bytes(kernel, a, chunks));
+        std::fill(scratch.storage.begin(), scratch.storage.end(), uint8_t{0xFF});  // NaNs: an arena's leftovers
         adarun::conv2d_int8(kernel, a, packed.get(), scratch.get(), chunks, threaded ? pool.get() : nullptr);
         adarun::ref::conv2d_int8(x.data(), s.cin, s.h, s.w, w.data(), scales.data(), bias.data(), s.cout, s.kernel, s.stride, s.pad,
                                  s.dilation, expected.data());
