@@ -14,6 +14,7 @@ struct Sessions {
   std::unique_ptr<adarun::Model> model;
   std::unique_ptr<adarun::Session> per_frame, streamed;
   std::vector<float> input;
+  float gate_threshold = 0.0f;
 };
 
 void open(const std::string& name, const adarun::StreamSettings& settings, Sessions* s) {
@@ -24,6 +25,7 @@ void open(const std::string& name, const adarun::StreamSettings& settings, Sessi
     REQUIRE(adarun::Session::create(*s->model, session).is_ok());
     (*session)->set_gate_threshold(golden.threshold);
   }
+  s->gate_threshold = golden.threshold;
   REQUIRE(s->streamed->set_streaming(true, settings).is_ok());
   adarun::NpyArray input;
   REQUIRE(adarun::read_npy(golden.directory + "/input.npy", &input).is_ok());
@@ -47,6 +49,33 @@ double output_difference(const adarun::Session& a, const adarun::Session& b) {
 void run_both(Sessions& s, const std::vector<float>& frame) {
   REQUIRE(s.per_frame->run(frame.data(), int64_t(frame.size())).is_ok());
   REQUIRE(s.streamed->run(frame.data(), int64_t(frame.size())).is_ok());
+}
+
+// The frame with its top-left rows x cols pixels brighter.
+std::vector<float> brighten(std::vector<float> frame, int64_t size, int64_t rows, int64_t cols) {
+  for (int64_t c = 0; c < 3; ++c) {
+    for (int64_t y = 0; y < rows; ++y) {
+      for (int64_t x = 0; x < cols; ++x) frame[(c * size + y) * size + x] += 1.5f;
+    }
+  }
+  return frame;
+}
+
+// The same frame again at gate thresholds around the trained one: the streamed session decides stage 0's blocks
+// from its block policy's stored logits (nothing changed), the per-frame one from fresh logits of the same input
+// (stage 0 reads the patch embedding, which no gate touches), so any difference in the stored logits flips some
+// gate. Later stages are left out: there the unchanged windows keep the token decisions of the frame before, by
+// design, so their inputs differ once the threshold moves.
+void check_stage0_block_logits_by_gates(Sessions& s, const std::vector<float>& frame) {
+  for (float offset = -4.0f; offset <= 4.0f; offset += 0.25f) {
+    CAPTURE(offset);
+    s.per_frame->set_gate_threshold(s.gate_threshold + offset);
+    s.streamed->set_gate_threshold(s.gate_threshold + offset);
+    run_both(s, frame);
+    CHECK(s.streamed->stats().blocks[0] == s.per_frame->stats().blocks[0]);
+  }
+  s.per_frame->set_gate_threshold(s.gate_threshold);
+  s.streamed->set_gate_threshold(s.gate_threshold);
 }
 
 int64_t tokens_run(const adarun::Session& session) {
@@ -83,16 +112,8 @@ TEST_CASE("streaming: with threshold 0 every frame is the per-frame answer; a re
     // Past half the tokens changed (the block policies recompute their whole maps, README "Streaming"), then a
     // bright square in one corner of that frame (the other windows keep their inputs).
     const int64_t size = s.model->config().img_size;
-    auto brighten = [size](std::vector<float> frame, int64_t rows, int64_t cols) {
-      for (int64_t c = 0; c < 3; ++c) {
-        for (int64_t y = 0; y < rows; ++y) {
-          for (int64_t x = 0; x < cols; ++x) frame[(c * size + y) * size + x] += 1.5f;
-        }
-      }
-      return frame;
-    };
-    const std::vector<float> most = brighten(s.input, size * 3 / 4, size);
-    for (const std::vector<float>& moved : {most, brighten(most, size / 8, size / 8)}) {
+    const std::vector<float> most = brighten(s.input, size, size * 3 / 4, size);
+    for (const std::vector<float>& moved : {most, brighten(most, size, size / 8, size / 8)}) {
       run_both(s, moved);
       CHECK(s.streamed->stats().tokens_reused > 0);
       CHECK(output_difference(*s.streamed, *s.per_frame) < 1e-5);
@@ -138,4 +159,18 @@ TEST_CASE("streaming: a threshold reuses windows that changed a little; refresh 
   bad = adarun::StreamSettings();
   bad.max_recompute = 0.0f;
   CHECK_FALSE(s.streamed->set_streaming(true, bad).is_ok());
+}
+
+TEST_CASE("streaming: a stage-0 block policy that recomputed its whole map holds the per-frame logits (its gates at other thresholds)") {
+  adarun::StreamSettings exact;
+  exact.threshold = 0.0f;
+  exact.refresh_every = 1000;
+  Sessions s;
+  open("per_task_small", exact, &s);  // per-task block and token policies
+  run_both(s, s.input);
+  const int64_t size = s.model->config().img_size;
+  const std::vector<float> most = brighten(s.input, size, size * 3 / 4, size);  // past half the tokens changed
+  run_both(s, most);
+  CHECK(s.streamed->stats().tokens_reused > 0);
+  check_stage0_block_logits_by_gates(s, most);
 }
