@@ -165,6 +165,9 @@ TEST_CASE("streaming: a stage-0 block policy that recomputed its whole map holds
   adarun::StreamSettings exact;
   exact.threshold = 0.0f;
   exact.refresh_every = 1000;
+  // It runs one frame 33 times; under an emulator frames run once (golden_case.h), and the two sessions' logits
+  // come from the same kernels on every architecture.
+  if (adarun::testing::fewer_frames()) return;
   Sessions s;
   open("per_task_small", exact, &s);  // per-task block and token policies
   run_both(s, s.input);
