@@ -88,7 +88,6 @@ Scheduler::Scheduler(const ModelConfig& config) {
   active_index_.assign(static_cast<size_t>(tokens), 0);
   window_change_.assign(static_cast<size_t>(std::max(windows, tokens)), 0.0f);
   compact_mask_.assign(static_cast<size_t>(tokens), 0);
-  token_change_.assign(static_cast<size_t>(tokens), 0.0f);
   gate_order_.assign(static_cast<size_t>(std::max(tokens, depth)), 0);
   change_groups_.resize(config.stages.size());
   for (ChangeGroup& group : change_groups_) group.spans.assign(static_cast<size_t>(tokens), FlatSpan());  // blocks: a stage's tokens
@@ -324,30 +323,15 @@ void Scheduler::decide_tokens(const Op& op, const Compute& compute, FrameStats* 
   stats->tokens_kept[op.stage][op.block] = kept_tokens;
 }
 
-// Each window's largest token change (for a cap, which recomputes the most changed first): every token's change
-// in memory order (one pass over x and the reference), then each window's largest. Returns the windows over limit.
-int64_t Scheduler::measure_window_changes(const Op& op, double limit) {
-  const int64_t n = op.window_tokens, cols = op.cols;
-  float* token_change = token_change_.data();
-  for (int64_t t = 0; t < op.rows; ++t) token_change[t] = relative_change(op.x.data + t * cols, op.scratch.data + t * cols, cols);
-  int64_t changed = 0;
-  for (int64_t w = 0; w < op.windows; ++w) {
-    float worst = 0.0f;
-    for (int64_t i = 0; i < n; ++i) worst = std::max(worst, token_change[op.gather[w * n + i]]);
-    window_change_[w] = worst;
-    changed += worst > limit;
-  }
-  return changed;
-}
-
-// Whether each window changed, with no cap to order them by: a window's test stops at its first changed token, so
-// a frame that changed everywhere (a pan) tests about one token a window instead of all of them.
-int64_t Scheduler::flag_changed_windows(const Op& op, double limit) {
+// Each window's largest token change (each token is in one window); returns the windows over limit. Without a cap
+// to order the windows by (stop_at_first), a window's test stops at its first changed token, so a frame that
+// changed everywhere (a pan) tests about one token a window instead of all of them.
+int64_t Scheduler::measure_window_changes(const Op& op, double limit, bool stop_at_first) {
   const int64_t n = op.window_tokens, cols = op.cols;
   int64_t changed = 0;
   for (int64_t w = 0; w < op.windows; ++w) {
     float worst = 0.0f;
-    for (int64_t i = 0; i < n && !(worst > limit); ++i) {
+    for (int64_t i = 0; i < n && !(stop_at_first && worst > limit); ++i) {
       const int64_t t = op.gather[w * n + i];
       worst = std::max(worst, relative_change(op.x.data + t * cols, op.scratch.data + t * cols, cols));
     }
@@ -375,10 +359,8 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   if (refresh) {
     std::fill(window_change_.begin(), window_change_.begin() + windows, std::numeric_limits<float>::infinity());
     changed = windows;
-  } else if (cap < windows) {
-    changed = measure_window_changes(op, limit);
   } else {
-    changed = flag_changed_windows(op, limit);
+    changed = measure_window_changes(op, limit, /*stop_at_first=*/cap >= windows);
   }
   int32_t* order = gate_order_.data();
   if (changed > cap) {

@@ -56,8 +56,7 @@ class Scheduler {
   void decide_tokens(const Op& op, const layers::Compute& compute, FrameStats* stats);
   // Which windows of a streamed block to recompute (their count); the others take their stored outputs.
   int64_t find_changed_windows(const Op& op, FrameStats* stats);
-  int64_t measure_window_changes(const Op& op, double limit);
-  int64_t flag_changed_windows(const Op& op, double limit);
+  int64_t measure_window_changes(const Op& op, double limit, bool stop_at_first);
   void run_attention(const Op& op, const layers::Compute& compute) const;
   // A streamed convolution (kConvDelta): updated over the blocks of its input that differ from the input stored
   // for its change group, or run whole on the stream's first and refresh frames and when more than a third of them
@@ -92,7 +91,7 @@ class Scheduler {
   // Streaming: the changed windows of the current block, their tokens in window order, per window its change
   std::vector<int32_t> active_windows_, active_index_;
   int64_t active_rows_ = 0, active_groups_ = 0;
-  std::vector<float> window_change_, token_change_;
+  std::vector<float> window_change_;
   struct ChangeGroup {  // a kConvDelta input's changed blocks this frame (adjacent ones merged), or all of it
     std::vector<FlatSpan> spans;
     int64_t span_count = 0;
