@@ -4,7 +4,9 @@ golden case (and the sizes of its summary and compute pictures), bad inputs
 (each must exit 1 with one line on stderr and write nothing), and the parser itself: --help of the
 program and of each command, --version, flags without values, --name=value.
 
-usage: cli_test.py ADARUN_BINARY GOLDEN_DIR CASE
+usage: cli_test.py ADARUN_BINARY GOLDEN_DIR CASE [TEST ...]
+TEST: unittest's names (a class, or class.method) to run only those; default all. The case's model is
+behind InferParity and BenchInput only: the rest tests the CLI itself, the same for every model.
 ADARUN_EMULATOR, when set, is a command line put before the binary (qemu-aarch64 for a cross build).
 """
 import json
@@ -556,4 +558,4 @@ def read_case_size():
 
 
 if __name__ == "__main__":
-    unittest.main(argv=[sys.argv[0], "-v"])
+    unittest.main(argv=[sys.argv[0], "-v", *sys.argv[4:]])

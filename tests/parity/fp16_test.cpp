@@ -112,9 +112,11 @@ std::string as_f16(const std::string& bytes, const std::string& tensor) {
 }  // namespace
 
 TEST_CASE("fp16: F16 weights run bit for bit as the same values widened to F32 (outputs, gates, MACs, packed bytes)") {
-  for (const char* name : {"per_task_small_fp16", "mtlora_matrix_small_fp16", "mtlora_matrixv2_small_fp16", "mtlora_mixed_heads_small_fp16"}) {
-    check_same_as_widened(name);
-  }
+  // Under an emulator one case of each family: what is architecture-specific here is the widening, which
+  // weights_test checks on all 65 536 half values; the rest is the fp32 model (two more MTLoRA cases: ~50 s in qemu).
+  std::vector<const char*> names = {"per_task_small_fp16", "mtlora_matrix_small_fp16"};
+  if (!adarun::testing::fewer_frames()) names.insert(names.end(), {"mtlora_matrixv2_small_fp16", "mtlora_mixed_heads_small_fp16"});
+  for (const char* name : names) check_same_as_widened(name);
 }
 
 TEST_CASE("fp16: F16 where the format keeps F32 is refused, naming the tensor") {

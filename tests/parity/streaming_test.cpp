@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "engine/src/session.h"
 #include "tests/parity/golden_case.h"
@@ -93,7 +94,12 @@ TEST_CASE("streaming: with threshold 0 every frame is the per-frame answer; a re
   adarun::StreamSettings exact;
   exact.threshold = 0.0f;
   exact.refresh_every = 1000;
-  for (const char* name : {"per_task_small", "static_small", "tokens_only_small", "mtlora_matrix_small"}) {
+  // Under an emulator per_task_small only: what is architecture-specific is that the kernels give gathered rows the
+  // values they give them in a whole map, which it shows; the other cases vary the scheduler's gating and MTLoRA's
+  // forked blocks, the same code on every architecture (and an MTLoRA frame takes ~13 s in qemu).
+  std::vector<const char*> names = {"per_task_small"};
+  if (!adarun::testing::fewer_frames()) names.insert(names.end(), {"static_small", "tokens_only_small", "mtlora_matrix_small"});
+  for (const char* name : names) {
     CAPTURE(name);
     Sessions s;
     open(name, exact, &s);
