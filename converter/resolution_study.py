@@ -9,7 +9,13 @@ trained model's spatial detail come from? On evaluate_model.py's 64 held-out fra
   and edge F at the best threshold (training/metrics.py).
 - with --model: the trained model as is, with each decoder branch's output flattened to its spatial mean
   (no detail from that stage output), and with the heads' 28 x 28 outputs averaged over 2 x 2 and 4 x 4
-  cells (detail of 14 x 14 and 7 x 7 only).
+  cells (detail of 14 x 14 and 7 x 7 only);
+- with --model: how well each stage output's tokens tell their own position (row, col): R^2 of ridge
+  regression on a token's floats, fitted on 40 of the frames' tokens, on the other 24's (1: position is a
+  linear function of the floats; 0: no linear trace of it). The decoders read a stage output token-major
+  [L, C] as [C, R, R] with no transpose (engine/SPEC.md), so a token's floats land on pixels far from it, at
+  offsets set by its absolute position: a token that cannot tell where it is cannot write what its own
+  pixels need.
 
 usage: /usr/bin/python3 converter/resolution_study.py [--fields 7 14 28] [--model MODEL.adarun] [--steps 400]
 """
@@ -96,6 +102,36 @@ class Ablation:
 
 
 @torch.no_grad()
+def stage_outputs(model, frames, batch=8):
+    """Every frame's stage outputs as the decoders receive them: a list over stages of [frames, L, C]."""
+    captured, outputs = [], []
+    decoder = next(iter(model.decoders.values()))
+    hook = decoder.register_forward_pre_hook(lambda module, inputs: captured.append(inputs[0]))
+    for start in range(0, len(frames), batch):
+        images = torch.stack([torch.from_numpy(normalised_image(f.image)) for f in frames[start:start + batch]])
+        gated_forward(model, images, gated=True, noise=False)
+        outputs.append(captured.pop())
+    hook.remove()
+    return [torch.cat([chunk[i] for chunk in outputs]) for i in range(len(outputs[0]))]
+
+
+def position_r2(features, fit_frames, ridge=1.0):
+    """R^2 on the other frames of (row, col) predicted from each token's floats by ridge regression fitted on the
+    first fit_frames frames."""
+    frames, tokens, width = features.shape
+    side = int(round(tokens ** 0.5))
+    grid = torch.stack(torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij"), -1).reshape(tokens, 2)
+    position = (grid.double() / (side - 1)).expand(frames, tokens, 2).reshape(-1, 2)
+    x = features.double().reshape(-1, width)
+    fit = fit_frames * tokens
+    x = torch.cat([(x - x[:fit].mean(0)) / (x[:fit].std(0) + 1e-6), torch.ones(x.shape[0], 1, dtype=torch.float64)], 1)
+    weights = torch.linalg.solve(x[:fit].T @ x[:fit] + ridge * torch.eye(width + 1, dtype=torch.float64), x[:fit].T @ position[:fit])
+    test = position[fit:]
+    residual = ((x[fit:] @ weights - test) ** 2).sum(0)
+    return (1 - residual / ((test - test.mean(0)) ** 2).sum(0)).tolist()
+
+
+@torch.no_grad()
 def model_metrics(model, frames, batch=8):
     metrics = TaskMetrics(len(CLASSES), EDGE_LOGIT_THRESHOLDS)
     for start in range(0, len(frames), batch):
@@ -144,6 +180,12 @@ def main():
         ablation.cells = cells
         side = MAP_SIZE // cells
         print(f"  heads' maps averaged to {side} x {side}: {format_metrics(model_metrics(model, frames))}", flush=True)
+    ablation.cells = 1
+    for index, features in enumerate(stage_outputs(model, frames)):
+        side = int(round(features.shape[1] ** 0.5))
+        row, col = position_r2(features, 40)
+        print(f"  stage output {index} ({side} x {side} tokens of {features.shape[2]}): position R^2 row {row:.2f} col {col:.2f}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ usage: python3 converter/train_default_model.py [--device auto|cpu|cuda] [--minu
        [--total-minutes T | --total-steps N] [--out build/train] [--batch B] [--threads N]
        [--from-weights MODEL.adarun] [--fine-tune-policies F] [--compute-simple F] [--compute-busy F]
        [--normals-loss objects|mean] [--normals-object-share F] [--edge-loss balanced|fixed]
-       [--task-weight TASK=W ...]
+       [--task-weight TASK=W ...] [--position-embedding]
 """
 import argparse
 import contextlib
@@ -41,7 +41,7 @@ import torch  # noqa: E402
 from adarun_ref.checkpoint import load_own_checkpoint, save_research_checkpoint  # noqa: E402
 from scenes import CLASSES, MAX_OBJECTS  # noqa: E402
 from training.data import TRAIN_FIRST_SEED, TRAIN_SCENES, FromIndex, SceneSet  # noqa: E402
-from training.default_model import new_model, policy_parameters  # noqa: E402
+from training.default_model import POSITION_EMBEDDING, new_model, policy_parameters, with_position_embedding  # noqa: E402
 from training.from_weight_file import freeze_batch_norm, model_from_weight_file  # noqa: E402
 from training.gating import gated_forward  # noqa: E402
 from training.metrics import EDGE_LOGIT_THRESHOLDS, TaskMetrics  # noqa: E402
@@ -51,6 +51,9 @@ from training.objectives import (EDGE_LOSSES, NORMALS_LOSSES, NORMALS_OBJECT_SHA
 # (name, end of the stage as a fraction of the schedule, learning rate, policies gated, what trains)
 STAGES = [("dense", 0.5, 1e-3, False, "all"), ("policies", 0.7, 1e-3, True, "policies"), ("joint", 1.0, 3e-4, True, "all")]
 FINE_TUNE_POLICIES_SHARE = 0.4  # of a fine-tune's schedule, the policies alone; then joint
+# An added position embedding starts at zero and has to grow to the patch embedding's scale (LayerNorm, ~1)
+# within a fine-tune at the late, low learning rates of the rest of the model.
+POSITION_EMBEDDING_LR_SCALE = 100.0
 
 
 def fine_tune_stages(policies_share):
@@ -88,6 +91,9 @@ def parse_args():
     parser.add_argument("--task-weight", action="append", default=[], type=task_weight, metavar="TASK=W",
                         help=f"a task's weight in the loss (repeatable; defaults: "
                              f"{', '.join(f'{t}={w:g}' for t, w in TASK_WEIGHTS.items())})")
+    parser.add_argument("--position-embedding", action="store_true",
+                        help="add an absolute position embedding (zeros: the model starts unchanged) if the model has none; "
+                             f"a position embedding trains at {POSITION_EMBEDDING_LR_SCALE:g} x the learning rate, without weight decay")
     parser.add_argument("--compute-simple", type=float, default=0.3,
                         help="fraction of backbone block MACs to keep on the simplest scenes (1 object, plain)")
     parser.add_argument("--compute-busy", type=float, default=0.8, help="... on the busiest (8 objects, cluttered)")
@@ -171,17 +177,22 @@ def initial_model(args, progress, log):
     """Resumes from out/checkpoint.pth if a run was saved there. The optimizer starts afresh (with a
     warm-up): its moments would triple the files a GPU run has to carry between calls."""
     if progress["step"]:
-        model = new_model(args.seed)
-        model.load_state_dict(load_own_checkpoint(os.path.join(args.out, "checkpoint.pth"))["model"])
+        state = load_own_checkpoint(os.path.join(args.out, "checkpoint.pth"))["model"]
+        model = new_model(args.seed, ape=POSITION_EMBEDDING in state)
+        model.load_state_dict(state)
         log(f"resumed at step {progress['step']}, {progress['trained_s'] / 60:.1f} min trained")
-        return model
-    if progress["from_weights"]:
+    elif progress["from_weights"]:
         log(f"fine-tuning {progress['from_weights']}")
         try:
-            return model_from_weight_file(progress["from_weights"])
+            model = model_from_weight_file(progress["from_weights"])
         except (OSError, ValueError, KeyError, struct.error) as error:
             sys.exit(f"cannot fine-tune {progress['from_weights']}: {error}")
-    return new_model(args.seed)
+    else:
+        model = new_model(args.seed)
+    if args.position_embedding and not model.config.ape:
+        log("added an absolute position embedding (zeros)")
+        model = with_position_embedding(model)
+    return model
 
 
 def set_training(model, training, frozen_batch_norm):
@@ -207,8 +218,11 @@ def make_optimizer(model, stage):
     policies = set(id(p) for p in policy_parameters(model))
     for p in model.parameters():
         p.requires_grad_(trains == "all" or id(p) in policies)
-    params = [p for p in model.parameters() if p.requires_grad]
-    return torch.optim.AdamW(params, lr=stage[2], weight_decay=0.01)
+    groups = [{"params": [p for name, p in model.named_parameters() if p.requires_grad and name != POSITION_EMBEDDING]}]
+    position = [p for name, p in model.named_parameters() if p.requires_grad and name == POSITION_EMBEDDING]
+    if position:
+        groups.append({"params": position, "weight_decay": 0.0, "lr_scale": POSITION_EMBEDDING_LR_SCALE})
+    return torch.optim.AdamW(groups, lr=stage[2], weight_decay=0.01)
 
 
 def to_device(batch, device):
@@ -258,7 +272,7 @@ def format_validation(summary, compute_by_objects):
 
 def train_step(model, batch, stage, optimizer, lr, args, autocast):
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)
     gated = stage[3]
     with autocast():
         logits, usage = gated_forward(model, batch["image"], gated=gated, noise=True)

@@ -16,7 +16,7 @@ from adarun_convert.convert import convert_state  # noqa: E402
 from adarun_convert.weight_file import weight_file_bytes  # noqa: E402
 from adarun_ref.random_model import random_image, random_model  # noqa: E402
 from scenes import MAX_OBJECTS, make_scene  # noqa: E402
-from training.default_model import default_config  # noqa: E402
+from training.default_model import POSITION_EMBEDDING, default_config, with_position_embedding  # noqa: E402
 from training.from_weight_file import config_from_metadata, freeze_batch_norm, model_from_weight_file  # noqa: E402
 from training.gating import gated_forward  # noqa: E402
 from training.metrics import Baselines, TaskMetrics, edge_counts, f_score, sobel_magnitude  # noqa: E402
@@ -121,6 +121,27 @@ class FromWeightFile(unittest.TestCase):
     def test_mtlora_weight_files_are_refused(self):
         with self.assertRaisesRegex(ValueError, "only AdaMTL"):
             config_from_metadata({"config": json.dumps({"family": "mtlora"})})
+
+
+class PositionEmbedding(unittest.TestCase):
+    def test_an_added_position_embedding_starts_at_zero_and_trains(self):
+        torch.set_num_threads(1)
+        cfg = dataclasses.replace(default_config(), img_size=128, window_size=4)
+        original = random_model(cfg, 26)
+        grown = with_position_embedding(original).eval()
+        self.assertTrue(grown.config.ape)
+        self.assertEqual(set(grown.state_dict()) - set(original.state_dict()), {POSITION_EMBEDDING})
+        image = random_image(cfg, 27)
+        want, want_stats = original.run(image)
+        got, got_stats = grown.run(image)
+        self.assertEqual(got_stats["blocks"], want_stats["blocks"])
+        self.assertEqual(got_stats["tokens_kept"], want_stats["tokens_kept"])
+        for task, output in want.items():
+            self.assertTrue(torch.equal(got[task], output), task)
+        logits, _ = gated_forward(grown, image, gated=True, noise=False)
+        sum(output.square().mean() for output in logits.values()).backward()
+        self.assertGreater(float(grown.backbone.absolute_pos_embed.grad.abs().max()), 0.0)
+        self.assertIs(with_position_embedding(grown), grown)
 
 
 class ComputeTargets(unittest.TestCase):
