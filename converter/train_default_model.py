@@ -51,9 +51,9 @@ from training.objectives import (EDGE_LOSSES, NORMALS_LOSSES, NORMALS_OBJECT_SHA
 # (name, end of the stage as a fraction of the schedule, learning rate, policies gated, what trains)
 STAGES = [("dense", 0.5, 1e-3, False, "all"), ("policies", 0.7, 1e-3, True, "policies"), ("joint", 1.0, 3e-4, True, "all")]
 FINE_TUNE_POLICIES_SHARE = 0.4  # of a fine-tune's schedule, the policies alone; then joint
-# An added position embedding starts at zero and has to grow to the patch embedding's scale (LayerNorm, ~1)
-# within a fine-tune at the late, low learning rates of the rest of the model.
-POSITION_EMBEDDING_LR_SCALE = 100.0
+# In a fine-tune, a position embedding (added at zero) has to grow to the patch embedding's scale (LayerNorm,
+# ~0.7) at the late, low learning rates of the rest of the model; a new model trains it like the rest.
+FINE_TUNE_POSITION_EMBEDDING_LR_SCALE = 100.0
 
 
 def fine_tune_stages(policies_share):
@@ -93,7 +93,8 @@ def parse_args():
                              f"{', '.join(f'{t}={w:g}' for t, w in TASK_WEIGHTS.items())})")
     parser.add_argument("--position-embedding", action="store_true",
                         help="add an absolute position embedding (zeros: the model starts unchanged) if the model has none; "
-                             f"a position embedding trains at {POSITION_EMBEDDING_LR_SCALE:g} x the learning rate, without weight decay")
+                             f"in a fine-tune a position embedding trains at {FINE_TUNE_POSITION_EMBEDDING_LR_SCALE:g} x the learning "
+                             "rate; never with weight decay")
     parser.add_argument("--compute-simple", type=float, default=0.3,
                         help="fraction of backbone block MACs to keep on the simplest scenes (1 object, plain)")
     parser.add_argument("--compute-busy", type=float, default=0.8, help="... on the busiest (8 objects, cluttered)")
@@ -212,8 +213,9 @@ def save(out, model, progress):
     os.replace(os.path.join(out, "progress.json.tmp"), os.path.join(out, "progress.json"))
 
 
-def make_optimizer(model, stage):
-    """stage: an entry of STAGES."""
+def make_optimizer(model, stage, position_lr_scale):
+    """stage: an entry of STAGES (or fine_tune_stages); position_lr_scale: the position embedding's learning rate
+    over the rest's."""
     trains = stage[4]
     policies = set(id(p) for p in policy_parameters(model))
     for p in model.parameters():
@@ -221,7 +223,7 @@ def make_optimizer(model, stage):
     groups = [{"params": [p for name, p in model.named_parameters() if p.requires_grad and name != POSITION_EMBEDDING]}]
     position = [p for name, p in model.named_parameters() if p.requires_grad and name == POSITION_EMBEDDING]
     if position:
-        groups.append({"params": position, "weight_decay": 0.0, "lr_scale": POSITION_EMBEDDING_LR_SCALE})
+        groups.append({"params": position, "weight_decay": 0.0, "lr_scale": position_lr_scale})
     return torch.optim.AdamW(groups, lr=stage[2], weight_decay=0.01)
 
 
@@ -311,6 +313,7 @@ def main():
     model.to(device)
     set_training(model, True, frozen_batch_norm)
     schedule = Schedule(args, fine_tune_stages(args.fine_tune_policies) if frozen_batch_norm else STAGES)
+    position_lr_scale = FINE_TUNE_POSITION_EMBEDDING_LR_SCALE if frozen_batch_norm else 1.0
     torch.manual_seed(args.seed + progress["step"])  # Gumbel noise; a resumed run reseeds from its step
     log(f"device {device}, batch {batch_size}, workers {workers}, torch {torch.__version__}, "
         f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; losses: normals {args.normals_loss}"
@@ -335,7 +338,7 @@ def main():
         if new_stage is None or out_of_time:
             break
         if new_stage != stage:
-            stage, optimizer, steps_in_stage = new_stage, make_optimizer(model, schedule.stages[new_stage]), 0
+            stage, optimizer, steps_in_stage = new_stage, make_optimizer(model, schedule.stages[new_stage], position_lr_scale), 0
             log(f"stage {schedule.stages[stage][0]} from step {progress['step']}")
         lr = schedule.learning_rate(fraction, stage, steps_in_stage)
         loss, losses, usage = train_step(model, to_device(batch, device), schedule.stages[stage], optimizer, lr, args, autocast)
