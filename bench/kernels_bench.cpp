@@ -129,15 +129,17 @@ void window_attention(benchmark::State& state, AttentionShape s, adarun::Isa isa
                                                  benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
-// The head convolution's input: stage 0's merged output, 28 x 28 tokens of 64 floats, read as [64, 28, 28].
-adarun::ConvArgs head_conv_shape() {
+// The head convolution's input: stage 0's merged output, 28 x 28 tokens of 64 floats, read as [64, 28, 28]; the
+// bundled model's decoders make 16 channels of it, wider decoders more.
+adarun::ConvArgs head_conv_shape(int64_t cout = 16) {
   adarun::ConvArgs a;
-  a.cin = 64, a.h = 28, a.w = 28, a.cout = 16, a.kernel = 3, a.pad = 1;
+  a.cin = 64, a.h = 28, a.w = 28, a.cout = cout, a.kernel = 3, a.pad = 1;
   return a;
 }
+constexpr int64_t kHeadConvOutputs[] = {16, 32, 64, 128};
 
 void head_conv_dense(benchmark::State& state, adarun::Isa isa) {
-  adarun::ConvArgs a = head_conv_shape();
+  adarun::ConvArgs a = head_conv_shape(state.range(0));
   const auto x = random_floats(a.cin * a.h * a.w), w = random_floats(a.cout * a.cin * 9), bias = random_floats(a.cout);
   std::vector<float> y(size_t(a.cout * a.h * a.w));
   a.x = x.data(), a.weight = w.data(), a.bias = bias.data(), a.y = y.data();
@@ -151,7 +153,7 @@ void head_conv_dense(benchmark::State& state, adarun::Isa isa) {
 // The same convolution with int8 weights (an int8 weight file's heads): each output pixel's field gathered and
 // quantized, one int8 GEMM per block of pixels.
 void head_conv_int8(benchmark::State& state, adarun::Int8Kernel kernel) {
-  adarun::ConvArgs a = head_conv_shape();
+  adarun::ConvArgs a = head_conv_shape(state.range(0));
   const auto x = random_floats(a.cin * a.h * a.w), bias = random_floats(a.cout);
   std::vector<int8_t> w(size_t(a.cout * a.cin * 9));
   for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(int(i * 37 % 255) - 127);
@@ -218,7 +220,8 @@ void register_benchmarks() {
   }
   for (adarun::Isa isa : adarun::kPackedIsas) {
     if (!adarun::isa_supported(isa)) continue;
-    benchmark::RegisterBenchmark((std::string("head_conv/dense/") + adarun::isa_name(isa)).c_str(), head_conv_dense, isa);
+    auto* dense = benchmark::RegisterBenchmark((std::string("head_conv/dense/") + adarun::isa_name(isa)).c_str(), head_conv_dense, isa);
+    for (int64_t cout : kHeadConvOutputs) dense->ArgName("cout")->Arg(cout);
     for (int windows : {1, 4}) {
       benchmark::RegisterBenchmark((std::string("head_conv/delta/") + adarun::isa_name(isa) + "/" + std::to_string(windows) + "_of_16").c_str(),
                                    head_conv_delta, isa, windows);
@@ -226,7 +229,8 @@ void register_benchmarks() {
   }
   for (adarun::Int8Kernel kernel : adarun::kInt8Kernels) {
     if (!adarun::int8_kernel_supported(kernel)) continue;
-    benchmark::RegisterBenchmark((std::string("head_conv/int8/") + adarun::int8_kernel_name(kernel)).c_str(), head_conv_int8, kernel);
+    auto* int8 = benchmark::RegisterBenchmark((std::string("head_conv/int8/") + adarun::int8_kernel_name(kernel)).c_str(), head_conv_int8, kernel);
+    for (int64_t cout : kHeadConvOutputs) int8->ArgName("cout")->Arg(cout);
   }
   for (const AttentionShape& s : kAttentionShapes) {
     benchmark::RegisterBenchmark((std::string("attention/ref/") + s.name).c_str(), window_attention, s, adarun::Isa::kReference);
