@@ -2,7 +2,7 @@
 """Convert an AdaMTL, Swin MTL or MTLoRA research checkpoint into an adarun weight file.
 
 usage: /usr/bin/python3 converter/convert.py CHECKPOINT.pth -o MODEL.adarun [--config research.yaml]
-       [--img-size N] [--adaptive | --no-adaptive] [--weights fp32|fp16|int8]
+       [--img-size N] [--adaptive | --no-adaptive] [--weights fp32|fp16|int8] [--int8-min-conv-outputs N]
        /usr/bin/python3 converter/convert.py MODEL.adarun -o OTHER.adarun --weights fp32|fp16|int8   (re-encode a weight file)
 """
 import argparse
@@ -13,7 +13,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from adarun_convert import ConversionError  # noqa: E402
 from adarun_convert.convert import convert_file, storage_line, summary  # noqa: E402
-from adarun_convert.weight_file import WEIGHT_PRECISIONS, is_weight_file, reencoded_bytes, write_atomically  # noqa: E402
+from adarun_convert.weight_file import (INT8_MIN_CONV_OUTPUTS, WEIGHT_PRECISIONS, is_weight_file, reencoded_bytes,  # noqa: E402
+                                        write_atomically)
 
 
 def main():
@@ -30,6 +31,9 @@ def main():
                              "quarter of their fp32 bytes; MTLoRA's LoRA factors F16). Policies, norms, biases, rel_bias "
                              "and absolute_pos_embed stay fp32 (default fp32). Re-encoding an int8 file to fp32 or fp16 "
                              "writes q * scale, not the original weights")
+    parser.add_argument("--int8-min-conv-outputs", type=int, default=INT8_MIN_CONV_OUTPUTS, metavar="N",
+                        help="with --weights int8, convolutions with fewer output channels stay fp32: the int8 convolution "
+                             f"is slower than fp32 there (default {INT8_MIN_CONV_OUTPUTS}; 1: every convolution int8)")
     adaptive = parser.add_mutually_exclusive_group()
     adaptive.add_argument("--adaptive", dest="adaptive", action="store_true", default=None,
                           help="apply the policies (TRAIN.ADAPTIVE True); the default when no config is given")
@@ -42,21 +46,23 @@ def main():
     lora.add_argument("--lora-task-scale", type=float, nargs="+", metavar="S",
                       help="per-task scale for every task (MODEL.MTLORA.SCALE_PER_TASK); default: the shared scale")
     args = parser.parse_args()
+    if args.int8_min_conv_outputs < 1:
+        parser.error(f"--int8-min-conv-outputs must be at least 1, got {args.int8_min_conv_outputs}")
     lora_flags = {"mode": args.lora_mode, "shared_scale": args.lora_shared_scale, "task_scale": args.lora_task_scale}
     try:
         if is_weight_file(args.checkpoint):
-            write_atomically(args.output, reencoded_bytes(args.checkpoint, args.weights))
+            write_atomically(args.output, reencoded_bytes(args.checkpoint, args.weights, args.int8_min_conv_outputs))
             print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB): {args.checkpoint} with {args.weights} weights")
             return 0
         cfg, tensors, notes = convert_file(args.checkpoint, args.output, args.config, args.img_size, args.adaptive, lora_flags,
-                                           args.weights)
+                                           args.weights, args.int8_min_conv_outputs)
     except (ConversionError, OSError) as error:
         print(f"convert: {error}", file=sys.stderr)
         return 1
     for note in notes:
         print(f"note: {note}")
     print(summary(cfg, tensors))
-    print(storage_line(tensors, args.weights))
+    print(storage_line(tensors, args.weights, args.int8_min_conv_outputs))
     print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB)")
     return 0
 

@@ -5,7 +5,7 @@ from .engine_tensors import engine_tensors
 from .infer_config import infer_config, load_research_yaml
 from .mtlora_tensors import mtlora_tensors
 from .safe_load import load_checkpoint
-from .weight_file import output_axis, tensor_dtype, weight_file_bytes, write_atomically
+from .weight_file import INT8_MIN_CONV_OUTPUTS, output_axis, tensor_dtype, weight_file_bytes, write_atomically
 
 
 def convert_state(state_dict, embedded=None, yaml_config=None, img_size=None, adaptive=None, lora_flags=None):
@@ -18,12 +18,15 @@ def convert_state(state_dict, embedded=None, yaml_config=None, img_size=None, ad
     return cfg, tensors, notes
 
 
-def convert_file(checkpoint, output, config_path=None, img_size=None, adaptive=None, lora_flags=None, weights="fp32"):
-    """weights: how linear and convolution weights are stored, "fp32", "fp16" or "int8" (weight_file.WEIGHT_PRECISIONS)."""
+def convert_file(checkpoint, output, config_path=None, img_size=None, adaptive=None, lora_flags=None, weights="fp32",
+                 int8_min_conv_outputs=INT8_MIN_CONV_OUTPUTS):
+    """weights: how linear and convolution weights are stored, "fp32", "fp16" or "int8" (weight_file.WEIGHT_PRECISIONS;
+    int8 keeps convolutions with fewer output channels than int8_min_conv_outputs F32: weight_file.tensor_dtype)."""
     state_dict, embedded = load_checkpoint(checkpoint)
     yaml_config = load_research_yaml(config_path) if config_path else None
     cfg, tensors, notes = convert_state(state_dict, embedded, yaml_config, img_size, adaptive, lora_flags)
-    write_atomically(output, weight_file_bytes(tensors, cfg, source=str(checkpoint), weights=weights))
+    write_atomically(output, weight_file_bytes(tensors, cfg, source=str(checkpoint), weights=weights,
+                                               int8_min_conv_outputs=int8_min_conv_outputs))
     return cfg, tensors, notes
 
 
@@ -41,7 +44,7 @@ def static_macs(cfg):
     return macs.static_model(cfg, [t.outputs for t in cfg.tasks])
 
 
-def storage_line(tensors, weights):
+def storage_line(tensors, weights, int8_min_conv_outputs=INT8_MIN_CONV_OUTPUTS):
     """How the tensors are stored: per dtype, how many tensors and values (an I8 tensor's F32 scales among the F32)."""
     counts = {}
 
@@ -50,7 +53,7 @@ def storage_line(tensors, weights):
         counts[dtype] = (tensor_count + 1, values + size)
 
     for name, array in tensors.items():
-        dtype = tensor_dtype(name, array.shape, weights)
+        dtype = tensor_dtype(name, array.shape, weights, int8_min_conv_outputs)
         count(dtype, array.size)
         if dtype == "I8":
             count("F32", array.shape[output_axis(name)])

@@ -29,6 +29,10 @@ SCALE_SUFFIX = "_scale"
 _I8_MAX = 127
 # Transposed convolutions ([in, out, k, k]: output channels along dimension 1): the updecoder head's.
 _TRANSPOSED_CONV = re.compile(r"\.head\.deconv\.\d+\.weight$")
+# --weights int8 keeps convolutions (transposed ones too) with fewer output channels than this F32: the int8
+# convolution quantizes every output pixel's field, which only enough output channels pay for (README, precision:
+# at 16 it is 1.5-2.4x slower than fp32 on every x86 path, at 32 about even, from 64 faster).
+INT8_MIN_CONV_OUTPUTS = 32
 # Tensors stored F32 whatever --weights says: every policy tensor, the precomputed relative position biases and the
 # absolute position embedding (besides norms and biases, which are one-dimensional).
 _ALWAYS_F32 = re.compile(r"(^|\.)(block_policy|token_policy)\.|\.rel_bias$|^absolute_pos_embed$")
@@ -42,14 +46,17 @@ def reducible(name, shape):
     return name.endswith((".down", ".up")) or (name.endswith(".weight") and len(shape) >= 2)
 
 
-def tensor_dtype(name, shape, weights="fp32"):
-    """The dtype a tensor is written with, for convert.py --weights `weights`. int8 keeps the LoRA factors F16."""
+def tensor_dtype(name, shape, weights="fp32", int8_min_conv_outputs=INT8_MIN_CONV_OUTPUTS):
+    """The dtype a tensor is written with, for convert.py --weights `weights`. int8 keeps the LoRA factors F16 and
+    the convolutions with fewer than int8_min_conv_outputs output channels F32."""
     if weights not in WEIGHT_PRECISIONS:
         raise ValueError(f"unknown weight precision {weights!r} (one of {', '.join(WEIGHT_PRECISIONS)})")
     if not reducible(name, shape):
         return "F32"
     if weights == "int8" and name.endswith((".down", ".up")):
         return "F16"
+    if weights == "int8" and len(shape) == 4 and shape[output_axis(name)] < int8_min_conv_outputs:
+        return "F32"
     return WEIGHT_PRECISIONS[weights]
 
 
@@ -142,16 +149,16 @@ def head_metadata(cfg, task):
     return {"kind": kind}
 
 
-def weight_file_bytes(tensors, cfg, source="", weights="fp32"):
+def weight_file_bytes(tensors, cfg, source="", weights="fp32", int8_min_conv_outputs=INT8_MIN_CONV_OUTPUTS):
     """The whole file. weights: "fp32", "fp16" or "int8" (WEIGHT_PRECISIONS), how linear and convolution weights are
-    stored."""
-    return _file_bytes(tensors, config_json(cfg), source, weights)
+    stored (tensor_dtype)."""
+    return _file_bytes(tensors, config_json(cfg), source, weights, int8_min_conv_outputs)
 
 
-def _stored(tensors, weights):
+def _stored(tensors, weights, int8_min_conv_outputs):
     """(name, dtype, shape, bytes) of every tensor the file holds, in order: an I8 tensor is followed by its scales."""
     for name, array in tensors.items():
-        dtype = tensor_dtype(name, array.shape, weights)
+        dtype = tensor_dtype(name, array.shape, weights, int8_min_conv_outputs)
         if dtype != "I8":
             yield name, dtype, list(array.shape), encode(name, array, dtype)
             continue
@@ -160,11 +167,11 @@ def _stored(tensors, weights):
         yield name + SCALE_SUFFIX, "F32", list(scale.shape), scale.astype("<f4").tobytes()
 
 
-def _file_bytes(tensors, config, source, weights):
+def _file_bytes(tensors, config, source, weights, int8_min_conv_outputs):
     metadata = {"format": "adarun", "format_version": FORMAT_VERSION, "config": config, "source": source}
     header = {"__metadata__": metadata}
     chunks, offset = [], 0
-    for name, dtype, shape, data in _stored(tensors, weights):
+    for name, dtype, shape, data in _stored(tensors, weights, int8_min_conv_outputs):
         metadata["format_version"] = max(metadata["format_version"], DTYPE_VERSIONS[dtype], key=int)
         header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(data)]}
         padding = -len(data) % ALIGNMENT
@@ -175,7 +182,7 @@ def _file_bytes(tensors, config, source, weights):
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
-def reencoded_bytes(path, weights):
+def reencoded_bytes(path, weights, int8_min_conv_outputs=INT8_MIN_CONV_OUTPUTS):
     """A weight file's tensors written again with `weights` (config and source kept). From an fp32 file: what
     converting its checkpoint with --weights `weights` gives (F16 values are the F32 ones rounded, I8 ones quantized
     from them). An F16 file widened to fp32 holds the same values exactly; fp16 -> int8 quantizes the widened values.
@@ -187,7 +194,7 @@ def reencoded_bytes(path, weights):
         values = float_tensors(tensors)
     except (KeyError, TypeError, ValueError, struct.error) as error:
         raise ConversionError(f"{path}: not a readable adarun weight file ({type(error).__name__}: {error})") from error
-    return _file_bytes(values, config, source, weights)
+    return _file_bytes(values, config, source, weights, int8_min_conv_outputs)
 
 
 def float_tensors(tensors):

@@ -703,8 +703,8 @@ class Int8WeightsTest(unittest.TestCase):
 
     def convert_all(self, model):
         save_research_checkpoint(model, self.path("model.pth"))
-        for weights in ("fp32", "fp16", "int8"):
-            convert_file(self.path("model.pth"), self.path(f"{weights}.adarun"), weights=weights)
+        for weights in ("fp32", "fp16", "int8"):  # every convolution int8 (the default keeps narrow ones F32: below)
+            convert_file(self.path("model.pth"), self.path(f"{weights}.adarun"), weights=weights, int8_min_conv_outputs=1)
         return [read_weight_file(self.path(f"{weights}.adarun")) for weights in ("fp32", "fp16", "int8")]
 
     def check_int8_tensors(self, fp32, int8, header8, source=None):
@@ -810,6 +810,36 @@ class Int8WeightsTest(unittest.TestCase):
             peak = np.abs(fp32[name]).max(axis=(0, 2, 3)) / np.float32(127)
             self.assertTrue(np.array_equal(int8[name + "_scale"], peak.astype(np.float32)), name)
 
+    def test_narrow_convolutions_stay_f32_by_default(self):
+        """The default int8 conversion keeps convolutions (transposed ones too) with fewer than 32 output channels F32,
+        bit for bit, without scales: the int8 convolution is slower there. Wider ones and every linear are I8."""
+        cfg = ModelConfig(**dict(HEAD_SMALL, decoder_heads={"semseg": "hrnet", "sal": "updecoder"}, updecoder_kernels=(2, 2, 2),
+                                 updecoder_channels=(4, 4, 4)))
+        save_research_checkpoint(random_model(cfg, 11), self.path("m.pth"))
+        convert_file(self.path("m.pth"), self.path("fp32.adarun"))
+        convert_file(self.path("m.pth"), self.path("int8.adarun"), weights="int8")
+        _, fp32 = read_weight_file(self.path("fp32.adarun"))
+        _, int8 = read_weight_file(self.path("int8.adarun"))
+        header, _ = _header(self.path("int8.adarun"))
+        kinds = {"narrow": 0, "wide": 0, "linear": 0}
+        for name, values in fp32.items():
+            if not _i8_by_the_format(name):
+                continue
+            if values.ndim == 4 and values.shape[_output_axis(name)] < 32:
+                kinds["narrow"] += 1
+                self.assertEqual(header[name]["dtype"], "F32", name)
+                self.assertNotIn(name + "_scale", int8)
+                self.assertTrue(np.array_equal(int8[name].view(np.uint32), values.view(np.uint32)), name)
+            else:
+                kinds["wide" if values.ndim == 4 else "linear"] += 1
+                self.assertEqual(header[name]["dtype"], "I8", name)
+        self.assertTrue(all(kinds.values()), kinds)  # the model has each kind
+        status, _, err = WeightPrecisionTest.run_cli(self, self.path("m.pth"), "-o", self.path("x.adarun"), "--weights", "int8",
+                                                     "--int8-min-conv-outputs", "0")
+        self.assertEqual(status, 2)
+        self.assertIn("--int8-min-conv-outputs must be at least 1, got 0", err)
+        self.assertFalse(os.path.exists(self.path("x.adarun")))
+
     def test_non_finite_weights_are_refused(self):
         model = random_model(ModelConfig(**SMALL), 4)
         with torch.no_grad():
@@ -825,18 +855,19 @@ class Int8WeightsTest(unittest.TestCase):
                                  updecoder_channels=(4, 4, 4)))
         save_research_checkpoint(random_model(cfg, 9), self.path("m.pth"))
         run_cli = WeightPrecisionTest.run_cli
-        status, out, err = run_cli(self, self.path("m.pth"), "-o", self.path("int8.adarun"), "--weights", "int8")
+        every_conv = ("--int8-min-conv-outputs", "1")
+        status, out, err = run_cli(self, self.path("m.pth"), "-o", self.path("int8.adarun"), "--weights", "int8", *every_conv)
         self.assertEqual(status, 0, err)
         self.assertRegex(out, r"storage    int8 weights: F16 \d+ tensors \([\d.]+ M values\), F32 \d+ tensors \([\d.]+ M values\), "
                               r"I8 \d+ tensors \([\d.]+ M values\)")
         for weights in ("fp32", "fp16"):
             self.assertEqual(run_cli(self, self.path("m.pth"), "-o", self.path(f"{weights}.adarun"), "--weights", weights)[0], 0)
         # fp32 -> int8 re-encoded: the bytes converting the checkpoint with --weights int8 gives (same source).
-        self.assertEqual(run_cli(self, self.path("fp32.adarun"), "-o", self.path("from32.adarun"), "--weights", "int8")[0], 0)
+        self.assertEqual(run_cli(self, self.path("fp32.adarun"), "-o", self.path("from32.adarun"), "--weights", "int8", *every_conv)[0], 0)
         with open(self.path("int8.adarun"), "rb") as a, open(self.path("from32.adarun"), "rb") as b:
             self.assertEqual(a.read(), b.read())
         # fp16 -> int8: the widened half values quantized.
-        status, out, err = run_cli(self, self.path("fp16.adarun"), "-o", self.path("from16.adarun"), "--weights", "int8")
+        status, out, err = run_cli(self, self.path("fp16.adarun"), "-o", self.path("from16.adarun"), "--weights", "int8", *every_conv)
         self.assertEqual(status, 0, err)
         self.assertIn("with int8 weights", out)
         _, fp32 = read_weight_file(self.path("fp32.adarun"))
