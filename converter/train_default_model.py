@@ -8,7 +8,9 @@ frames are trained to cost less than busy ones.
 --from-weights MODEL.adarun fine-tunes a converted model instead (training/from_weight_file.py):
 the schedule is then only 'policies' and 'joint', with the BatchNorms frozen (a weight file
 holds them folded into the convolutions). This is how the bundled model was made content-aware
-on a CPU from the first, GPU-trained one.
+on a CPU from the first, GPU-trained one. With --train-decoders TASKS it trains only those tasks'
+decoders: the backbone, the policies and the other decoders (their outputs, the gates, the MACs)
+stay exactly the weight file's.
 
 The schedule spans --total-minutes of training (or --total-steps), possibly over several runs:
 each run trains at most --minutes (start-up, validation and saving included), then saves and
@@ -19,7 +21,7 @@ best on the validation frames; the file to convert with converter/convert.py) an
 
 usage: python3 converter/train_default_model.py [--device auto|cpu|cuda] [--minutes M]
        [--total-minutes T | --total-steps N] [--out build/train] [--batch B] [--threads N]
-       [--from-weights MODEL.adarun] [--fine-tune-policies F] [--compute-simple F] [--compute-busy F]
+       [--from-weights MODEL.adarun [--train-decoders TASK[,TASK]]] [--fine-tune-policies F] [--compute-simple F] [--compute-busy F]
        [--normals-loss objects|mean] [--normals-object-share F] [--edge-loss balanced|fixed]
        [--task-weight TASK=W ...] [--position-embedding]
 """
@@ -60,6 +62,11 @@ def fine_tune_stages(policies_share):
     return [("policies", policies_share, 1e-3, True, "policies"), ("joint", 1.0, 2e-4, True, "all")]
 
 
+def decoder_stages(tasks):
+    """--train-decoders: those tasks' decoders alone, on the inference gates (what they will see); every other
+    output stays bit for bit the weight file's."""
+    return [("decoders", 1.0, 1e-3, True, tuple(tasks))]
+
 
 WARMUP_STEPS = 100   # after every (re)start of the optimizer: a new stage, or a resumed run
 SAVE_EVERY_S = 120   # a run killed from outside loses at most this much
@@ -81,6 +88,9 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=1, help="torch threads on cpu")
     parser.add_argument("--from-weights", help="fine-tune this AdaMTL weight file (policies, then joint) instead of training anew")
     parser.add_argument("--workers", type=int, help="scene generator processes (default: cores - 2, 0 on cpu)")
+    parser.add_argument("--train-decoders", type=decoder_tasks, metavar="TASK[,TASK]",
+                        help="with --from-weights: train only these tasks' decoders (backbone, policies and the other "
+                             "decoders fixed, so their outputs, the gates and the MACs stay the file's)")
     parser.add_argument("--fine-tune-policies", type=float, default=FINE_TUNE_POLICIES_SHARE,
                         help="with --from-weights: the share of the schedule that trains the policies alone (0: joint only)")
     parser.add_argument("--normals-loss", choices=NORMALS_LOSSES, default="objects",
@@ -105,7 +115,18 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     args.task_weights = {**TASK_WEIGHTS, **dict(args.task_weight)}
+    if args.train_decoders and not args.from_weights:
+        parser.error("--train-decoders needs --from-weights (a new model trains its backbone first)")
     return args
+
+
+def decoder_tasks(text):
+    """'normals,edge' -> ['normals', 'edge'], for --train-decoders."""
+    tasks = text.split(",")
+    unknown = [t for t in tasks if t not in TASK_WEIGHTS]
+    if unknown or len(set(tasks)) != len(tasks):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected distinct tasks among {', '.join(TASK_WEIGHTS)}, comma-separated")
+    return tasks
 
 
 def task_weight(text):
@@ -213,13 +234,25 @@ def save(out, model, progress):
     os.replace(os.path.join(out, "progress.json.tmp"), os.path.join(out, "progress.json"))
 
 
+def trains_policies(stage):
+    return stage[4] in ("all", "policies")
+
+
+def trained_parameters(model, trains):
+    """trains: 'all', 'policies' or a tuple of tasks whose decoders train."""
+    if trains == "all":
+        return set(id(p) for p in model.parameters())
+    if trains == "policies":
+        return set(id(p) for p in policy_parameters(model))
+    return set(id(p) for task in trains for p in model.decoders[task].parameters())
+
+
 def make_optimizer(model, stage, position_lr_scale):
-    """stage: an entry of STAGES (or fine_tune_stages); position_lr_scale: the position embedding's learning rate
-    over the rest's."""
-    trains = stage[4]
-    policies = set(id(p) for p in policy_parameters(model))
+    """stage: an entry of STAGES (or fine_tune_stages, decoder_stages); position_lr_scale: the position embedding's
+    learning rate over the rest's."""
+    trained = trained_parameters(model, stage[4])
     for p in model.parameters():
-        p.requires_grad_(trains == "all" or id(p) in policies)
+        p.requires_grad_(id(p) in trained)
     groups = [{"params": [p for name, p in model.named_parameters() if p.requires_grad and name != POSITION_EMBEDDING]}]
     position = [p for name, p in model.named_parameters() if p.requires_grad and name == POSITION_EMBEDDING]
     if position:
@@ -275,12 +308,13 @@ def format_validation(summary, compute_by_objects):
 def train_step(model, batch, stage, optimizer, lr, args, autocast):
     for group in optimizer.param_groups:
         group["lr"] = lr * group.get("lr_scale", 1.0)
-    gated = stage[3]
+    gated, policies = stage[3], trains_policies(stage)
     with autocast():
-        logits, usage = gated_forward(model, batch["image"], gated=gated, noise=True)
+        # The noise is the policies' relaxation: without them training, the decoders see the inference gates.
+        logits, usage = gated_forward(model, batch["image"], gated=gated, noise=policies)
         losses = task_losses(logits, batch, args.normals_loss, args.edge_loss, args.normals_object_share)
         loss = sum(args.task_weights[t] * v for t, v in losses.items())
-        if gated:
+        if gated and policies:
             targets = frame_compute_targets(batch["objects"], MAX_OBJECTS, args.compute_simple, args.compute_busy)
             losses["compute"] = compute_loss(usage.compute(), targets)
             loss = loss + args.compute_weight * losses["compute"]
@@ -312,7 +346,11 @@ def main():
     frozen_batch_norm = bool(progress["from_weights"])
     model.to(device)
     set_training(model, True, frozen_batch_norm)
-    schedule = Schedule(args, fine_tune_stages(args.fine_tune_policies) if frozen_batch_norm else STAGES)
+    if args.train_decoders:
+        stages = decoder_stages(args.train_decoders)
+    else:
+        stages = fine_tune_stages(args.fine_tune_policies) if frozen_batch_norm else STAGES
+    schedule = Schedule(args, stages)
     position_lr_scale = FINE_TUNE_POSITION_EMBEDDING_LR_SCALE if frozen_batch_norm else 1.0
     torch.manual_seed(args.seed + progress["step"])  # Gumbel noise; a resumed run reseeds from its step
     log(f"device {device}, batch {batch_size}, workers {workers}, torch {torch.__version__}, "
@@ -365,11 +403,14 @@ def main():
     save(args.out, model, progress)
     log(f"saved {os.path.join(args.out, 'checkpoint.pth')} at step {progress['step']}"
         f"{' (schedule complete)' if progress['done'] else ' (run again with the same --out to continue)'}")
-    if "edge_threshold" in summary:
+    if "edge_threshold" in summary and "edge" in (args.train_decoders or ["edge"]):
         save_calibrated(args.out, model, summary["edge_threshold"])
         log(f"saved {os.path.join(args.out, 'calibrated.pth')} (to convert): edge logits lowered by "
             f"{summary['edge_threshold']:g}, the threshold with the best edge F on the validation frames "
             f"({summary['edge_f_best']:.3f} against {summary['edge_f']:.3f} at 0)")
+    elif args.train_decoders:  # the edge decoder did not train: its threshold stays the weight file's
+        save_research_checkpoint(copy.deepcopy(model).cpu(), os.path.join(args.out, "calibrated.pth"))
+        log(f"saved {os.path.join(args.out, 'calibrated.pth')} (to convert): the edge decoder as the weight file's")
 
 
 if __name__ == "__main__":

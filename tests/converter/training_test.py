@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -13,6 +14,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter"))
 
 from adarun_convert.convert import convert_state  # noqa: E402
+from adarun_ref.checkpoint import load_own_checkpoint  # noqa: E402
 from adarun_convert.weight_file import weight_file_bytes  # noqa: E402
 from adarun_ref.random_model import random_image, random_model  # noqa: E402
 from scenes import MAX_OBJECTS, make_scene  # noqa: E402
@@ -143,6 +145,24 @@ class PositionEmbedding(unittest.TestCase):
         self.assertGreater(float(grown.backbone.absolute_pos_embed.grad.abs().max()), 0.0)
         self.assertIs(with_position_embedding(grown), grown)
 
+
+
+class DecodersOnly(unittest.TestCase):
+    def test_only_the_named_decoders_change(self):
+        """--train-decoders normals: two steps from the bundled model change the normals decoder and nothing else,
+        so the other tasks' outputs, the gates and the MACs stay the weight file's."""
+        converter = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
+        weights = os.path.join(converter, "model", "default.adarun")
+        with tempfile.TemporaryDirectory() as out:
+            subprocess.run([sys.executable, os.path.join(converter, "train_default_model.py"), "--from-weights", weights,
+                            "--train-decoders", "normals", "--total-steps", "2", "--batch", "2", "--val-frames", "2",
+                            "--out", out], check=True, stdout=subprocess.DEVNULL)
+            trained = load_own_checkpoint(os.path.join(out, "calibrated.pth"))["model"]
+        original = model_from_weight_file(weights).state_dict()
+        self.assertEqual(set(trained), set(original))
+        changed = {name for name, value in original.items() if not torch.equal(trained[name], value)}
+        self.assertTrue(changed)
+        self.assertEqual(sorted(name for name in changed if not name.startswith("decoders.normals."))[:3], [])
 
 class ComputeTargets(unittest.TestCase):
     def test_targets_rise_from_simple_to_busy(self):
