@@ -10,7 +10,8 @@ the schedule is then only 'policies' and 'joint', with the BatchNorms frozen (a 
 holds them folded into the convolutions). This is how the bundled model was made content-aware
 on a CPU from the first, GPU-trained one. With --train-decoders TASKS it trains only those tasks'
 decoders: the backbone, the policies and the other decoders (their outputs, the gates, the MACs)
-stay exactly the weight file's.
+stay exactly the weight file's, and calibrated.pth takes a trained decoder only where its task's
+validation metrics are all at least the weight file's.
 
 The schedule spans --total-minutes of training (or --total-steps), possibly over several runs:
 each run trains at most --minutes (start-up, validation and saving included), then saves and
@@ -73,6 +74,10 @@ SAVE_EVERY_S = 120   # a run killed from outside loses at most this much
 FINISH_MARGIN_S = 30  # kept free at the end of a run for the last validation and save
 VAL_FIRST_SEED = 0
 EDGE_BIAS = "decoders.edge.segment.3.bias"  # the edge decoder's last convolution: logits = ... + this
+# Each task's validation metrics, +1 where higher is better: a decoder trained alone (--train-decoders) goes into
+# calibrated.pth only if none of its task's is worse than the weight file's.
+TASK_METRICS = {"semseg": {"semseg_miou": 1}, "sal": {"sal_iou": 1}, "normals": {"normals_deg": -1, "normals_obj_deg": -1},
+                "edge": {"edge_f_best": 1}}
 
 
 def parse_args():
@@ -299,6 +304,28 @@ def save_calibrated(out, model, threshold):
     save_research_checkpoint(calibrated, os.path.join(out, "calibrated.pth"))
 
 
+def improved_tasks(tasks, trained, original):
+    """The tasks whose validation metrics (summaries of validate) are all at least the original's."""
+    return [task for task in tasks if all(sign * (trained[name] - original[name]) >= 0 for name, sign in TASK_METRICS[task].items())]
+
+
+def decoders_to_keep(model, args, progress, summary, val_frames, device, log):
+    """--train-decoders: returns (the model to convert, the trained tasks kept); a trained decoder whose task
+    lost on the validation frames is replaced by the weight file's (the resume checkpoint keeps it)."""
+    original = model_from_weight_file(progress["from_weights"]).to(device)
+    set_training(original, True, True)
+    before, _ = validate(original, val_frames, device, True, EDGE_LOGIT_THRESHOLDS)
+    kept = improved_tasks(args.train_decoders, summary, before)
+    chosen = copy.deepcopy(model)
+    for task in args.train_decoders:
+        change = ", ".join(f"{name} {before[name]:.3f} -> {summary[name]:.3f}" for name in TASK_METRICS[task])
+        verdict = "kept" if task in kept else "the weight file's put back"
+        log(f"decoder {task}: {change}: {verdict}")
+        if task not in kept:
+            chosen.decoders[task].load_state_dict(original.decoders[task].state_dict())
+    return chosen, kept
+
+
 def format_validation(summary, compute_by_objects):
     metrics = " ".join(f"{k} {v:.3f}" for k, v in summary.items())
     compute = " ".join(f"{k}:{v:.2f}" for k, v in compute_by_objects.items())
@@ -403,12 +430,16 @@ def main():
     save(args.out, model, progress)
     log(f"saved {os.path.join(args.out, 'checkpoint.pth')} at step {progress['step']}"
         f"{' (schedule complete)' if progress['done'] else ' (run again with the same --out to continue)'}")
-    if "edge_threshold" in summary and "edge" in (args.train_decoders or ["edge"]):
+    calibrate_edge = True
+    if args.train_decoders:
+        model, kept = decoders_to_keep(model, args, progress, summary, val_frames, device, log)
+        calibrate_edge = "edge" in kept
+    if "edge_threshold" in summary and calibrate_edge:
         save_calibrated(args.out, model, summary["edge_threshold"])
         log(f"saved {os.path.join(args.out, 'calibrated.pth')} (to convert): edge logits lowered by "
             f"{summary['edge_threshold']:g}, the threshold with the best edge F on the validation frames "
             f"({summary['edge_f_best']:.3f} against {summary['edge_f']:.3f} at 0)")
-    elif args.train_decoders:  # the edge decoder did not train: its threshold stays the weight file's
+    elif args.train_decoders:  # the edge decoder is the weight file's, and so is its threshold
         save_research_checkpoint(copy.deepcopy(model).cpu(), os.path.join(args.out, "calibrated.pth"))
         log(f"saved {os.path.join(args.out, 'calibrated.pth')} (to convert): the edge decoder as the weight file's")
 

@@ -22,6 +22,7 @@ from training.default_model import POSITION_EMBEDDING, default_config, with_posi
 from training.from_weight_file import config_from_metadata, freeze_batch_norm, model_from_weight_file  # noqa: E402
 from training.gating import gated_forward  # noqa: E402
 from training.metrics import Baselines, TaskMetrics, edge_counts, f_score, sobel_magnitude  # noqa: E402
+from train_default_model import improved_tasks  # noqa: E402
 from training.objectives import balanced_edge_weights, compute_loss, edge_loss, frame_compute_targets, normals_loss  # noqa: E402
 
 FIELDS = ("image", "semseg", "sal", "edge", "normals")
@@ -150,19 +151,30 @@ class PositionEmbedding(unittest.TestCase):
 class DecodersOnly(unittest.TestCase):
     def test_only_the_named_decoders_change(self):
         """--train-decoders normals: two steps from the bundled model change the normals decoder and nothing else,
-        so the other tasks' outputs, the gates and the MACs stay the weight file's."""
+        so the other tasks' outputs, the gates and the MACs stay the weight file's; the file to convert holds the
+        trained decoder or the file's, whole."""
         converter = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
         weights = os.path.join(converter, "model", "default.adarun")
         with tempfile.TemporaryDirectory() as out:
             subprocess.run([sys.executable, os.path.join(converter, "train_default_model.py"), "--from-weights", weights,
                             "--train-decoders", "normals", "--total-steps", "2", "--batch", "2", "--val-frames", "2",
                             "--out", out], check=True, stdout=subprocess.DEVNULL)
-            trained = load_own_checkpoint(os.path.join(out, "calibrated.pth"))["model"]
+            trained = load_own_checkpoint(os.path.join(out, "checkpoint.pth"))["model"]
+            calibrated = load_own_checkpoint(os.path.join(out, "calibrated.pth"))["model"]
         original = model_from_weight_file(weights).state_dict()
         self.assertEqual(set(trained), set(original))
         changed = {name for name, value in original.items() if not torch.equal(trained[name], value)}
         self.assertTrue(changed)
         self.assertEqual(sorted(name for name in changed if not name.startswith("decoders.normals."))[:3], [])
+        self.assertTrue(all(torch.equal(calibrated[name], trained[name]) for name in original) or
+                        all(torch.equal(calibrated[name], original[name]) for name in original))
+
+    def test_a_decoder_is_kept_only_where_no_metric_of_its_task_is_worse(self):
+        before = {"semseg_miou": 0.60, "sal_iou": 0.70, "normals_deg": 4.0, "normals_obj_deg": 23.0, "edge_f_best": 0.5}
+        after = {"semseg_miou": 0.61, "sal_iou": 0.70, "normals_deg": 3.9, "normals_obj_deg": 23.1, "edge_f_best": 0.49}
+        self.assertEqual(improved_tasks(["semseg", "sal", "normals", "edge"], after, before), ["semseg", "sal"])
+        self.assertEqual(improved_tasks(["normals"], {**after, "normals_obj_deg": 22.0}, before), ["normals"])
+
 
 class ComputeTargets(unittest.TestCase):
     def test_targets_rise_from_simple_to_busy(self):
