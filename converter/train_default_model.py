@@ -313,7 +313,6 @@ def decoders_to_keep(model, args, progress, summary, val_frames, device, log):
     """--train-decoders: returns (the model to convert, the trained tasks kept); a trained decoder whose task
     lost on the validation frames is replaced by the weight file's (the resume checkpoint keeps it)."""
     original = model_from_weight_file(progress["from_weights"]).to(device)
-    set_training(original, True, True)
     before, _ = validate(original, val_frames, device, True, EDGE_LOGIT_THRESHOLDS)
     kept = improved_tasks(args.train_decoders, summary, before)
     chosen = copy.deepcopy(model)

@@ -14,15 +14,15 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter"))
 
 from adarun_convert.convert import convert_state  # noqa: E402
-from adarun_ref.checkpoint import load_own_checkpoint  # noqa: E402
 from adarun_convert.weight_file import weight_file_bytes  # noqa: E402
+from adarun_ref.checkpoint import load_own_checkpoint  # noqa: E402
 from adarun_ref.random_model import random_image, random_model  # noqa: E402
 from scenes import MAX_OBJECTS, make_scene  # noqa: E402
+from train_default_model import improved_tasks  # noqa: E402
 from training.default_model import POSITION_EMBEDDING, default_config, with_position_embedding  # noqa: E402
 from training.from_weight_file import config_from_metadata, freeze_batch_norm, model_from_weight_file  # noqa: E402
 from training.gating import gated_forward  # noqa: E402
 from training.metrics import Baselines, TaskMetrics, edge_counts, f_score, sobel_magnitude  # noqa: E402
-from train_default_model import improved_tasks  # noqa: E402
 from training.objectives import balanced_edge_weights, compute_loss, edge_loss, frame_compute_targets, normals_loss  # noqa: E402
 
 FIELDS = ("image", "semseg", "sal", "edge", "normals")
@@ -145,7 +145,6 @@ class PositionEmbedding(unittest.TestCase):
         sum(output.square().mean() for output in logits.values()).backward()
         self.assertGreater(float(grown.backbone.absolute_pos_embed.grad.abs().max()), 0.0)
         self.assertIs(with_position_embedding(grown), grown)
-
 
 
 class DecodersOnly(unittest.TestCase):
