@@ -348,7 +348,7 @@ def train_step(model, batch, stage, optimizer, lr, args, autocast):
     loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
     optimizer.step()
-    return float(loss), {k: float(v) for k, v in losses.items()}, usage.summary()
+    return float(loss.detach()), {k: float(v.detach()) for k, v in losses.items()}, usage.summary()
 
 
 def main():
