@@ -395,7 +395,10 @@ def main():
     stage, optimizer, steps_in_stage = None, None, 0
     last_save = last_val = time.time()
     step_clock = time.time()
+    # Time spent waiting for the next batch, since the last log line: on a GPU the scene workers may not keep up.
+    waited_s = logged_s = 0.0
     for batch in loader:
+        waited_s += time.time() - step_clock
         fraction = schedule.fraction(progress["step"], progress["trained_s"])
         new_stage = schedule.stage(fraction)
         out_of_time = time.time() - start > args.minutes * 60 - FINISH_MARGIN_S
@@ -415,7 +418,9 @@ def main():
             parts = " ".join(f"{k} {v:.4f}" for k, v in losses.items())
             log(f"step {progress['step']} {schedule.stages[stage][0]} {fraction:.3f} lr {lr:.2e} loss {loss:.4f} ({parts}) "
                 f"kept: compute {usage['compute'].mean():.3f} blocks {usage['blocks'].mean():.3f} "
-                f"tokens {usage['tokens'].mean():.3f} | {progress['trained_s'] / 60:.1f} min")
+                f"tokens {usage['tokens'].mean():.3f} | {progress['trained_s'] / 60:.1f} min, "
+                f"{100 * waited_s / max(progress['trained_s'] - logged_s, 1e-9):.0f}% waiting for scenes")
+            waited_s, logged_s = 0.0, progress["trained_s"]
         if now - last_val > args.val_every:
             log(format_validation(*validate(model, val_frames, device, frozen_batch_norm)))
             last_val = step_clock = time.time()
