@@ -396,7 +396,7 @@ def main():
     last_save = last_val = time.time()
     step_clock = time.time()
     # Time spent waiting for the next batch, since the last log line: on a GPU the scene workers may not keep up.
-    waited_s = logged_s = 0.0
+    waited_s, logged_s = 0.0, progress["trained_s"]
     for batch in loader:
         waited_s += time.time() - step_clock
         fraction = schedule.fraction(progress["step"], progress["trained_s"])
