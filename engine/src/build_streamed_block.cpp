@@ -82,6 +82,8 @@ void emit_streamed_block(PlanBuilder& b, int stage_index, int block_index, Opera
   emit_whole_block(b, stage_index, block_index, x, &skips);
   for (size_t skip : skips) b.plan().ops[skip].jump = static_cast<int32_t>(b.plan().ops.size());
   b.elementwise(OpCode::kCopy, name + ".store_all", x, reference_output, tokens * dim);
+  Op& store = b.plan().ops.back();
+  store.stores_reference = true, store.stage = stage_index, store.block = block_index;
   const int32_t end = static_cast<int32_t>(b.plan().ops.size());
   b.plan().ops[change_index].jump = end;
   b.plan().ops[done].jump = end;

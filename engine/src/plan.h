@@ -98,6 +98,8 @@ struct Op {
   // (plan order) finds the changed spans into the scheduler's `change_group`, the last stores the new input.
   int change_group = -1;
   bool tests_change = false, stores_input = false;
+  // kCopy of a streamed block's whole output into its stored output: skipped on frames that pass through (scheduler.h).
+  bool stores_reference = false;
   // Window attention
   const float* rel_bias = nullptr;
   const float* masks = nullptr;

@@ -100,6 +100,8 @@ void Scheduler::run(const Plan& plan, const Compute& compute, const GateSettings
   settings_ = settings;
   stats->macs_executed = 0;
   stats->tokens_reused = 0;
+  if (!sentinel_passed_) sentinel_all_changed_ = false;  // the last frame ran no streamed block (every gate off)
+  sentinel_passed_ = false;
   const int32_t count = static_cast<int32_t>(plan.ops.size());
   for (int32_t i = 0; i < count;) {
     const Op& op = plan.ops[i];
@@ -150,7 +152,9 @@ int32_t Scheduler::execute(const Op& op, int32_t index, const Compute& compute, 
     case OpCode::kGelu: layers::gelu(compute, op.y.data, n); break;
     case OpCode::kRelu: layers::relu(compute, op.y.data, n); break;
     case OpCode::kAdd: layers::add(compute, op.y.data, op.addend ? op.addend : op.x.data, n); break;
-    case OpCode::kCopy: layers::copy(compute, op.x.data, n, op.y.data); break;
+    case OpCode::kCopy:
+      if (!skips_store(op)) layers::copy(compute, op.x.data, n, op.y.data);
+      break;
     case OpCode::kZero: std::memset(op.y.data, 0, sizeof(float) * static_cast<size_t>(n)); break;
     case OpCode::kTranspose: layers::transpose(compute, op.x.data, op.rows, op.cols, op.y.data); break;
     case OpCode::kScatterAddRows: layers::scatter_add_rows(compute, op.x.data, op.scatter, op.rows, op.cols, op.y.data); break;
@@ -220,7 +224,7 @@ void Scheduler::find_changed_spans(const Op& op) {
   const float* previous = op.scratch.data;
   const int64_t blocks = op.rows, block = op.cols;
   group.span_count = 0;
-  group.whole = refresh_frame();
+  group.whole = stream_mode() != StreamMode::kStreamed;
   int64_t changed = 0;
   for (int64_t b = 0; b < blocks && !group.whole; ++b) {
     if (std::memcmp(x + b * block, previous + b * block, sizeof(float) * static_cast<size_t>(block)) == 0) continue;
@@ -265,7 +269,7 @@ int64_t Scheduler::run_conv_changed_rows(const Op& op, const Compute& compute) {
   float* previous = op.scratch.data;
   const MapShape& m = op.map;
   const int64_t plane = m.h * m.w, row_bytes = static_cast<int64_t>(sizeof(float)) * m.w;
-  if (refresh_frame()) {
+  if (stream_mode() != StreamMode::kStreamed) {
     layers::conv2d(compute, *op.conv, x, m.h, m.w, m.stride, m.pad, m.dilation, op.scratch2.data, op.y.data);
     std::memcpy(previous, x, sizeof(float) * static_cast<size_t>(m.channels * plane));
     return op.macs_fixed;
@@ -349,12 +353,17 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   float* reference_input = op.scratch.data;
   const float* reference_output = op.y.data;
   const int64_t n = op.window_tokens, windows = op.windows, cols = op.cols;
-  const bool refresh = refresh_frame();
+  const bool sentinel = op.restore_rows && !sentinel_passed_;
+  const StreamMode mode = stream_mode();
+  const bool refresh = mode != StreamMode::kStreamed;
+  // A block passing through keeps its older input and output pair (its store_all is skipped too).
+  const bool store_input = !(mode == StreamMode::kPassThrough && op.restore_rows);
   // A merge reuses only cells whose tokens are exactly as before (they came from reused windows): its reuse adds
   // no drift of its own.
   const double threshold = op.restore_rows ? double(stream_.threshold) : 0.0;
   const double limit = threshold * threshold;
-  const int64_t cap = refresh ? windows : static_cast<int64_t>(std::ceil(double(stream_.max_recompute) * double(windows)));
+  const int64_t uncapped = static_cast<int64_t>(std::ceil(double(stream_.max_recompute) * double(windows)));
+  const int64_t cap = refresh ? windows : uncapped;
   int64_t changed = 0;
   if (refresh) {
     std::fill(window_change_.begin(), window_change_.begin() + windows, std::numeric_limits<float>::infinity());
@@ -362,6 +371,7 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   } else {
     changed = measure_window_changes(op, limit, /*stop_at_first=*/cap >= windows);
   }
+  if (sentinel) pass_sentinel(op, changed == windows && uncapped >= windows);  // a cap bounds every frame's work
   int32_t* order = gate_order_.data();
   if (changed > cap) {
     std::iota(order, order + windows, 0);
@@ -378,7 +388,7 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
     }
   }
   if (changed == windows) {  // every token is new: the whole input is the reference (one copy)
-    std::memcpy(reference_input, x, sizeof(float) * static_cast<size_t>(op.rows * cols));
+    if (store_input) std::memcpy(reference_input, x, sizeof(float) * static_cast<size_t>(op.rows * cols));
     for (int64_t k = 0; k < windows; ++k) {
       active_windows_[k] = order[k];
       for (int64_t i = 0; i < n; ++i) active_index_[k * n + i] = op.gather[order[k] * n + i];
@@ -403,6 +413,18 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   const std::vector<uint8_t>& mask = stats->token_masks[op.stage][op.block];
   if (!mask.empty()) stats->tokens_kept[op.stage][op.block] = std::count(mask.begin(), mask.end(), uint8_t{1});
   return changed;
+}
+
+void Scheduler::pass_sentinel(const Op& op, bool all_changed) {
+  sentinel_passed_ = true;
+  sentinel_stage_ = op.stage, sentinel_block_ = op.block;
+  if (refresh_frame()) {  // tests nothing: no verdict on motion
+    mode_ = StreamMode::kRecomputeAll;
+    sentinel_all_changed_ = false;
+    return;
+  }
+  mode_ = all_changed && sentinel_all_changed_ ? StreamMode::kPassThrough : StreamMode::kStreamed;
+  sentinel_all_changed_ = all_changed;
 }
 
 // hidden = ReLU(mlp(x)) [tokens, h], logits = fc(hidden viewed as fc_rows rows); a gate's logit is the max over
@@ -447,12 +469,22 @@ void Scheduler::decide_from_logits(const float* best, int64_t decisions, uint8_t
 void Scheduler::decide_block_gates_streamed(const Op& op, const Compute& compute) {
   const int64_t tokens = op.rows, dim = op.cols, decisions = op.decisions;
   const int64_t hidden = op.policies.front()->mlp.out;
-  const bool refresh = refresh_frame();
+  const StreamMode mode = stream_mode();
+  // Under a pan (the blocks after the sentinel pass through; before it, the last frame's sentinel saw one) its state
+  // serves no next frame: the whole map as a per-frame run computes it, in scratch, and the state stays the older
+  // input, hidden map and logits, true together.
+  const bool pan = !sentinel_passed_ && sentinel_all_changed_ && stream_.max_recompute >= 1.0f;
+  if (mode == StreamMode::kPassThrough || (mode == StreamMode::kStreamed && pan)) {
+    active_rows_ = tokens;
+    decide_gates(op, compute, block_gates_[op.stage].data());
+    return;
+  }
+  const bool refresh = mode != StreamMode::kStreamed;
   const float limit = stream_.threshold * stream_.threshold;
   float* reference = op.y.data;
-  int64_t changed = 0;
-  for (int64_t t = 0; t < tokens; ++t) {
-    if (refresh || relative_change(op.x.data + t * dim, reference + t * dim, dim) > limit) active_index_[changed++] = static_cast<int32_t>(t);
+  int64_t changed = refresh ? tokens : 0;
+  for (int64_t t = 0; t < tokens && 2 * changed <= tokens; ++t) {  // past half, the whole map: the rest need no test
+    if (relative_change(op.x.data + t * dim, reference + t * dim, dim) > limit) active_index_[changed++] = static_cast<int32_t>(t);
   }
   const bool whole = 2 * changed > tokens;
   active_rows_ = whole ? tokens : changed;  // the rows run, for the MACs and the profile

@@ -37,7 +37,10 @@ class Scheduler {
   explicit Scheduler(const ModelConfig& config);
 
   // A streamed plan's next frame recomputes every window (its references are not the last frame's).
-  void restart_stream() { frame_ = 0; }
+  void restart_stream() {
+    frame_ = 0;
+    sentinel_all_changed_ = false;
+  }
   void set_stream_settings(const StreamSettings& settings) { stream_ = settings; }
 
   // Runs every op of `plan` on `input` that the gates let through; fills `stats` (sized by the session) and,
@@ -48,6 +51,25 @@ class Scheduler {
  private:
   // Whether this frame recomputes everything streamed: the stream's first frame and every refresh_every-th.
   bool refresh_frame() const { return frame_ % std::max(stream_.refresh_every, 1) == 0; }
+  // How a streamed op runs this frame. A pan changes every window of every block, so its frames reuse nothing and
+  // their references serve no next frame. The frame's first streamed block to run is the sentinel: it tests and
+  // stores as always, and when it finds every window changed two frames running, the streamed blocks after it
+  // pass through: no change test, no stored input or output (each keeps the older pair it has, which stays
+  // true: an output with the input it was computed from). Block policies compute their whole maps apart and keep
+  // their older state too; stage 0's does so already when the last frame's sentinel saw every window change.
+  // Merges and head convolutions skip their tests but keep storing (small stores; they update their outputs in
+  // place, so an older input would not match them).
+  enum class StreamMode : uint8_t { kStreamed, kRecomputeAll, kPassThrough };
+  StreamMode stream_mode() const {
+    if (sentinel_passed_) return mode_;
+    return refresh_frame() ? StreamMode::kRecomputeAll : StreamMode::kStreamed;
+  }
+  // The sentinel's verdict for the ops after it: all_changed is its own test's.
+  void pass_sentinel(const Op& op, bool all_changed);
+  // A streamed block's store of its whole output, on a frame it passes through (the sentinel's always runs).
+  bool skips_store(const Op& op) const {
+    return op.stores_reference && stream_mode() == StreamMode::kPassThrough && !(op.stage == sentinel_stage_ && op.block == sentinel_block_);
+  }
   // Runs one op; returns the index of the next one.
   int32_t execute(const Op& op, int32_t index, const layers::Compute& compute, FrameStats* stats);
   void decide_gates(const Op& op, const layers::Compute& compute, uint8_t* out);
@@ -103,6 +125,10 @@ class Scheduler {
   std::vector<uint8_t> compact_mask_;  // a streamed token policy's decisions on the changed rows
   StreamSettings stream_;
   int64_t frame_ = 0;  // frames since the stream (re)started
+  bool sentinel_passed_ = false;       // this frame
+  int sentinel_stage_ = -1, sentinel_block_ = -1;
+  bool sentinel_all_changed_ = false;  // the last frame's sentinel found every window changed
+  StreamMode mode_ = StreamMode::kStreamed;  // the ops' after the sentinel, this frame
   const float* input_ = nullptr;
   GateSettings settings_;
 };

@@ -132,6 +132,64 @@ TEST_CASE("streaming: with threshold 0 every frame is the per-frame answer; a re
   }
 }
 
+// The frame with every value moved by `delta`: every token of every block input changes.
+std::vector<float> shifted(std::vector<float> frame, float delta) {
+  for (float& v : frame) v += delta;
+  return frame;
+}
+
+void check_same_answer_and_gates(const Sessions& s) {
+  CHECK(output_difference(*s.streamed, *s.per_frame) < 1e-5);
+  CHECK(s.streamed->stats().blocks == s.per_frame->stats().blocks);
+  CHECK(s.streamed->stats().token_masks == s.per_frame->stats().token_masks);
+}
+
+TEST_CASE("streaming: across a pan the blocks after the first pass through, storing nothing, and reuse again after it") {
+  adarun::StreamSettings exact;
+  exact.threshold = 0.0f;
+  exact.refresh_every = 1000;
+  std::vector<const char*> names = {"per_task_small"};
+  if (!adarun::testing::fewer_frames()) names.insert(names.end(), {"static_small", "mtlora_matrix_small"});
+  for (const char* name : names) {
+    CAPTURE(name);
+    Sessions s;
+    open(name, exact, &s);
+    const bool forks = s.model->config().is_mtlora();  // MTLoRA's forked last blocks always run whole
+    const std::vector<float> still = s.input, first = shifted(s.input, 0.01f), second = shifted(s.input, 0.02f), third = shifted(s.input, 0.03f);
+    // The still frame, then a pan: the first panned frame stores every block's references as it goes, the next two
+    // (every window changed two frames running) pass through.
+    for (const std::vector<float>* frame : {&still, &first, &second, &third}) {
+      run_both(s, *frame);
+      CHECK(s.streamed->stats().tokens_reused == 0);
+      CHECK(s.streamed->stats().macs_executed == s.per_frame->stats().macs_executed);
+      check_same_answer_and_gates(s);
+    }
+    // The pan stops: the first block, which stored the last frame, reuses it all; the blocks after it stored nothing
+    // in the passed frames, so their references are the first panned frame's and every window recomputes.
+    run_both(s, third);
+    const int64_t reused = s.streamed->stats().tokens_reused;
+    CHECK(reused > 0);
+    CHECK(reused < tokens_run(*s.streamed));
+    check_same_answer_and_gates(s);
+    run_both(s, third);  // now every block's references are this frame's
+    if (!forks) CHECK(s.streamed->stats().tokens_reused == tokens_run(*s.streamed));
+    check_same_answer_and_gates(s);
+    // Stage 0's block policy kept its older state under the pan: its logits are this frame's all the same.
+    if (!adarun::testing::fewer_frames()) check_stage0_block_logits_by_gates(s, third);
+    // A pan out and back: its first frame stores, the next ones pass through, back where it started included;
+    // that frame again: the blocks after the first still hold its input and output, true as a pair, and reuse them.
+    for (const std::vector<float>* frame : {&first, &second, &third, &first}) {
+      run_both(s, *frame);
+      CHECK(s.streamed->stats().tokens_reused == 0);
+      CHECK(s.streamed->stats().macs_executed == s.per_frame->stats().macs_executed);
+      check_same_answer_and_gates(s);
+    }
+    run_both(s, first);
+    if (!forks) CHECK(s.streamed->stats().tokens_reused == tokens_run(*s.streamed));
+    check_same_answer_and_gates(s);
+  }
+}
+
 TEST_CASE("streaming: a threshold reuses windows that changed a little; refresh and a recompute cap bound it") {
   Sessions s;
   adarun::StreamSettings loose;
