@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <vector>
 
 #include "engine/src/session.h"
@@ -144,6 +145,16 @@ void check_same_answer_and_gates(const Sessions& s) {
   CHECK(s.streamed->stats().token_masks == s.per_frame->stats().token_masks);
 }
 
+// Frames that reuse nothing: each is the per-frame answer at the per-frame MACs.
+void run_reusing_nothing(Sessions& s, std::initializer_list<const std::vector<float>*> frames) {
+  for (const std::vector<float>* frame : frames) {
+    run_both(s, *frame);
+    CHECK(s.streamed->stats().tokens_reused == 0);
+    CHECK(s.streamed->stats().macs_executed == s.per_frame->stats().macs_executed);
+    check_same_answer_and_gates(s);
+  }
+}
+
 TEST_CASE("streaming: across a pan the blocks after the first pass through, storing nothing, and reuse again after it") {
   adarun::StreamSettings exact;
   exact.threshold = 0.0f;
@@ -158,12 +169,7 @@ TEST_CASE("streaming: across a pan the blocks after the first pass through, stor
     const std::vector<float> still = s.input, first = shifted(s.input, 0.01f), second = shifted(s.input, 0.02f), third = shifted(s.input, 0.03f);
     // The still frame, then a pan: the first panned frame stores every block's references as it goes, the next two
     // (every window changed two frames running) pass through.
-    for (const std::vector<float>* frame : {&still, &first, &second, &third}) {
-      run_both(s, *frame);
-      CHECK(s.streamed->stats().tokens_reused == 0);
-      CHECK(s.streamed->stats().macs_executed == s.per_frame->stats().macs_executed);
-      check_same_answer_and_gates(s);
-    }
+    run_reusing_nothing(s, {&still, &first, &second, &third});
     // The pan stops: the first block, which stored the last frame, reuses it all; the blocks after it stored nothing
     // in the passed frames, so their references are the first panned frame's and every window recomputes.
     run_both(s, third);
@@ -178,12 +184,7 @@ TEST_CASE("streaming: across a pan the blocks after the first pass through, stor
     if (!adarun::testing::fewer_frames()) check_stage0_block_logits_by_gates(s, third);
     // A pan out and back: its first frame stores, the next ones pass through, back where it started included;
     // that frame again: the blocks after the first still hold its input and output, true as a pair, and reuse them.
-    for (const std::vector<float>* frame : {&first, &second, &third, &first}) {
-      run_both(s, *frame);
-      CHECK(s.streamed->stats().tokens_reused == 0);
-      CHECK(s.streamed->stats().macs_executed == s.per_frame->stats().macs_executed);
-      check_same_answer_and_gates(s);
-    }
+    run_reusing_nothing(s, {&first, &second, &third, &first});
     run_both(s, first);
     if (!forks) CHECK(s.streamed->stats().tokens_reused == tokens_run(*s.streamed));
     check_same_answer_and_gates(s);
