@@ -1,6 +1,6 @@
 // adarun_stream_bench: a streamed session against per-frame runs on the same video, frame by frame and side by
 // side: latency, MACs, tokens reused, and how far each task's outputs drift from the per-frame answer.
-//   adarun_stream_bench MODEL FRAMES.npy [--threshold T] [--refresh N] [--cap f] [--threads N] [--passes P] [--json]
+//   adarun_stream_bench MODEL FRAMES.npy [--threshold T] [--refresh N] [--cap f] [--noise G] [--threads N] [--passes P] [--json]
 // FRAMES.npy: float32 [frames, 3, S, S], normalised as the model's input (bench/streaming_video.py makes them).
 // With P passes the video runs P times (the stream restarted each time) and each frame's time is its fastest pass:
 // on a shared machine a burst of other work then has to hit the same frame in every pass to move the medians.
@@ -38,6 +38,8 @@ bool parse(int argc, char** argv, Options* o) {
       o->stream.threshold = std::strtof(argv[++i], nullptr);
     } else if (arg == "--refresh" && has_value) {
       o->stream.refresh_every = std::atoi(argv[++i]);
+    } else if (arg == "--noise" && has_value) {
+      o->stream.noise = std::strtof(argv[++i], nullptr);
     } else if (arg == "--cap" && has_value) {
       o->stream.max_recompute = std::strtof(argv[++i], nullptr);
     } else if (arg == "--threads" && has_value) {
@@ -118,7 +120,7 @@ double median(std::vector<double> values) {
 int main(int argc, char** argv) {
   Options o;
   if (!parse(argc, argv, &o)) {
-    std::fprintf(stderr, "usage: adarun_stream_bench MODEL FRAMES.npy [--threshold T] [--refresh N] [--cap f] [--threads N] [--passes P] [--json]\n");
+    std::fprintf(stderr, "usage: adarun_stream_bench MODEL FRAMES.npy [--threshold T] [--refresh N] [--cap f] [--noise G] [--threads N] [--passes P] [--json]\n");
     return 1;
   }
   std::unique_ptr<adarun::Model> model;

@@ -4,10 +4,14 @@
 cut to another scene halfway; each runs through bench/stream_bench.cpp, a streamed session beside per-frame
 runs of the same model, frame by frame: latency, MACs, tokens reused and each task's drift from the per-frame
 answer (class maps: pixel agreement; saliency and edges: IoU; normals: mean angle in degrees).
+With --noise SIGMA every frame gets fresh camera noise (Gaussian, SIGMA grey levels), the streamed session is told
+that noise (--stream-noise, unless given), and a fourth video, a still scene with noise alone, shows how far per-frame
+answers wander under the noise itself: a streamed frame there is an older frame's answer, so its drift is the
+per-frame answer's own spread.
 
 usage: /usr/bin/python3 bench/streaming_video.py [--model converter/model/default.adarun]
            [--bench build/bench/adarun_stream_bench] [--frames 24] [--threshold 0.05] [--refresh 16] [--cap 1]
-           [--passes 3]
+           [--passes 3] [--noise SIGMA] [--stream-noise G]
 """
 import argparse
 import json
@@ -69,12 +73,23 @@ def cut(size, frames, seed=31):
     return first + second
 
 
+def still(size, frames, seed=11):
+    """The small-motion video's static scene, nothing moving."""
+    return [make_scene(seed, size=size, objects=3).image] * frames
+
+
+def with_noise(video, sigma, seed=5):
+    """Each frame with fresh Gaussian camera noise of sigma grey levels, rounded and clipped to 8 bits."""
+    generator = np.random.default_rng(seed)
+    return [np.clip(frame + generator.normal(0.0, sigma, frame.shape), 0, 255).round().astype(np.uint8) for frame in video]
+
+
 def run(bench, model, video, args):
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "frames.npy")
         np.save(path, np.stack([normalise(frame) for frame in video]).astype(np.float32))
         command = [bench, model, path, "--threshold", str(args.threshold), "--refresh", str(args.refresh), "--cap", str(args.cap),
-                   "--passes", str(args.passes), "--json"]
+                   "--noise", str(args.stream_noise), "--passes", str(args.passes), "--json"]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             sys.exit(f"{' '.join(command)}: {result.stderr.strip()}")
@@ -91,12 +106,19 @@ def main():
     parser.add_argument("--refresh", type=int, default=16)
     parser.add_argument("--cap", type=float, default=1.0)
     parser.add_argument("--passes", type=int, default=3, help="runs of each video; a frame's time is its fastest")
+    parser.add_argument("--noise", type=float, default=0.0, help="camera noise on every frame, grey levels (Gaussian sigma)")
+    parser.add_argument("--stream-noise", type=float, help="the noise the streamed session is told (default: --noise)")
     parser.add_argument("--per-frame", action="store_true", help="print every frame, not only the summaries")
     args = parser.parse_args()
+    if args.stream_noise is None:
+        args.stream_noise = args.noise
     print(f"threshold {args.threshold}, refresh every {args.refresh} frames, cap {args.cap}; {args.frames} frames each, "
-          f"each frame's fastest of {args.passes} passes")
-    for name, make in [("small motion", small_motion), ("pan", pan), ("cut", cut)]:
-        report = run(args.bench, args.model, make(args.size, args.frames), args)
+          f"each frame's fastest of {args.passes} passes" + (f"; camera noise {args.noise:g} grey levels" if args.noise else "")
+          + (f", the session told {args.stream_noise:g}" if args.stream_noise != args.noise or args.noise else ""))
+    videos = [("small motion", small_motion), ("pan", pan), ("cut", cut)] + ([("still, noise", still)] if args.noise else [])
+    for name, make in videos:
+        video = make(args.size, args.frames)
+        report = run(args.bench, args.model, with_noise(video, args.noise) if args.noise else video, args)
         frames = report["frames"]
         tasks = list(frames[0]["drift"])
         worst = {}

@@ -57,6 +57,20 @@ CLI::Validator finite_number() {
       "");
 }
 
+CLI::Validator number_in(int min_value, int max_value) {
+  const std::string range = "[" + std::to_string(min_value) + ", " + std::to_string(max_value) + "]";
+  return CLI::Validator(
+      [=](std::string& text) {
+        char* end = nullptr;
+        const float parsed = std::strtof(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !(parsed >= float(min_value) && parsed <= float(max_value))) {
+          return "must be a number in " + range + ", got '" + text + "'";
+        }
+        return std::string();
+      },
+      "");
+}
+
 CLI::Validator budget_fraction() {
   return CLI::Validator(
       [](std::string& text) {

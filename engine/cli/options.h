@@ -22,6 +22,7 @@ std::string usage_line(const CLI::App& command, const std::string& name);
 // Value checks. Their messages follow the option's name: "--threads must be an integer in [1, 256], got '0'".
 CLI::Validator integer_in(int min_value, int max_value);
 CLI::Validator finite_number();
+CLI::Validator number_in(int min_value, int max_value);  // a number in [min, max]
 CLI::Validator budget_fraction();  // in (0, 1], or 0 for none
 CLI::Validator comma_list();  // one or more names, separated by commas
 CLI::Validator a_value();     // not another option: `--input --out DIR` lacks a value, it names no file "--out"

@@ -37,6 +37,11 @@ void add_run_options(CLI::App* command, SessionOptions* options) {
                       "with --stream: recompute everything every N frames (default 16)")
       ->option_text("N")
       ->check(integer_in(1, 1000000));
+  command->add_option("--stream-noise", options->stream_settings.noise,
+                      "with --stream: the camera's noise, grey levels (sigma): the first block lets its patches of the frame "
+                      "change by up to 3 G RMS (default 0: it tests its tokens like the other blocks)")
+      ->option_text("G")
+      ->check(number_in(0, 255));
   command->add_option("--stream-cap", options->stream_settings.max_recompute,
                       "with --stream: recompute at most this share of a block's windows a frame, 0 < f <= 1 (default 1)")
       ->option_text("f")

@@ -6,6 +6,7 @@
 // changed, it runs the unstreamed block instead (no compact copies) and stores its whole output.
 //   changed rows a = x[A];  a += proj(attention(qkv(LN1 a)));  t = LN2(a);  t[kept] = MLP(t[kept]);  a += t
 //   x[A] = a;  reference_output[A] = a
+// Stage 0's first block tests its windows on the frame's pixels instead (scheduler.h StreamSettings: camera noise).
 #include "engine/src/build_plan.h"
 
 namespace adarun {
@@ -28,6 +29,13 @@ void emit_streamed_block(PlanBuilder& b, int stage_index, int block_index, Opera
   change.stage = stage_index, change.block = block_index, change.rows = tokens, change.cols = dim;
   change.gather = stage_window_order(b.plan(), stage, stage_index, block_index);
   change.windows = stage.windows, change.window_tokens = stage.window_tokens, change.restore_rows = true;
+  if (stage_index == 0 && block_index == 0 && config.in_chans == 3) {  // its input is the patch embedding of the RGB frame
+    Operand pixels = b.buffer(name + ".reference_pixels", config.in_chans * config.img_size * config.img_size);
+    b.plan().buffers[pixels.buffer].persistent = true;
+    Op& first = b.plan().ops[change_index];
+    first.tests_pixels = true, first.scratch2 = pixels;
+    first.map.channels = config.in_chans, first.map.h = first.map.w = config.img_size, first.map.stride = config.patch_size;
+  }
 
   Operand rows = b.buffer(changed, tokens * dim);
   b.move_changed_rows(OpCode::kGatherRows, changed + ".gather", x, rows, tokens, dim, RowSource::kActive);

@@ -341,6 +341,7 @@ adarun_status adarun_session_set_streaming(adarun_session* session, int32_t on, 
       stream.threshold = settings->threshold;
       stream.refresh_every = settings->refresh_every;
       stream.max_recompute = settings->max_recompute;
+      stream.noise = settings->noise;
     }
     const Status status = session->session->set_streaming(on != 0, stream);
     if (status.is_ok()) session->has_run = false;  // the plan may have changed: the last run's outputs are gone

@@ -100,6 +100,9 @@ struct Op {
   bool tests_change = false, stores_input = false;
   // kCopy of a streamed block's whole output into its stored output: skipped on frames that pass through (scheduler.h).
   bool stores_reference = false;
+  // kWindowChange of stage 0's first block: its windows are tested on the frame's pixels (scheduler.h), map holds the
+  // frame (channels, h = w = size, stride = patch size) and scratch2 the pixels each window was last computed from.
+  bool tests_pixels = false;
   // Window attention
   const float* rel_bias = nullptr;
   const float* masks = nullptr;

@@ -7,6 +7,8 @@
 #include <limits>
 #include <numeric>
 
+#include "engine/src/framing.h"
+
 namespace adarun {
 namespace {
 
@@ -45,6 +47,44 @@ float relative_change(const float* a, const float* r, int64_t cols) {
     total_norm += r[c] * r[c];
   }
   return total_difference / std::max(total_norm, 1e-30f);
+}
+
+// With a camera's noise given, stage 0's first block tests its windows on the frame's pixels (scheduler.h): a patch
+// changed when its RMS change over its channels and pixels exceeds this many times the noise. The RMS of the
+// difference of two noisy frames is sqrt(2) noise, and its largest over the 3136 patches of a 224 frame ~1.9 noise.
+constexpr double kNoiseMargin = 3.0;
+
+// The mean squared change, in grey levels, of the patch under `token` between two normalised frames (SPEC 1:
+// (v / 255 - mean) / std per channel); frame: channels, h = w = size, stride = patch size.
+float patch_change(const float* a, const float* r, const MapShape& frame, int64_t token) {
+  const int64_t patch = frame.stride, grid = frame.w / patch, plane = frame.h * frame.w;
+  const int64_t top = (token / grid) * patch, left = (token % grid) * patch;
+  float sum = 0.0f;
+  for (int64_t c = 0; c < frame.channels; ++c) {
+    const float grey = 255.0f * kImageStd[c];
+    for (int64_t y = 0; y < patch; ++y) {
+      const int64_t row = c * plane + (top + y) * frame.w + left;
+      for (int64_t x = 0; x < patch; ++x) {
+        const float d = (a[row + x] - r[row + x]) * grey;
+        sum += d * d;
+      }
+    }
+  }
+  return sum / static_cast<float>(frame.channels * patch * patch);
+}
+
+// to = from over the patches of the `count` tokens listed.
+void copy_patches(const float* from, const int32_t* tokens, int64_t count, const MapShape& frame, float* to) {
+  const int64_t patch = frame.stride, grid = frame.w / patch, plane = frame.h * frame.w;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t top = (tokens[i] / grid) * patch, left = (tokens[i] % grid) * patch;
+    for (int64_t c = 0; c < frame.channels; ++c) {
+      for (int64_t y = 0; y < patch; ++y) {
+        const int64_t row = c * plane + (top + y) * frame.w + left;
+        std::memcpy(to + row, from + row, sizeof(float) * static_cast<size_t>(patch));
+      }
+    }
+  }
 }
 
 // to[t] = from[t] for the `count` tokens of `cols` floats listed in `tokens`, one copy per run of consecutive tokens
@@ -330,14 +370,16 @@ void Scheduler::decide_tokens(const Op& op, const Compute& compute, FrameStats* 
 // Each window's largest token change (each token is in one window); returns the windows over limit. Without a cap
 // to order the windows by (stop_at_first), a window's test stops at its first changed token, so a frame that
 // changed everywhere (a pan) tests about one token a window instead of all of them.
-int64_t Scheduler::measure_window_changes(const Op& op, double limit, bool stop_at_first) {
+int64_t Scheduler::measure_window_changes(const Op& op, double limit, bool stop_at_first, bool pixels) {
   const int64_t n = op.window_tokens, cols = op.cols;
   int64_t changed = 0;
   for (int64_t w = 0; w < op.windows; ++w) {
     float worst = 0.0f;
     for (int64_t i = 0; i < n && !(stop_at_first && worst > limit); ++i) {
       const int64_t t = op.gather[w * n + i];
-      worst = std::max(worst, relative_change(op.x.data + t * cols, op.scratch.data + t * cols, cols));
+      const float change = pixels ? patch_change(input_, op.scratch2.data, op.map, t)
+                                  : relative_change(op.x.data + t * cols, op.scratch.data + t * cols, cols);
+      worst = std::max(worst, change);
     }
     window_change_[w] = worst;
     changed += worst > limit;
@@ -361,7 +403,9 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   // A merge reuses only cells whose tokens are exactly as before (they came from reused windows): its reuse adds
   // no drift of its own.
   const double threshold = op.restore_rows ? double(stream_.threshold) : 0.0;
-  const double limit = threshold * threshold;
+  const bool pixels = op.tests_pixels && stream_.noise > 0.0f;
+  const double pixel_limit = kNoiseMargin * double(stream_.noise);
+  const double limit = pixels ? pixel_limit * pixel_limit : threshold * threshold;
   const int64_t uncapped = static_cast<int64_t>(std::ceil(double(stream_.max_recompute) * double(windows)));
   const int64_t cap = refresh ? windows : uncapped;
   int64_t changed = 0;
@@ -369,7 +413,7 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
     std::fill(window_change_.begin(), window_change_.begin() + windows, std::numeric_limits<float>::infinity());
     changed = windows;
   } else {
-    changed = measure_window_changes(op, limit, /*stop_at_first=*/cap >= windows);
+    changed = measure_window_changes(op, limit, /*stop_at_first=*/cap >= windows, pixels);
   }
   if (sentinel) pass_sentinel(op, changed == windows && uncapped >= windows);  // a cap bounds every frame's work
   int32_t* order = gate_order_.data();
@@ -389,6 +433,7 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   }
   if (changed == windows) {  // every token is new: the whole input is the reference (one copy)
     if (store_input) std::memcpy(reference_input, x, sizeof(float) * static_cast<size_t>(op.rows * cols));
+    if (store_input && pixels) std::memcpy(op.scratch2.data, input_, sizeof(float) * static_cast<size_t>(op.map.channels * op.map.h * op.map.w));
     for (int64_t k = 0; k < windows; ++k) {
       active_windows_[k] = order[k];
       for (int64_t i = 0; i < n; ++i) active_index_[k * n + i] = op.gather[order[k] * n + i];
@@ -402,6 +447,7 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
       active_windows_[k] = w;
       std::copy(tokens, tokens + n, active_index_.begin() + k * n);
       copy_token_runs(x, tokens, n, cols, reference_input);
+      if (pixels) copy_patches(input_, tokens, n, op.map, op.scratch2.data);
     } else if (op.restore_rows) {
       copy_token_runs(reference_output, tokens, n, cols, x);
     }

@@ -24,11 +24,16 @@ struct GateSettings {
 // A streamed plan's rule (README "Streaming"): a token changed when |x - r| > threshold |r| (L2 over its
 // channels, r the block's stored input); a window is recomputed when one of its tokens changed, at most
 // ceil(max_recompute * windows) of a block's windows a frame (the most changed first), and every window every
-// `refresh_every` frames.
+// `refresh_every` frames. With a camera's noise given (sigma, grey levels of 255), stage 0's first block, whose input
+// is the patch embedding of the frame, tests its tokens' patches of the frame instead: a token changed when the RMS
+// change of its patch's pixels exceeds 3 noise. Why: the embedding's LayerNorm makes a grey level of noise a change of
+// ~0.1 of a token's norm (a moved edge ~1), so on a camera's frames every token changes; in pixels the noise stays
+// what it is, and changes within it are let go.
 struct StreamSettings {
   float threshold = 0.05f;
   int refresh_every = 16;
   float max_recompute = 1.0f;
+  float noise = 0.0f;
 };
 
 class Scheduler {
@@ -78,7 +83,8 @@ class Scheduler {
   void decide_tokens(const Op& op, const layers::Compute& compute, FrameStats* stats);
   // Which windows of a streamed block to recompute (their count); the others take their stored outputs.
   int64_t find_changed_windows(const Op& op, FrameStats* stats);
-  int64_t measure_window_changes(const Op& op, double limit, bool stop_at_first);
+  // pixels: the tokens' patches of the frame (op.tests_pixels), mean squared change in grey levels.
+  int64_t measure_window_changes(const Op& op, double limit, bool stop_at_first, bool pixels);
   void run_attention(const Op& op, const layers::Compute& compute) const;
   // A streamed convolution (kConvDelta): updated over the blocks of its input that differ from the input stored
   // for its change group, or run whole on the stream's first and refresh frames and when more than a third of them

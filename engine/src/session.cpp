@@ -88,6 +88,7 @@ Status Session::set_streaming(bool on, const StreamSettings& settings) {
   if (!(settings.threshold >= 0.0f && std::isfinite(settings.threshold))) return Status::error("streaming threshold must be finite and >= 0");
   if (settings.refresh_every < 1) return Status::error("streaming refresh must be every 1 frame or more, got " + std::to_string(settings.refresh_every));
   if (!(settings.max_recompute > 0.0f && settings.max_recompute <= 1.0f)) return Status::error("streaming max_recompute must be in (0, 1]");
+  if (!(settings.noise >= 0.0f && settings.noise <= 255.0f)) return Status::error("streaming noise must be in [0, 255] grey levels");
   if (on != streaming_) {
     const Status status = build(task_indices_, on);
     if (!status.is_ok()) return status;

@@ -345,8 +345,11 @@ TEST_CASE("op profile: per op of the plan, adding up to the run's MACs; gated-of
 TEST_CASE("streaming: a repeated frame reuses stored outputs and gives the same answer; bad settings are refused") {
   Loaded loaded;
   check_failure(adarun_session_set_streaming(nullptr, 1, nullptr), ADARUN_INVALID_ARGUMENT, "adarun_session_set_streaming");
-  adarun_streaming bad{0.05f, 0, 1.0f};
+  adarun_streaming bad{0.05f, 0, 1.0f, 0.0f};
   check_failure(adarun_session_set_streaming(loaded.session, 1, &bad), ADARUN_INVALID_ARGUMENT, "adarun_session_set_streaming");
+  adarun_streaming bad_noise{0.05f, 16, 1.0f, -2.0f};
+  check_failure(adarun_session_set_streaming(loaded.session, 1, &bad_noise), ADARUN_INVALID_ARGUMENT, "adarun_session_set_streaming");
+  CHECK(std::string(adarun_last_error()).find("noise") != std::string::npos);
   REQUIRE(adarun_session_set_streaming(loaded.session, 1, nullptr) == ADARUN_OK);
   const std::vector<float> input = adarun_test::tensor(loaded.size);
   REQUIRE(adarun_session_run_tensor(loaded.session, input.data(), int64_t(input.size())) == ADARUN_OK);

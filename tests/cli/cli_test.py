@@ -427,9 +427,10 @@ class Sequences(unittest.TestCase):
             streamed = np.load(os.path.join(out, "0003", task + ".npy"))
             want = np.load(os.path.join(per_frame, task + ".npy"))
             self.assertLessEqual(float(np.abs(streamed - want).max()), 1e-5 * max(1.0, float(np.abs(want).max())), task)
-        refused = run_adarun("infer", "--model", self.model, "--input", frames, "--out", out, "--stream",
-                             "--stream-refresh", "0")
-        self.assertEqual(refused.returncode, 1)
+        for bad in (["--stream-refresh", "0"], ["--stream-noise", "-1"]):
+            refused = run_adarun("infer", "--model", self.model, "--input", frames, "--out", out, "--stream", *bad)
+            self.assertEqual(refused.returncode, 1, bad)
+            self.assertIn(bad[0], refused.stderr)
 
     def test_pattern(self):
         """frames_%04d.npy: from the first number of 0 to 4 that exists to the last before a gap."""

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <vector>
 
+#include "engine/src/framing.h"
 #include "engine/src/session.h"
 #include "tests/parity/golden_case.h"
 
@@ -189,6 +190,50 @@ TEST_CASE("streaming: across a pan the blocks after the first pass through, stor
     if (!forks) CHECK(s.streamed->stats().tokens_reused == tokens_run(*s.streamed));
     check_same_answer_and_gates(s);
   }
+}
+
+// The frame with grey levels (of 255) added: `noise` with alternating signs on every value, and `bump` (instead) on
+// the patch at (patch_row, patch_col).
+std::vector<float> with_grey_levels(std::vector<float> frame, int64_t size, int64_t patch, float noise, int64_t patch_row,
+                                    int64_t patch_col, float bump) {
+  for (int64_t c = 0; c < 3; ++c) {
+    const float unit = 1.0f / (255.0f * adarun::kImageStd[c]);  // a grey level in the normalised input (SPEC 1)
+    for (int64_t y = 0; y < size; ++y) {
+      for (int64_t x = 0; x < size; ++x) {
+        const bool in_patch = y / patch == patch_row && x / patch == patch_col;
+        frame[(c * size + y) * size + x] += unit * (in_patch ? bump : ((c + y + x) % 2 ? noise : -noise));
+      }
+    }
+  }
+  return frame;
+}
+
+TEST_CASE("streaming: with the camera's noise given, stage 0's first block lets its patches of the frame change by 3 noise RMS") {
+  adarun::StreamSettings settings;
+  settings.refresh_every = 1000;
+  Sessions s;
+  open("per_task_small", settings, &s);
+  const int64_t size = s.model->config().img_size, patch = s.model->config().patch_size;
+  // Without: noise of 4 grey levels on every value moves the patch embedding's tokens by far more than 0.05 of their
+  // norm, and nothing is reused.
+  run_both(s, s.input);
+  run_both(s, with_grey_levels(s.input, size, patch, 4.0f, 9, 9, 5.9f));
+  CHECK(s.streamed->stats().tokens_reused == 0);
+  // With noise 2 (6 grey levels): the frame computed afresh, then that noise, and 5.9 on one patch: within 6, so the
+  // first block reuses every window, and every block after it too.
+  settings.noise = 2.0f;
+  REQUIRE(s.streamed->set_streaming(true, settings).is_ok());
+  run_both(s, s.input);
+  run_both(s, with_grey_levels(s.input, size, patch, 4.0f, 9, 9, 5.9f));
+  CHECK(s.streamed->stats().tokens_reused == tokens_run(*s.streamed));
+  // That patch 6.5 grey levels off the frame its window was computed from: that window (and what it reaches) recomputes.
+  run_both(s, with_grey_levels(s.input, size, patch, 4.0f, 9, 9, 6.5f));
+  const int64_t reused = s.streamed->stats().tokens_reused;
+  CHECK(reused > 0);
+  CHECK(reused < tokens_run(*s.streamed));
+  CHECK(s.streamed->stats().blocks == s.per_frame->stats().blocks);
+  settings.noise = -1.0f;
+  CHECK_FALSE(s.streamed->set_streaming(true, settings).is_ok());
 }
 
 TEST_CASE("streaming: a threshold reuses windows that changed a little; refresh and a recompute cap bound it") {

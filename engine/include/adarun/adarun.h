@@ -128,13 +128,15 @@ typedef struct adarun_stats {
 } adarun_stats;
 
 /* Streaming (README "Streaming"): a token changed when |x - r| > threshold |r| (L2 over its channels, r the
- * block input it had when last computed); a window of a block is recomputed when one of its tokens changed,
+ * block input it had when last computed), or with noise > 0 in stage 0's first block when the RMS change of its
+ * patch of the frame exceeds 3 noise; a window of a block is recomputed when one of its tokens changed,
  * at most ceil(max_recompute * windows) windows a block a frame (the most changed first), and every window
  * every refresh_every frames. */
 typedef struct adarun_streaming {
   float threshold;        /* >= 0; 0 recomputes every window whose input moved at all (the per-frame answer) */
   int32_t refresh_every;  /* >= 1 */
   float max_recompute;    /* in (0, 1] */
+  float noise;            /* the camera's noise, grey levels (sigma) in [0, 255]; 0: every block tests its tokens */
 } adarun_streaming;
 
 /* One op of a session's plan (the model compiled for its tasks) and what it did while the session

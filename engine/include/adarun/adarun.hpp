@@ -144,7 +144,7 @@ class Session {
   }
   void set_gate_threshold(float threshold) { detail::check(adarun_session_set_gate_threshold(handle_.get(), threshold)); }
   void set_budget(float fraction) { detail::check(adarun_session_set_budget(handle_.get(), fraction)); }
-  // Streaming on with the defaults (threshold 0.05, refresh every 16 frames, no cap), or with `settings`; off.
+  // Streaming on with the defaults (threshold 0.05, refresh every 16 frames, no cap, no camera noise), or with `settings`; off.
   void set_streaming(bool on) { detail::check(adarun_session_set_streaming(handle_.get(), on ? 1 : 0, nullptr)); }
   void set_streaming(bool on, const adarun_streaming& settings) {
     detail::check(adarun_session_set_streaming(handle_.get(), on ? 1 : 0, &settings));
