@@ -193,10 +193,10 @@ int main(int argc, char** argv) {
   const double latency_ratio = median(per_frame_ms) / std::max(median(streamed_ms), 1e-9);
   const double mac_ratio = macs_per_frame / std::max(macs_streamed, 1.0);
   if (o.json) {
-    std::printf("{\"threshold\": %g, \"refresh\": %d, \"cap\": %g, \"median_per_frame_ms\": %.3f, \"median_streamed_ms\": %.3f, "
-                "\"latency_ratio\": %.3f, \"mac_ratio\": %.3f, \"frames\": [%s]}\n",
-                o.stream.threshold, o.stream.refresh_every, o.stream.max_recompute, median(per_frame_ms), median(streamed_ms), latency_ratio,
-                mac_ratio, json_frames.c_str());
+    std::printf("{\"threshold\": %g, \"refresh\": %d, \"cap\": %g, \"noise\": %g, \"median_per_frame_ms\": %.3f, "
+                "\"median_streamed_ms\": %.3f, \"latency_ratio\": %.3f, \"mac_ratio\": %.3f, \"frames\": [%s]}\n",
+                o.stream.threshold, o.stream.refresh_every, o.stream.max_recompute, o.stream.noise, median(per_frame_ms),
+                median(streamed_ms), latency_ratio, mac_ratio, json_frames.c_str());
     return 0;
   }
   std::printf("median: per-frame %.2f ms, streamed %.2f ms (%.2fx); MACs %.2fx fewer; worst drift:", median(per_frame_ms),

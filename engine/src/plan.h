@@ -100,8 +100,9 @@ struct Op {
   bool tests_change = false, stores_input = false;
   // kCopy of a streamed block's whole output into its stored output: skipped on frames that pass through (scheduler.h).
   bool stores_reference = false;
-  // kWindowChange of stage 0's first block: its windows are tested on the frame's pixels (scheduler.h), map holds the
-  // frame (channels, h = w = size, stride = patch size) and scratch2 the pixels each window was last computed from.
+  // kWindowChange of stage 0's first block: its windows may be tested on the frame's pixels (scheduler.h), map holds
+  // the frame (channels, h = w = size, stride = patch size) and scratch2 the pixels each window was last computed
+  // from. kConvChangedRows of the patch embedding: its rows may be tested by patches (map and scratch its own).
   bool tests_pixels = false;
   // Window attention
   const float* rel_bias = nullptr;

@@ -94,6 +94,9 @@ void PlanBuilder::streamed_frame_conv(const std::string& name, const ConvWeights
   Op& op = plan_.ops.back();
   op.code = OpCode::kConvChangedRows;
   op.scratch2 = op.scratch, op.scratch = previous;
+  // A patch embedding of an RGB frame (each output row reads its own rows of patches) can be tested by patches
+  // against the camera's noise (scheduler.h StreamSettings).
+  op.tests_pixels = conv.kernel == stride && pad == 0 && conv.in == 3;
 }
 
 void PlanBuilder::conv_transpose(const std::string& name, const ConvTransposeWeights& conv, Operand x, int64_t h, int64_t w,

@@ -314,6 +314,10 @@ int64_t Scheduler::run_conv_changed_rows(const Op& op, const Compute& compute) {
     std::memcpy(previous, x, sizeof(float) * static_cast<size_t>(m.channels * plane));
     return op.macs_fixed;
   }
+  // With the camera's noise, the patch embedding's rows of patches: a row changed when one of its patches moved by
+  // over kNoiseMargin noise (as stage 0's first block tests its windows), and its input rows become the stored ones.
+  const bool pixels = op.tests_pixels && stream_.noise > 0.0f;
+  if (pixels) return run_patch_rows_changed(op, compute, x);
   for (int64_t iy = 0; iy < m.h; ++iy) {
     changed_rows_[iy] = 0;
     for (int64_t c = 0; c < m.channels && !changed_rows_[iy]; ++c) {
@@ -342,6 +346,35 @@ int64_t Scheduler::run_conv_changed_rows(const Op& op, const Compute& compute) {
   for (int64_t iy = 0; iy < m.h; ++iy) {
     if (!changed_rows_[iy]) continue;
     for (int64_t c = 0; c < m.channels; ++c) std::memcpy(previous + c * plane + iy * m.w, x + c * plane + iy * m.w, size_t(row_bytes));
+  }
+  return op.macs_fixed / m.out_h * computed;
+}
+
+int64_t Scheduler::run_patch_rows_changed(const Op& op, const Compute& compute, const float* x) {
+  float* previous = op.scratch.data;
+  const MapShape& m = op.map;
+  const int64_t plane = m.h * m.w, patch = m.stride;
+  const float limit = static_cast<float>(kNoiseMargin * stream_.noise * kNoiseMargin * stream_.noise);
+  for (int64_t r = 0; r < m.out_h; ++r) {
+    changed_rows_[r] = 0;
+    for (int64_t col = 0; col < m.out_w && !changed_rows_[r]; ++col) {
+      changed_rows_[r] = patch_change(x, previous, m, r * m.out_w + col) > limit;
+    }
+  }
+  int64_t computed = 0;
+  for (int64_t r = 0; r < m.out_h;) {
+    if (!changed_rows_[r]) {
+      ++r;
+      continue;
+    }
+    const int64_t begin = r;
+    while (r < m.out_h && changed_rows_[r]) ++r;
+    layers::conv2d(compute, *op.conv, x, m.h, m.w, m.stride, m.pad, m.dilation, op.scratch2.data, op.y.data, begin, r);
+    for (int64_t c = 0; c < m.channels; ++c) {
+      const int64_t first = c * plane + begin * patch * m.w, count = (r - begin) * patch * m.w;
+      std::memcpy(previous + first, x + first, sizeof(float) * static_cast<size_t>(count));
+    }
+    computed += r - begin;
   }
   return op.macs_fixed / m.out_h * computed;
 }
@@ -433,7 +466,8 @@ int64_t Scheduler::find_changed_windows(const Op& op, FrameStats* stats) {
   }
   if (changed == windows) {  // every token is new: the whole input is the reference (one copy)
     if (store_input) std::memcpy(reference_input, x, sizeof(float) * static_cast<size_t>(op.rows * cols));
-    if (store_input && pixels) std::memcpy(op.scratch2.data, input_, sizeof(float) * static_cast<size_t>(op.map.channels * op.map.h * op.map.w));
+    const int64_t frame_floats = op.map.channels * op.map.h * op.map.w;
+    if (store_input && pixels) std::memcpy(op.scratch2.data, input_, sizeof(float) * static_cast<size_t>(frame_floats));
     for (int64_t k = 0; k < windows; ++k) {
       active_windows_[k] = order[k];
       for (int64_t i = 0; i < n; ++i) active_index_[k * n + i] = op.gather[order[k] * n + i];

@@ -73,7 +73,8 @@ class Scheduler {
   void pass_sentinel(const Op& op, bool all_changed);
   // A streamed block's store of its whole output, on a frame it passes through (the sentinel's always runs).
   bool skips_store(const Op& op) const {
-    return op.stores_reference && stream_mode() == StreamMode::kPassThrough && !(op.stage == sentinel_stage_ && op.block == sentinel_block_);
+    const bool sentinel = op.stage == sentinel_stage_ && op.block == sentinel_block_;
+    return op.stores_reference && stream_mode() == StreamMode::kPassThrough && !sentinel;
   }
   // Runs one op; returns the index of the next one.
   int32_t execute(const Op& op, int32_t index, const layers::Compute& compute, FrameStats* stats);
@@ -96,6 +97,8 @@ class Scheduler {
   // A streamed convolution of the frame (kConvChangedRows): its output rows whose input rows differ from the input
   // it last saw are recomputed, all on the stream's first and refresh frames. Returns the multiply-adds done.
   int64_t run_conv_changed_rows(const Op& op, const layers::Compute& compute);
+  // run_conv_changed_rows of the patch embedding (op.tests_pixels) with the camera's noise given: by rows of patches.
+  int64_t run_patch_rows_changed(const Op& op, const layers::Compute& compute, const float* x);
   // A row move's indices: the changed windows' tokens (kActive), the changed groups (kActiveGroups), else the op's own.
   const int32_t* row_index(const Op& op, const int32_t* fixed) const {
     if (op.row_source == RowSource::kActive) return active_index_.data();

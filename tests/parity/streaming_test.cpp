@@ -224,8 +224,11 @@ TEST_CASE("streaming: with the camera's noise given, stage 0's first block lets 
   settings.noise = 2.0f;
   REQUIRE(s.streamed->set_streaming(true, settings).is_ok());
   run_both(s, s.input);
+  run_both(s, s.input);  // the same frame again: what a frame that changed nothing costs
+  const int64_t unchanged_macs = s.streamed->stats().macs_executed;
   run_both(s, with_grey_levels(s.input, size, patch, 4.0f, 9, 9, 5.9f));
   CHECK(s.streamed->stats().tokens_reused == tokens_run(*s.streamed));
+  CHECK(s.streamed->stats().macs_executed == unchanged_macs);  // the patch embedding too lets the noise go
   // That patch 6.5 grey levels off the frame its window was computed from: that window (and what it reaches) recomputes.
   run_both(s, with_grey_levels(s.input, size, patch, 4.0f, 9, 9, 6.5f));
   const int64_t reused = s.streamed->stats().tokens_reused;
