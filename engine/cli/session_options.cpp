@@ -29,7 +29,7 @@ void add_run_options(CLI::App* command, SessionOptions* options) {
                     "run the frames in order as video: each block reuses its stored outputs for the windows whose input "
                     "barely changed (README \"Streaming\")");
   command->add_option("--stream-threshold", options->stream_settings.threshold,
-                      "with --stream: a token changed when |x - r| > T |r| (default 0.05; 0: the per-frame answer)")
+                      "with --stream: a token changed when |x - r| > T |r| (default 0.05; 0 with --stream-noise 0: the per-frame answer)")
       ->option_text("T")
       ->check(finite_number())
       ->check(CLI::NonNegativeNumber);

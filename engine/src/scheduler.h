@@ -47,6 +47,7 @@ class Scheduler {
     sentinel_all_changed_ = false;
   }
   void set_stream_settings(const StreamSettings& settings) { stream_ = settings; }
+  const StreamSettings& stream_settings() const { return stream_; }
 
   // Runs every op of `plan` on `input` that the gates let through; fills `stats` (sized by the session) and,
   // when `profile` is not null, adds each op's time, MACs, rows and calls to it.

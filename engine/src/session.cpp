@@ -7,6 +7,15 @@
 #include "engine/src/memory_plan.h"
 
 namespace adarun {
+namespace {
+
+bool valid_stream_noise(float noise) { return noise >= 0.0f && noise <= 255.0f; }  // NaN fails
+
+std::string stream_noise_error(float noise) {
+  return "streaming noise must be in [0, 255] grey levels, got " + std::to_string(noise);
+}
+
+}  // namespace
 
 Session::Session(const Model& model) : model_(model), scheduler_(model.config()) { compute_.isa = model.isa(); }
 
@@ -84,11 +93,20 @@ Status Session::build(const std::vector<int>& tasks, bool streaming) {
   return Status::ok();
 }
 
+Status Session::set_stream_noise(float noise) {
+  if (!valid_stream_noise(noise)) return Status::error(stream_noise_error(noise));
+  StreamSettings settings = scheduler_.stream_settings();
+  settings.noise = noise;
+  scheduler_.set_stream_settings(settings);
+  scheduler_.restart_stream();
+  return Status::ok();
+}
+
 Status Session::set_streaming(bool on, const StreamSettings& settings) {
   if (!(settings.threshold >= 0.0f && std::isfinite(settings.threshold))) return Status::error("streaming threshold must be finite and >= 0");
   if (settings.refresh_every < 1) return Status::error("streaming refresh must be every 1 frame or more, got " + std::to_string(settings.refresh_every));
   if (!(settings.max_recompute > 0.0f && settings.max_recompute <= 1.0f)) return Status::error("streaming max_recompute must be in (0, 1]");
-  if (!(settings.noise >= 0.0f && settings.noise <= 255.0f)) return Status::error("streaming noise must be in [0, 255] grey levels");
+  if (!valid_stream_noise(settings.noise)) return Status::error(stream_noise_error(settings.noise));
   if (on != streaming_) {
     const Status status = build(task_indices_, on);
     if (!status.is_ok()) return status;

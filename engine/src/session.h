@@ -42,6 +42,8 @@ class Session {
   // input barely changed. Turning it on or off rebuilds the plan; any change restarts the stream (the next
   // frame computes every window).
   Status set_streaming(bool on, const StreamSettings& settings = StreamSettings());
+  // The camera's noise of the current stream settings (StreamSettings::noise), the rest kept; restarts the stream.
+  Status set_stream_noise(float noise);
   bool streaming() const { return streaming_; }
 
   // While on, each frame adds its time, MACs, rows and calls per op kind and per op of plan() to profile();

@@ -345,11 +345,13 @@ TEST_CASE("op profile: per op of the plan, adding up to the run's MACs; gated-of
 TEST_CASE("streaming: a repeated frame reuses stored outputs and gives the same answer; bad settings are refused") {
   Loaded loaded;
   check_failure(adarun_session_set_streaming(nullptr, 1, nullptr), ADARUN_INVALID_ARGUMENT, "adarun_session_set_streaming");
-  adarun_streaming bad{0.05f, 0, 1.0f, 0.0f};
+  adarun_streaming bad{0.05f, 0, 1.0f};
   check_failure(adarun_session_set_streaming(loaded.session, 1, &bad), ADARUN_INVALID_ARGUMENT, "adarun_session_set_streaming");
-  adarun_streaming bad_noise{0.05f, 16, 1.0f, -2.0f};
-  check_failure(adarun_session_set_streaming(loaded.session, 1, &bad_noise), ADARUN_INVALID_ARGUMENT, "adarun_session_set_streaming");
-  CHECK(std::string(adarun_last_error()).find("noise") != std::string::npos);
+  check_failure(adarun_session_set_stream_noise(nullptr, 1.0f), ADARUN_INVALID_ARGUMENT, "adarun_session_set_stream_noise");
+  for (float noise : {-2.0f, 256.0f, std::nanf("")}) {
+    check_failure(adarun_session_set_stream_noise(loaded.session, noise), ADARUN_INVALID_ARGUMENT, "adarun_session_set_stream_noise");
+    CHECK(std::string(adarun_last_error()).find("noise") != std::string::npos);
+  }
   REQUIRE(adarun_session_set_streaming(loaded.session, 1, nullptr) == ADARUN_OK);
   const std::vector<float> input = adarun_test::tensor(loaded.size);
   REQUIRE(adarun_session_run_tensor(loaded.session, input.data(), int64_t(input.size())) == ADARUN_OK);
@@ -367,6 +369,28 @@ TEST_CASE("streaming: a repeated frame reuses stored outputs and gives the same 
   const float* data = nullptr;
   int64_t shape[3];
   check_failure(adarun_session_output(loaded.session, 0, &data, shape), ADARUN_INVALID_ARGUMENT, "adarun_session_output");
+}
+
+int64_t tokens_reused_after(adarun_session* session, const std::vector<float>& frame) {
+  REQUIRE(adarun_session_run_tensor(session, frame.data(), int64_t(frame.size())) == ADARUN_OK);
+  adarun_stats stats;
+  REQUIRE(adarun_session_stats(session, &stats, sizeof stats) == ADARUN_OK);
+  return stats.tokens_reused;
+}
+
+TEST_CASE("streaming: the camera's noise, set apart, holds across adarun_session_set_streaming and lets noise within 3 noise go") {
+  Loaded loaded;
+  const std::vector<float> still = adarun_test::tensor(loaded.size);
+  std::vector<float> noisy = still;  // 4 grey levels of alternating sign on every value (SPEC 1: ImageNet std)
+  const float std_of[3] = {0.229f, 0.224f, 0.225f};
+  for (size_t k = 0; k < noisy.size(); ++k) noisy[k] += (k % 2 ? 4.0f : -4.0f) / (255.0f * std_of[k / (noisy.size() / 3)]);
+  REQUIRE(adarun_session_set_stream_noise(loaded.session, 2.0f) == ADARUN_OK);  // within 6 grey levels
+  REQUIRE(adarun_session_set_streaming(loaded.session, 1, nullptr) == ADARUN_OK);
+  CHECK(tokens_reused_after(loaded.session, still) == 0);
+  CHECK(tokens_reused_after(loaded.session, noisy) > 0);
+  REQUIRE(adarun_session_set_stream_noise(loaded.session, 0.0f) == ADARUN_OK);  // restarts the stream
+  CHECK(tokens_reused_after(loaded.session, still) == 0);
+  CHECK(tokens_reused_after(loaded.session, noisy) == 0);  // the token test: every stage-0 token moved
 }
 
 TEST_CASE("stage gates: per block, summing to the stats; only after a run, only for stages that exist") {

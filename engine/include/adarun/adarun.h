@@ -128,15 +128,14 @@ typedef struct adarun_stats {
 } adarun_stats;
 
 /* Streaming (README "Streaming"): a token changed when |x - r| > threshold |r| (L2 over its channels, r the
- * block input it had when last computed), or with noise > 0 in stage 0's first block when the RMS change of its
- * patch of the frame exceeds 3 noise; a window of a block is recomputed when one of its tokens changed,
+ * block input it had when last computed; in stage 0's first block, with a camera noise set, see
+ * adarun_session_set_stream_noise); a window of a block is recomputed when one of its tokens changed,
  * at most ceil(max_recompute * windows) windows a block a frame (the most changed first), and every window
  * every refresh_every frames. */
 typedef struct adarun_streaming {
-  float threshold;        /* >= 0; 0 recomputes every window whose input moved at all (the per-frame answer) */
+  float threshold;        /* >= 0; 0 (with no camera noise set) recomputes every window whose input moved at all: the per-frame answer */
   int32_t refresh_every;  /* >= 1 */
   float max_recompute;    /* in (0, 1] */
-  float noise;            /* the camera's noise, grey levels (sigma) in [0, 255]; 0: every block tests its tokens */
 } adarun_streaming;
 
 /* One op of a session's plan (the model compiled for its tasks) and what it did while the session
@@ -203,6 +202,12 @@ ADARUN_API adarun_status adarun_session_set_budget(adarun_session* session, floa
  * windows whose input barely changed. settings NULL: threshold 0.05, refresh every 16 frames, no cap. Any call
  * restarts the stream: the next frame computes everything. Turning it on or off re-plans the session. */
 ADARUN_API adarun_status adarun_session_set_streaming(adarun_session* session, int32_t on, const adarun_streaming* settings);
+/* The camera's noise for streaming, grey levels of 255 (sigma), in [0, 255]: with noise > 0 stage 0's first block and
+ * the patch embedding test the frame's patches instead of tokens, a patch changed when the RMS change of its pixels
+ * exceeds 3 noise (sensor noise moves the embedding's tokens far more than its pixels); 0, the default, tests
+ * tokens. Kept across adarun_session_set_streaming calls (a function of its own, so that adarun_streaming keeps its
+ * size); restarts the stream. */
+ADARUN_API adarun_status adarun_session_set_stream_noise(adarun_session* session, float noise);
 
 /* Runs one frame on an image of any size (1 to 16384 pixels a side) and row stride (at least
  * width * bytes per pixel), resized bicubically to S x S and normalised as in training: the same

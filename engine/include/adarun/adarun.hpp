@@ -149,6 +149,8 @@ class Session {
   void set_streaming(bool on, const adarun_streaming& settings) {
     detail::check(adarun_session_set_streaming(handle_.get(), on ? 1 : 0, &settings));
   }
+  // The camera's noise for streaming, grey levels (adarun_session_set_stream_noise).
+  void set_stream_noise(float noise) { detail::check(adarun_session_set_stream_noise(handle_.get(), noise)); }
 
   void run_image(const uint8_t* pixels, int width, int height, int stride_bytes, adarun_pixel_format format) {
     detail::check(adarun_session_run_image(handle_.get(), pixels, width, height, stride_bytes, format));
