@@ -135,7 +135,8 @@ def evaluate_frame(model, args, scene, workdir, metrics):
 
 def busyness_table(records, metrics):
     """Per object count: compute, and adarun's metrics on those frames alone."""
-    names = [name for name in metrics["adarun"].summary() if name not in ("edge_f_best", "edge_threshold")]
+    swept = ("edge_f_best", "edge_threshold", "edge_precision_best", "edge_recall_best")  # over all frames only
+    names = [name for name in metrics["adarun"].summary() if name not in swept]
     lines = [f"{'objects':>7} {'frames':>6} {'GMACs':>7} {'of static':>9} {'tokens kept':>11} {'on objects':>10} "
              f"{'on backgr.':>10} {'adarun ms':>9} "
              + " ".join(f"{name:>11}" for name in names)]
@@ -162,7 +163,8 @@ def simple_versus_busy(records):
 
 METRIC_NAMES = {"semseg_miou": "semseg mIoU", "sal_iou": "saliency IoU", "normals_deg": "normals mean angle error, deg",
                 "normals_obj_deg": "normals, on object pixels, deg", "edge_f": "edge F (logit > 0)",
-                "edge_f_best": "edge F at its best threshold here"}
+                "edge_f_best": "edge F at its best threshold here", "edge_precision_best": "  there: precision",
+                "edge_recall_best": "  there: recall"}
 
 
 def metrics_table(metrics):
@@ -176,7 +178,8 @@ def metrics_table(metrics):
     lines += ["baselines (no model, same frames):",
               f"{'normals, object pixels, (0, 0, 1)':>34} {baselines['normals_obj_deg_constant']:>8.4f} deg",
               f"{'edge F, Sobel, best threshold':>34} {baselines['edge_f_sobel']:>8.4f}  (magnitude > "
-              f"{baselines['edge_sobel_threshold']:g} of the frame's largest, chosen on these frames)",
+              f"{baselines['edge_sobel_threshold']:g} of the frame's largest, chosen on these frames; precision "
+              f"{baselines['edge_sobel_precision']:.4f}, recall {baselines['edge_sobel_recall']:.4f})",
               f"{'edge F, constant (all edge)':>34} {baselines['edge_f_constant']:>8.4f}"]
     return lines
 

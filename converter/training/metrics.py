@@ -82,14 +82,18 @@ class Baselines:
     def summary(self):
         scores = [f_score(counts) for counts in self.sobel]
         best = int(np.argmax(scores))
+        counts = self.sobel[best]
         return {"normals_obj_deg_constant": float(self.constant_angles[0] / max(self.constant_angles[1], 1)),
                 "edge_f_sobel": scores[best], "edge_sobel_threshold": float(self.thresholds[best]),
+                "edge_sobel_precision": float(counts[0] / max(counts[1], 1)),
+                "edge_sobel_recall": float(counts[2] / max(counts[3], 1)),
                 "edge_f_constant": f_score(self.everything)}
 
 
 class TaskMetrics:
-    """edge_thresholds: also the edge F at each of these logit thresholds (summary: the best, edge_f_best, and
-    where, edge_threshold)."""
+    """edge_thresholds: also the edge F at each of these logit thresholds (summary: the best, edge_f_best, where,
+    edge_threshold, and there the precision and recall, edge_precision_best and edge_recall_best: whether the edges
+    found are too thick or too few)."""
 
     def __init__(self, classes, edge_thresholds=()):
         self.classes = classes
@@ -149,4 +153,7 @@ class TaskMetrics:
             scores = [f_score(counts) for counts in self.edge_swept]
             best = int(np.argmax(scores))
             out["edge_f_best"], out["edge_threshold"] = scores[best], float(self.edge_thresholds[best])
+            counts = self.edge_swept[best]
+            out["edge_precision_best"] = float(counts[0] / max(counts[1], 1))
+            out["edge_recall_best"] = float(counts[2] / max(counts[3], 1))
         return out

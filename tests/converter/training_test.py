@@ -238,6 +238,7 @@ class Metrics(unittest.TestCase):
         self.assertAlmostEqual(summary["normals_obj_deg_constant"], 30.0, places=4)
         self.assertEqual(summary["edge_f_sobel"], 1.0)  # the step is the boundary
         self.assertEqual(summary["edge_sobel_threshold"], 0.5)  # magnitude > 1 marks nothing
+        self.assertEqual((summary["edge_sobel_precision"], summary["edge_sobel_recall"]), (1.0, 1.0))
         precision = 4 / 16  # every pixel marked; those within 1 px of the 2 edge columns: 4 columns of 16
         self.assertAlmostEqual(summary["edge_f_constant"], 2 * precision / (1 + precision))
 
@@ -257,6 +258,25 @@ class Metrics(unittest.TestCase):
         summary = metrics.summary()
         self.assertEqual(summary["edge_f"], 0.0)  # nothing above 0
         self.assertEqual((summary["edge_f_best"], summary["edge_threshold"]), (1.0, -3.0))
+
+    def test_edge_precision_and_recall_at_the_best_threshold(self):
+        _, _, edge, _ = half_plane_frame(size=16, column=8)  # true edge: columns 7 and 8
+        logits = np.full((1, 16, 16), -5.0)
+        logits[0, :, 4:12] = 1.0  # an 8-column band: columns 6..9 lie within a pixel of the edge
+        logits[0, :8, 7:9] = 2.0  # the edge itself, on the top half only
+        metrics = TaskMetrics(5, edge_thresholds=[0.5, 1.5])
+        metrics.add("edge", logits, edge)
+        summary = metrics.summary()
+        # At 0.5 (the band): precision 4 / 8, recall 1, F 2/3. At 1.5 (the top half of the edge): precision 1, recall
+        # 18 / 32 (rows 0..7 of the edge, and row 8's two pixels within a pixel of row 7's), F 0.72: the best.
+        self.assertEqual(summary["edge_threshold"], 1.5)
+        self.assertAlmostEqual(summary["edge_precision_best"], 1.0)
+        self.assertAlmostEqual(summary["edge_recall_best"], 18 / 32)
+        self.assertAlmostEqual(summary["edge_f_best"], 2 * (18 / 32) / (1 + 18 / 32))
+        band = TaskMetrics(5, edge_thresholds=[0.5])
+        band.add("edge", logits, edge)
+        self.assertAlmostEqual(band.summary()["edge_precision_best"], 0.5)
+        self.assertAlmostEqual(band.summary()["edge_recall_best"], 1.0)
 
 
 class Losses(unittest.TestCase):
