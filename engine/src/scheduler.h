@@ -131,6 +131,8 @@ class Scheduler {
   };
   std::vector<ChangeGroup> change_groups_;  // one per stage (PlanBuilder::streamed_conv)
   std::vector<uint8_t> changed_rows_;     // a streamed frame convolution's changed input rows
+  std::vector<float> patch_change_;       // with a camera's noise: each patch's mean squared change, grey levels
+  std::vector<float> pixel_row_sums_;     // ... its image rows' sums by pixel
   int64_t op_macs_ = -1;                  // the MACs of an op that counts its own (kConvDelta, kConvChangedRows), else -1
   std::vector<uint8_t> compact_mask_;  // a streamed token policy's decisions on the changed rows
   StreamSettings stream_;

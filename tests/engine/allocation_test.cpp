@@ -62,11 +62,21 @@ TEST_CASE("session: no heap allocation per frame after the first, gated or not, 
         frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
       }
       const int64_t after_streamed = g_allocations.load();
+      // And with a camera's noise given (the frame's patches tested, scheduler.h).
+      frames_ok &= session->set_stream_noise(2.0f).is_ok();
+      frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
+      const int64_t before_noise = g_allocations.load();
+      for (int k = 0; k < 3; ++k) {
+        frame[size_t(k) * 89] += 1.0f;
+        frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
+      }
+      const int64_t after_noise = g_allocations.load();
       CAPTURE(name);
       CAPTURE(threads);
       CHECK(frames_ok);
       CHECK(after_frames == before);
       CHECK(after_streamed == before_streamed);
+      CHECK(after_noise == before_noise);
     }
   }
 }
