@@ -55,28 +55,26 @@ TEST_CASE("session: no heap allocation per frame after the first, gated or not, 
       settings.max_recompute = 0.5f;
       frames_ok &= session->set_streaming(true, settings).is_ok();
       std::vector<float> frame = input.values;
-      frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
-      const int64_t before_streamed = g_allocations.load();
-      for (int k = 0; k < 3; ++k) {
-        frame[size_t(k) * 97] += 1.0f;
+      // The allocations of three frames, each with a value moved, after a first that sets the stream up.
+      auto allocations_of_changed_frames = [&](size_t step) {
         frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
-      }
-      const int64_t after_streamed = g_allocations.load();
+        const int64_t start = g_allocations.load();
+        for (size_t k = 0; k < 3; ++k) {
+          frame[k * step] += 1.0f;
+          frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
+        }
+        return g_allocations.load() - start;
+      };
+      const int64_t streamed = allocations_of_changed_frames(97);
       // And with a camera's noise given (the frame's patches tested, scheduler.h).
       frames_ok &= session->set_stream_noise(2.0f).is_ok();
-      frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
-      const int64_t before_noise = g_allocations.load();
-      for (int k = 0; k < 3; ++k) {
-        frame[size_t(k) * 89] += 1.0f;
-        frames_ok &= session->run(frame.data(), int64_t(frame.size())).is_ok();
-      }
-      const int64_t after_noise = g_allocations.load();
+      const int64_t with_noise = allocations_of_changed_frames(89);
       CAPTURE(name);
       CAPTURE(threads);
       CHECK(frames_ok);
       CHECK(after_frames == before);
-      CHECK(after_streamed == before_streamed);
-      CHECK(after_noise == before_noise);
+      CHECK(streamed == 0);
+      CHECK(with_noise == 0);
     }
   }
 }
