@@ -35,10 +35,14 @@ def edge_counts(predicted, truth, tolerance=EDGE_TOLERANCE):
                      np.sum(truth & _dilate(predicted, tolerance)), np.sum(truth)], np.int64)
 
 
+def precision_recall(counts):
+    """(P, R) from edge_counts (summed over frames)."""
+    return float(counts[0] / max(counts[1], 1)), float(counts[2] / max(counts[3], 1))
+
+
 def f_score(counts):
     """F from edge_counts (summed over frames): 2 P R / (P + R)."""
-    precision = counts[0] / max(counts[1], 1)
-    recall = counts[2] / max(counts[3], 1)
+    precision, recall = precision_recall(counts)
     return float(2 * precision * recall / max(precision + recall, 1e-12))
 
 
@@ -82,11 +86,10 @@ class Baselines:
     def summary(self):
         scores = [f_score(counts) for counts in self.sobel]
         best = int(np.argmax(scores))
-        counts = self.sobel[best]
+        precision, recall = precision_recall(self.sobel[best])
         return {"normals_obj_deg_constant": float(self.constant_angles[0] / max(self.constant_angles[1], 1)),
                 "edge_f_sobel": scores[best], "edge_sobel_threshold": float(self.thresholds[best]),
-                "edge_sobel_precision": float(counts[0] / max(counts[1], 1)),
-                "edge_sobel_recall": float(counts[2] / max(counts[3], 1)),
+                "edge_sobel_precision": precision, "edge_sobel_recall": recall,
                 "edge_f_constant": f_score(self.everything)}
 
 
@@ -153,7 +156,5 @@ class TaskMetrics:
             scores = [f_score(counts) for counts in self.edge_swept]
             best = int(np.argmax(scores))
             out["edge_f_best"], out["edge_threshold"] = scores[best], float(self.edge_thresholds[best])
-            counts = self.edge_swept[best]
-            out["edge_precision_best"] = float(counts[0] / max(counts[1], 1))
-            out["edge_recall_best"] = float(counts[2] / max(counts[3], 1))
+            out["edge_precision_best"], out["edge_recall_best"] = precision_recall(self.edge_swept[best])
         return out

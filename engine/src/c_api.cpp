@@ -29,7 +29,6 @@ struct adarun_session {
   adarun::Framing framing = adarun::Framing::kStretch;  // for the next image or camera frame
   adarun::FrameBuffers frame_buffers;                   // the image path's RGB and resized view, reused
   adarun::FrameGeometry geometry;                       // where the last run's input came from
-  float stream_noise = 0.0f;                            // adarun_session_set_stream_noise, kept across set_streaming
 };
 
 #define ADARUN_TEXT(x) #x
@@ -343,7 +342,7 @@ adarun_status adarun_session_set_streaming(adarun_session* session, int32_t on, 
       stream.refresh_every = settings->refresh_every;
       stream.max_recompute = settings->max_recompute;
     }
-    stream.noise = session->stream_noise;
+    stream.noise = session->session->stream_noise();  // adarun_session_set_stream_noise's, kept
     const Status status = session->session->set_streaming(on != 0, stream);
     if (status.is_ok()) session->has_run = false;  // the plan may have changed: the last run's outputs are gone
     return status;
@@ -353,9 +352,7 @@ adarun_status adarun_session_set_streaming(adarun_session* session, int32_t on, 
 adarun_status adarun_session_set_stream_noise(adarun_session* session, float noise) {
   return guarded(__func__, [&] {
     if (!session) return null_argument("session");
-    const Status status = session->session->set_stream_noise(noise);
-    if (status.is_ok()) session->stream_noise = noise;
-    return status;
+    return session->session->set_stream_noise(noise);
   });
 }
 

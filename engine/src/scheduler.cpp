@@ -97,6 +97,25 @@ void copy_patches(const float* from, const int32_t* tokens, int64_t count, const
   }
 }
 
+// Recomputes the runs of output rows r of a frame convolution (kConvChangedRows) for which recompute(r); returns
+// the rows computed.
+template <typename Recompute>
+int64_t convolve_row_runs(const Op& op, const layers::Compute& compute, const float* x, Recompute recompute) {
+  const MapShape& m = op.map;
+  int64_t computed = 0;
+  for (int64_t r = 0; r < m.out_h;) {
+    if (!recompute(r)) {
+      ++r;
+      continue;
+    }
+    const int64_t begin = r;
+    while (r < m.out_h && recompute(r)) ++r;
+    layers::conv2d(compute, *op.conv, x, m.h, m.w, m.stride, m.pad, m.dilation, op.scratch2.data, op.y.data, begin, r);
+    computed += r - begin;
+  }
+  return computed;
+}
+
 // to[t] = from[t] for the `count` tokens of `cols` floats listed in `tokens`, one copy per run of consecutive tokens
 // (a window's row is one run: a copy per token cost a library call per 128 bytes at stage 0).
 void copy_token_runs(const float* from, const int32_t* tokens, int64_t count, int64_t cols, float* to) {
@@ -329,8 +348,24 @@ int64_t Scheduler::run_conv_changed_rows(const Op& op, const Compute& compute) {
   }
   // With the camera's noise, the patch embedding's rows of patches: a row changed when one of its patches moved by
   // over kNoiseMargin noise (as stage 0's first block tests its windows), and its input rows become the stored ones.
-  const bool pixels = op.tests_pixels && stream_.noise > 0.0f;
-  if (pixels) return run_patch_rows_changed(op, compute, x);
+  if (op.tests_pixels && stream_.noise > 0.0f) {
+    const float limit = static_cast<float>(kNoiseMargin * stream_.noise * kNoiseMargin * stream_.noise);
+    patch_changes(x, previous, m, 0, m.out_h, pixel_row_sums_.data(), patch_change_.data());
+    auto changed = [&](int64_t r) {
+      const float* row = patch_change_.data() + r * m.out_w;
+      return std::any_of(row, row + m.out_w, [limit](float change) { return change > limit; });
+    };
+    const int64_t computed = convolve_row_runs(op, compute, x, changed);
+    const int64_t patch_row = m.stride * m.w;  // stride = kernel, no padding: row r reads its own rows of patches
+    for (int64_t r = 0; r < m.out_h; ++r) {
+      if (!changed(r)) continue;
+      for (int64_t c = 0; c < m.channels; ++c) {
+        const int64_t first = c * plane + r * patch_row;
+        std::memcpy(previous + first, x + first, sizeof(float) * static_cast<size_t>(patch_row));
+      }
+    }
+    return op.macs_fixed / m.out_h * computed;
+  }
   for (int64_t iy = 0; iy < m.h; ++iy) {
     changed_rows_[iy] = 0;
     for (int64_t c = 0; c < m.channels && !changed_rows_[iy]; ++c) {
@@ -345,48 +380,10 @@ int64_t Scheduler::run_conv_changed_rows(const Op& op, const Compute& compute) {
     }
     return false;
   };
-  int64_t computed = 0;
-  for (int64_t r = 0; r < m.out_h;) {
-    if (!reads_change(r)) {
-      ++r;
-      continue;
-    }
-    const int64_t begin = r;
-    while (r < m.out_h && reads_change(r)) ++r;
-    layers::conv2d(compute, *op.conv, x, m.h, m.w, m.stride, m.pad, m.dilation, op.scratch2.data, op.y.data, begin, r);
-    computed += r - begin;
-  }
+  const int64_t computed = convolve_row_runs(op, compute, x, reads_change);
   for (int64_t iy = 0; iy < m.h; ++iy) {
     if (!changed_rows_[iy]) continue;
     for (int64_t c = 0; c < m.channels; ++c) std::memcpy(previous + c * plane + iy * m.w, x + c * plane + iy * m.w, size_t(row_bytes));
-  }
-  return op.macs_fixed / m.out_h * computed;
-}
-
-int64_t Scheduler::run_patch_rows_changed(const Op& op, const Compute& compute, const float* x) {
-  float* previous = op.scratch.data;
-  const MapShape& m = op.map;
-  const int64_t plane = m.h * m.w, patch = m.stride;
-  const float limit = static_cast<float>(kNoiseMargin * stream_.noise * kNoiseMargin * stream_.noise);
-  for (int64_t r = 0; r < m.out_h; ++r) {
-    float* changes = patch_change_.data();
-    patch_changes(x, previous, m, r, 1, pixel_row_sums_.data(), changes);
-    changed_rows_[r] = std::any_of(changes, changes + m.out_w, [limit](float change) { return change > limit; });
-  }
-  int64_t computed = 0;
-  for (int64_t r = 0; r < m.out_h;) {
-    if (!changed_rows_[r]) {
-      ++r;
-      continue;
-    }
-    const int64_t begin = r;
-    while (r < m.out_h && changed_rows_[r]) ++r;
-    layers::conv2d(compute, *op.conv, x, m.h, m.w, m.stride, m.pad, m.dilation, op.scratch2.data, op.y.data, begin, r);
-    for (int64_t c = 0; c < m.channels; ++c) {
-      const int64_t first = c * plane + begin * patch * m.w, count = (r - begin) * patch * m.w;
-      std::memcpy(previous + first, x + first, sizeof(float) * static_cast<size_t>(count));
-    }
-    computed += r - begin;
   }
   return op.macs_fixed / m.out_h * computed;
 }

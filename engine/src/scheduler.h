@@ -98,8 +98,6 @@ class Scheduler {
   // A streamed convolution of the frame (kConvChangedRows): its output rows whose input rows differ from the input
   // it last saw are recomputed, all on the stream's first and refresh frames. Returns the multiply-adds done.
   int64_t run_conv_changed_rows(const Op& op, const layers::Compute& compute);
-  // run_conv_changed_rows of the patch embedding (op.tests_pixels) with the camera's noise given: by rows of patches.
-  int64_t run_patch_rows_changed(const Op& op, const layers::Compute& compute, const float* x);
   // A row move's indices: the changed windows' tokens (kActive), the changed groups (kActiveGroups), else the op's own.
   const int32_t* row_index(const Op& op, const int32_t* fixed) const {
     if (op.row_source == RowSource::kActive) return active_index_.data();

@@ -44,6 +44,7 @@ class Session {
   Status set_streaming(bool on, const StreamSettings& settings = StreamSettings());
   // The camera's noise of the current stream settings (StreamSettings::noise), the rest kept; restarts the stream.
   Status set_stream_noise(float noise);
+  float stream_noise() const { return scheduler_.stream_settings().noise; }
   bool streaming() const { return streaming_; }
 
   // While on, each frame adds its time, MACs, rows and calls per op kind and per op of plan() to profile();
