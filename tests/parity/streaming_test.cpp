@@ -239,6 +239,31 @@ TEST_CASE("streaming: with the camera's noise given, stage 0's first block lets 
   CHECK_FALSE(s.streamed->set_streaming(true, settings).is_ok());
 }
 
+TEST_CASE("streaming: with the camera's noise given, a recomputed window stores its pixels, so the same frame again reuses it") {
+  adarun::StreamSettings settings;
+  settings.refresh_every = 1000;
+  settings.noise = 2.0f;
+  settings.threshold = 0.0f;  // past the first block, any change recomputes: the answers are the per-frame ones
+  Sessions s;
+  open("per_task_small", settings, &s);
+  const int64_t size = s.model->config().img_size, patch = s.model->config().patch_size;
+  const int64_t window_pixels = s.model->config().stages[0].window * patch;
+  run_both(s, s.input);
+  run_both(s, s.input);
+  const int64_t unchanged_macs = s.streamed->stats().macs_executed;
+  // The top-left window of stage 0 changed (every patch of it): it recomputes and stores its patches of this frame.
+  const std::vector<float> changed = brighten(s.input, size, window_pixels, window_pixels);
+  run_both(s, changed);
+  CHECK(output_difference(*s.streamed, *s.per_frame) < 1e-5);
+  CHECK(s.streamed->stats().tokens_reused > 0);
+  CHECK(s.streamed->stats().tokens_reused < tokens_run(*s.streamed));
+  // The same frame again: nothing changed since, if every patch of that window was stored.
+  run_both(s, changed);
+  CHECK(s.streamed->stats().tokens_reused == tokens_run(*s.streamed));
+  CHECK(s.streamed->stats().macs_executed == unchanged_macs);
+  CHECK(output_difference(*s.streamed, *s.per_frame) < 1e-5);
+}
+
 TEST_CASE("streaming: a threshold reuses windows that changed a little; refresh and a recompute cap bound it") {
   Sessions s;
   adarun::StreamSettings loose;
