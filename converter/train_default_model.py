@@ -15,13 +15,14 @@ validation metrics are all at least the weight file's.
 
 The schedule spans --total-minutes of training (or --total-steps), possibly over several runs:
 each run trains at most --minutes (start-up, validation and saving included), then saves and
-stops; the next run with the same --out resumes.
+stops; the next run with the same --out resumes. On a CPU, --processes N trains data-parallel
+(training/parallel.py): N processes, each with its share of every batch, average their gradients.
 Writes into --out: checkpoint.pth (research format; the resume point, with progress.json: step,
 training time, stage), calibrated.pth (the same with the edge decision threshold moved to the one
 best on the validation frames; the file to convert with converter/convert.py) and log.txt.
 
 usage: python3 converter/train_default_model.py [--device auto|cpu|cuda] [--minutes M]
-       [--total-minutes T | --total-steps N] [--out build/train] [--batch B] [--threads N]
+       [--total-minutes T | --total-steps N] [--out build/train] [--batch B] [--threads N] [--processes N]
        [--from-weights MODEL.adarun [--train-decoders TASK[,TASK]]] [--fine-tune-policies F] [--compute-simple F] [--compute-busy F]
        [--normals-loss objects|mean] [--normals-object-share F] [--edge-loss balanced|fixed]
        [--task-weight TASK=W ...] [--position-embedding]
@@ -43,11 +44,12 @@ import torch  # noqa: E402
 
 from adarun_ref.checkpoint import load_own_checkpoint, save_research_checkpoint  # noqa: E402
 from scenes import CLASSES, MAX_OBJECTS  # noqa: E402
-from training.data import TRAIN_FIRST_SEED, TRAIN_SCENES, FromIndex, SceneSet  # noqa: E402
+from training.data import TRAIN_FIRST_SEED, TRAIN_SCENES, SceneSet, ShareOfBatches  # noqa: E402
 from training.default_model import POSITION_EMBEDDING, new_model, policy_parameters, with_position_embedding  # noqa: E402
 from training.from_weight_file import freeze_batch_norm, model_from_weight_file  # noqa: E402
 from training.gating import gated_forward  # noqa: E402
 from training.metrics import EDGE_LOGIT_THRESHOLDS, TaskMetrics  # noqa: E402
+from training.parallel import DataParallel, free_port  # noqa: E402
 from training.objectives import (EDGE_LOSSES, NORMALS_LOSSES, NORMALS_OBJECT_SHARE, TASK_WEIGHTS, compute_loss,  # noqa: E402
                                  frame_compute_targets, task_losses)
 
@@ -90,7 +92,10 @@ def parse_args():
     budget.add_argument("--total-steps", type=int, help="steps of the whole schedule instead of minutes (smoke runs)")
     parser.add_argument("--out", default="build/train")
     parser.add_argument("--batch", type=int, help="default 32 on cuda, 8 on cpu")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads on cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on cpu (per process)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="on cpu: data-parallel training processes, each with its share of every batch and --threads "
+                             "threads, gradients averaged (default 1)")
     parser.add_argument("--from-weights", help="fine-tune this AdaMTL weight file (policies, then joint) instead of training anew")
     parser.add_argument("--workers", type=int, help="scene generator processes (default: cores - 2, 0 on cpu)")
     parser.add_argument("--train-decoders", type=decoder_tasks, metavar="TASK[,TASK]",
@@ -122,6 +127,10 @@ def parse_args():
     args.task_weights = {**TASK_WEIGHTS, **dict(args.task_weight)}
     if args.train_decoders and not args.from_weights:
         parser.error("--train-decoders needs --from-weights (a new model trains its backbone first)")
+    if args.processes < 1 or (args.processes > 1 and args.device != "cpu"):
+        parser.error("--processes: 1, or more with --device cpu")
+    if args.batch is not None and (args.batch < args.processes or args.batch % args.processes):
+        parser.error(f"--batch {args.batch}: must be a multiple of --processes {args.processes}")
     return args
 
 
@@ -331,7 +340,7 @@ def format_validation(summary, compute_by_objects):
     return f"val {metrics} | compute by objects {compute}"
 
 
-def train_step(model, batch, stage, optimizer, lr, args, autocast):
+def train_step(model, batch, stage, optimizer, lr, args, autocast, parallel):
     for group in optimizer.param_groups:
         group["lr"] = lr * group.get("lr_scale", 1.0)
     gated, policies = stage[3], trains_policies(stage)
@@ -346,6 +355,7 @@ def train_step(model, batch, stage, optimizer, lr, args, autocast):
             loss = loss + args.compute_weight * losses["compute"]
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    parallel.average_gradients(model.parameters())
     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
     optimizer.step()
     return float(loss.detach()), {k: float(v.detach()) for k, v in losses.items()}, usage.summary()
@@ -353,12 +363,23 @@ def train_step(model, batch, stage, optimizer, lr, args, autocast):
 
 def main():
     args = parse_args()
+    if args.processes > 1:
+        torch.multiprocessing.spawn(train, args=(args, free_port()), nprocs=args.processes)
+    else:
+        train(0, args, None)
+
+
+def train(rank, args, port):
+    """One training process: the only one, or process `rank` of --processes meeting on localhost:port."""
     start = time.time()
+    parallel = DataParallel(rank, args.processes, port)
     os.makedirs(args.out, exist_ok=True)
-    log = Log(os.path.join(args.out, "log.txt"))
+    log = Log(os.path.join(args.out, "log.txt")) if parallel.leads else lambda line: None
     device = pick_device(args.device, args.threads)
     cuda = device.type == "cuda"
     batch_size = args.batch or (32 if cuda else 8)
+    if batch_size % args.processes:
+        sys.exit(f"a batch of {batch_size} does not split among {args.processes} processes: give --batch")
     workers = args.workers if args.workers is not None else (max(os.cpu_count() - 2, 1) if cuda else 0)
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -378,19 +399,25 @@ def main():
         stages = fine_tune_stages(args.fine_tune_policies) if frozen_batch_norm else STAGES
     schedule = Schedule(args, stages)
     position_lr_scale = FINE_TUNE_POSITION_EMBEDDING_LR_SCALE if frozen_batch_norm else 1.0
-    torch.manual_seed(args.seed + progress["step"])  # Gumbel noise; a resumed run reseeds from its step
-    log(f"device {device}, batch {batch_size}, workers {workers}, torch {torch.__version__}, "
+    # Gumbel noise; a resumed run reseeds from its step, and each process draws its own.
+    torch.manual_seed(args.seed + progress["step"] + 1_000_003 * rank)
+    log(f"device {device}, batch {batch_size}{f' in {args.processes} processes' if args.processes > 1 else ''}, "
+        f"workers {workers}, torch {torch.__version__}, "
         f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; losses: normals {args.normals_loss}"
         f"{f' (objects {args.normals_object_share:g})' if args.normals_loss == 'objects' else ''}, edge {args.edge_loss}; "
         f"weights {' '.join(f'{t} {w:g}' for t, w in args.task_weights.items())}")
 
-    loader_options = dict(batch_size=batch_size, num_workers=workers, pin_memory=cuda, drop_last=True)
+    first, share = parallel.share(batch_size)
+    loader_options = dict(batch_size=share, num_workers=workers, pin_memory=cuda, drop_last=True)
     if workers:
         loader_options.update(persistent_workers=True, prefetch_factor=4)
     train_set = SceneSet(TRAIN_FIRST_SEED, TRAIN_SCENES, model.config.img_size)
-    loader = torch.utils.data.DataLoader(train_set, sampler=FromIndex(progress["step"] * batch_size, TRAIN_SCENES), **loader_options)
-    val_set = SceneSet(VAL_FIRST_SEED, args.val_frames, model.config.img_size)
-    val_frames = list(torch.utils.data.DataLoader(val_set, batch_size=min(batch_size * 2, args.val_frames), num_workers=min(workers, 4)))
+    sampler = ShareOfBatches(progress["step"], batch_size, first, share, TRAIN_SCENES)
+    loader = torch.utils.data.DataLoader(train_set, sampler=sampler, **loader_options)
+    val_frames = []
+    if parallel.leads:
+        val_set = SceneSet(VAL_FIRST_SEED, args.val_frames, model.config.img_size)
+        val_frames = list(torch.utils.data.DataLoader(val_set, batch_size=min(batch_size * 2, args.val_frames), num_workers=min(workers, 4)))
 
     stage, optimizer, steps_in_stage = None, None, 0
     last_save = last_val = time.time()
@@ -399,34 +426,47 @@ def main():
     waited_s, logged_s = 0.0, progress["trained_s"]
     for batch in loader:
         waited_s += time.time() - step_clock
+        out_of_time = time.time() - start > args.minutes * 60 - FINISH_MARGIN_S
+        # Process 0's clock decides for all: every process takes the same steps at the same rates.
+        progress["trained_s"], out_of_time = parallel.from_leader([progress["trained_s"], float(out_of_time)])
         fraction = schedule.fraction(progress["step"], progress["trained_s"])
         new_stage = schedule.stage(fraction)
-        out_of_time = time.time() - start > args.minutes * 60 - FINISH_MARGIN_S
         if new_stage is None or out_of_time:
             break
         if new_stage != stage:
             stage, optimizer, steps_in_stage = new_stage, make_optimizer(model, schedule.stages[new_stage], position_lr_scale), 0
             log(f"stage {schedule.stages[stage][0]} from step {progress['step']}")
         lr = schedule.learning_rate(fraction, stage, steps_in_stage)
-        loss, losses, usage = train_step(model, to_device(batch, device), schedule.stages[stage], optimizer, lr, args, autocast)
+        loss, losses, usage = train_step(model, to_device(batch, device), schedule.stages[stage], optimizer, lr, args, autocast,
+                                         parallel)
         now = time.time()
         progress["trained_s"] += now - step_clock
         step_clock = now
         progress["step"] += 1
         steps_in_stage += 1
         if progress["step"] % args.log_every == 0 or steps_in_stage == 1:
+            loss, *values = parallel.mean([loss, *losses.values()])
+            losses = dict(zip(losses, values))
             parts = " ".join(f"{k} {v:.4f}" for k, v in losses.items())
             log(f"step {progress['step']} {schedule.stages[stage][0]} {fraction:.3f} lr {lr:.2e} loss {loss:.4f} ({parts}) "
                 f"kept: compute {usage['compute'].mean():.3f} blocks {usage['blocks'].mean():.3f} "
                 f"tokens {usage['tokens'].mean():.3f} | {progress['trained_s'] / 60:.1f} min, "
                 f"{100 * waited_s / max(progress['trained_s'] - logged_s, 1e-9):.0f}% waiting for scenes")
             waited_s, logged_s = 0.0, progress["trained_s"]
-        if now - last_val > args.val_every:
+        if parallel.leads and now - last_val > args.val_every:
             log(format_validation(*validate(model, val_frames, device, frozen_batch_norm)))
             last_val = step_clock = time.time()
-        if now - last_save > SAVE_EVERY_S:
+        if parallel.leads and now - last_save > SAVE_EVERY_S:
             save(args.out, model, progress)
             last_save = step_clock = time.time()
+    parallel.close()
+    if parallel.leads:
+        finish(model, args, progress, schedule, stage, val_frames, device, log)
+
+
+def finish(model, args, progress, schedule, stage, val_frames, device, log):
+    """The end of a run: the last validation, checkpoint.pth and progress.json, calibrated.pth."""
+    frozen_batch_norm = bool(progress["from_weights"])
     progress["stage"] = schedule.stages[stage][0] if stage is not None else progress.get("stage", "done")
     progress["done"] = schedule.stage(schedule.fraction(progress["step"], progress["trained_s"])) is None
     summary, compute_by_objects = validate(model, val_frames, device, frozen_batch_norm, EDGE_LOGIT_THRESHOLDS)

@@ -36,14 +36,17 @@ class SceneSet(torch.utils.data.Dataset):
         return scene_tensors(make_scene(self.first_seed + i, self.size))
 
 
-class FromIndex(torch.utils.data.Sampler):
-    """Indices start, start+1, ...: a resumed run continues with the scenes the last one had not seen."""
+class ShareOfBatches(torch.utils.data.Sampler):
+    """Scenes k * batch + offset ... k * batch + offset + size - 1 of each batch k from batch `first` on: a resumed
+    run continues with the scenes the last one had not seen, and each process of a data-parallel run takes its own
+    share of every batch (offset 0, size batch: the whole batch)."""
 
-    def __init__(self, start, count):
-        self.start, self.count = start, count
+    def __init__(self, first, batch, offset, size, count):
+        self.first, self.batch, self.offset, self.size, self.count = first, batch, offset, size, count
 
     def __iter__(self):
-        return iter(range(self.start, self.count))
+        for k in range(self.first, self.count // self.batch):
+            yield from range(k * self.batch + self.offset, k * self.batch + self.offset + self.size)
 
     def __len__(self):
-        return self.count - self.start
+        return (self.count // self.batch - self.first) * self.size

@@ -24,6 +24,8 @@ from training.from_weight_file import config_from_metadata, freeze_batch_norm, m
 from training.gating import gated_forward  # noqa: E402
 from training.metrics import Baselines, TaskMetrics, edge_counts, f_score, sobel_magnitude  # noqa: E402
 from training.objectives import balanced_edge_weights, compute_loss, edge_loss, frame_compute_targets, normals_loss  # noqa: E402
+from training.data import ShareOfBatches  # noqa: E402
+from training.parallel import DataParallel, free_port  # noqa: E402
 
 FIELDS = ("image", "semseg", "sal", "edge", "normals")
 
@@ -173,6 +175,65 @@ class DecodersOnly(unittest.TestCase):
         after = {"semseg_miou": 0.61, "sal_iou": 0.70, "normals_deg": 3.9, "normals_obj_deg": 23.1, "edge_f_best": 0.49}
         self.assertEqual(improved_tasks(["semseg", "sal", "normals", "edge"], after, before), ["semseg", "sal"])
         self.assertEqual(improved_tasks(["normals"], {**after, "normals_obj_deg": 22.0}, before), ["normals"])
+
+
+def average_in_process(rank, port, results):
+    """Process `rank` of 2: gradients rank + 1 on `both`, only in process 1 on `one`, in neither on `neither`."""
+    parallel = DataParallel(rank, 2, port)
+    both, one, neither = (torch.nn.Parameter(torch.zeros(3)) for _ in range(3))
+    both.grad = torch.full((3,), rank + 1.0)
+    if rank == 1:
+        one.grad = torch.full((3,), 4.0)
+    parallel.average_gradients([both, one, neither])
+    leader = parallel.from_leader([10.0 + rank])
+    mean = parallel.mean([float(rank)])
+    parallel.close()
+    results.put((rank, both.grad.tolist(), one.grad.tolist(), neither.grad, leader, mean))
+
+
+class DataParallelTraining(unittest.TestCase):
+    def test_gradients_are_averaged_over_the_processes(self):
+        context = torch.multiprocessing.get_context("spawn")
+        results, port = context.Queue(), free_port()
+        processes = [context.Process(target=average_in_process, args=(rank, port, results)) for rank in range(2)]
+        for process in processes:
+            process.start()
+        got = sorted(results.get(timeout=60) for _ in processes)
+        for process in processes:
+            process.join(timeout=60)
+        for rank, both, one, neither, leader, mean in got:
+            self.assertEqual(both, [1.5] * 3, rank)
+            self.assertEqual(one, [2.0] * 3, rank)  # 4 in one process, none (zeros) in the other
+            self.assertIsNone(neither, rank)        # no process computed one: the optimizer skips it
+            self.assertEqual(leader, [10.0], rank)
+            self.assertEqual(mean, [0.5], rank)
+
+    def test_each_process_takes_its_share_of_every_batch(self):
+        whole = list(ShareOfBatches(3, 4, 0, 4, 24))
+        shares = [list(ShareOfBatches(3, 4, offset, 2, 24)) for offset in (0, 2)]
+        self.assertEqual(whole, list(range(12, 24)))
+        self.assertEqual(shares, [[12, 13, 16, 17, 20, 21], [14, 15, 18, 19, 22, 23]])
+
+    def test_two_processes_train_what_one_does(self):
+        """--processes 2 against one process on the same batches: the semseg and saliency losses are means over
+        the batch (the normals and edge losses weigh by the batch's object and edge pixels, so they are left
+        out), so the trained decoders must agree up to float rounding."""
+        converter = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
+        weights = os.path.join(converter, "model", "default.adarun")
+        states = []
+        with tempfile.TemporaryDirectory() as out:
+            for processes in (1, 2):
+                folder = os.path.join(out, str(processes))
+                subprocess.run([sys.executable, os.path.join(converter, "train_default_model.py"), "--device", "cpu",
+                                "--processes", str(processes), "--from-weights", weights, "--train-decoders", "semseg,sal",
+                                "--total-steps", "3", "--batch", "4", "--val-frames", "2", "--out", folder],
+                               check=True, stdout=subprocess.DEVNULL)
+                states.append(load_own_checkpoint(os.path.join(folder, "checkpoint.pth"))["model"])
+        original = model_from_weight_file(weights).state_dict()
+        update = max(float((states[0][name] - value).abs().max()) for name, value in original.items())
+        difference = max(float((states[1][name] - value).abs().max()) for name, value in states[0].items())
+        self.assertGreater(update, 0.0)
+        self.assertLess(difference, 1e-3 * update)
 
 
 class ComputeTargets(unittest.TestCase):
