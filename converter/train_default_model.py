@@ -417,7 +417,8 @@ def train(rank, args, port):
     val_frames = []
     if parallel.leads:
         val_set = SceneSet(VAL_FIRST_SEED, args.val_frames, model.config.img_size)
-        val_frames = list(torch.utils.data.DataLoader(val_set, batch_size=min(batch_size * 2, args.val_frames), num_workers=min(workers, 4)))
+        val_loader = torch.utils.data.DataLoader(val_set, batch_size=min(batch_size * 2, args.val_frames), num_workers=min(workers, 4))
+        val_frames = list(val_loader)
 
     stage, optimizer, steps_in_stage = None, None, 0
     last_save = last_val = time.time()
@@ -437,8 +438,8 @@ def train(rank, args, port):
             stage, optimizer, steps_in_stage = new_stage, make_optimizer(model, schedule.stages[new_stage], position_lr_scale), 0
             log(f"stage {schedule.stages[stage][0]} from step {progress['step']}")
         lr = schedule.learning_rate(fraction, stage, steps_in_stage)
-        loss, losses, usage = train_step(model, to_device(batch, device), schedule.stages[stage], optimizer, lr, args, autocast,
-                                         parallel)
+        loss, losses, usage = train_step(model, to_device(batch, device), schedule.stages[stage], optimizer, lr, args,
+                                         autocast, parallel)
         now = time.time()
         progress["trained_s"] += now - step_clock
         step_clock = now
