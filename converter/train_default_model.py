@@ -71,6 +71,7 @@ def decoder_stages(tasks):
     return [("decoders", 1.0, 1e-3, True, tuple(tasks))]
 
 
+CPU_BATCH = 8  # the default batch on a CPU (32 on a GPU)
 WARMUP_STEPS = 100   # after every (re)start of the optimizer: a new stage, or a resumed run
 SAVE_EVERY_S = 120   # a run killed from outside loses at most this much
 FINISH_MARGIN_S = 30  # kept free at the end of a run for the last validation and save
@@ -129,8 +130,9 @@ def parse_args():
         parser.error("--train-decoders needs --from-weights (a new model trains its backbone first)")
     if args.processes < 1 or (args.processes > 1 and args.device != "cpu"):
         parser.error("--processes: 1, or more with --device cpu")
-    if args.batch is not None and (args.batch < args.processes or args.batch % args.processes):
-        parser.error(f"--batch {args.batch}: must be a multiple of --processes {args.processes}")
+    batch = args.batch if args.batch is not None else CPU_BATCH  # more than 1 process runs on the CPU
+    if args.processes > 1 and (batch < args.processes or batch % args.processes):
+        parser.error(f"--batch {batch}: must be a multiple of --processes {args.processes}")
     return args
 
 
@@ -377,9 +379,7 @@ def train(rank, args, port):
     log = Log(os.path.join(args.out, "log.txt")) if parallel.leads else lambda line: None
     device = pick_device(args.device, args.threads)
     cuda = device.type == "cuda"
-    batch_size = args.batch or (32 if cuda else 8)
-    if batch_size % args.processes:
-        sys.exit(f"a batch of {batch_size} does not split among {args.processes} processes: give --batch")
+    batch_size = args.batch or (32 if cuda else CPU_BATCH)
     workers = args.workers if args.workers is not None else (max(os.cpu_count() - 2, 1) if cuda else 0)
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -407,12 +407,12 @@ def train(rank, args, port):
         f"{f' (objects {args.normals_object_share:g})' if args.normals_loss == 'objects' else ''}, edge {args.edge_loss}; "
         f"weights {' '.join(f'{t} {w:g}' for t, w in args.task_weights.items())}")
 
-    first, share = parallel.share(batch_size)
+    offset, share = parallel.share(batch_size)
     loader_options = dict(batch_size=share, num_workers=workers, pin_memory=cuda, drop_last=True)
     if workers:
         loader_options.update(persistent_workers=True, prefetch_factor=4)
     train_set = SceneSet(TRAIN_FIRST_SEED, TRAIN_SCENES, model.config.img_size)
-    sampler = ShareOfBatches(progress["step"], batch_size, first, share, TRAIN_SCENES)
+    sampler = ShareOfBatches(progress["step"], batch_size, offset, share, TRAIN_SCENES)
     loader = torch.utils.data.DataLoader(train_set, sampler=sampler, **loader_options)
     val_frames = []
     if parallel.leads:

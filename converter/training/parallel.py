@@ -32,7 +32,7 @@ class DataParallel:
         return self.rank == 0
 
     def share(self, batch):
-        """This process's scenes of a batch of `batch`: [first, first + size) of it."""
+        """This process's scenes of a batch of `batch`: (offset, size), scenes [offset, offset + size) of it."""
         size = batch // self.count
         return self.rank * size, size
 
