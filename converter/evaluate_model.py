@@ -3,8 +3,8 @@
 adarun (`adarun infer` on the same frames as .npy inputs), and checks that the two agree.
 
 For each busyness level (1..8 objects) it renders --frames held-out scenes and reports:
-- metrics for both: semseg mIoU, saliency IoU, normals mean angle error (all pixels, and object
-  pixels alone), edge F-score (at logit 0, the model's decision; and at the logit threshold best on
+- metrics for both: semseg mIoU, saliency IoU, normals mean angle error (all pixels, object pixels
+  alone, and by object class, beside the constant answer's: which shapes the error comes from), edge F-score (at logit 0, the model's decision; and at the logit threshold best on
   these frames, for comparison with the Sobel baseline);
 - baselines that see no model, on the same frames (training/metrics.py Baselines): the normals error
   on object pixels of the constant answer (0, 0, 1), facing the camera (the background's normal);
@@ -122,8 +122,8 @@ def evaluate_frame(model, args, scene, workdir, metrics):
     got, got_stats = run_adarun(args.adarun, args.model, frame, args.gate_threshold, os.path.join(workdir, "out"))
     for name, logits in (("pytorch", ref), ("adarun", got), (scene.objects, got)):
         for task, output in logits.items():
-            metrics[name].add(task, output, getattr(scene, task), scene.sal)
-    metrics["baselines"].add(scene.image, scene.normals, scene.sal, scene.edge)
+            metrics[name].add(task, output, getattr(scene, task), scene.semseg)
+    metrics["baselines"].add(scene.image, scene.normals, scene.semseg, scene.edge)
     tokens = sum(sum(stage) for stage in got_stats["tokens_kept"])
     all_tokens = sum(len(stage) * (model.config.stage(i)[1] ** 2) for i, stage in enumerate(got_stats["tokens_kept"]))
     return {"objects": scene.objects, "macs_executed": got_stats["macs_executed"], "macs_static": got_stats["macs_static"],
@@ -181,6 +181,16 @@ def metrics_table(metrics):
               f"{baselines['edge_sobel_threshold']:g} of the frame's largest, chosen on these frames; precision "
               f"{baselines['edge_sobel_precision']:.4f}, recall {baselines['edge_sobel_recall']:.4f})",
               f"{'edge F, constant (all edge)':>34} {baselines['edge_f_constant']:>8.4f}"]
+    return lines + normals_by_class_table(metrics)
+
+
+def normals_by_class_table(metrics):
+    """The normals error on object pixels per object class: which shapes the error comes from."""
+    pytorch, adarun = metrics["pytorch"].normals_obj_deg_by_class(), metrics["adarun"].normals_obj_deg_by_class()
+    constant = metrics["baselines"].normals_obj_deg_by_class()
+    lines = [f"normals on object pixels by class, deg: {'PyTorch':>8} {'adarun':>8} {'(0, 0, 1)':>9}"]
+    for c in sorted(pytorch):
+        lines.append(f"{CLASSES[c]:>38} {pytorch[c]:>8.2f} {adarun[c]:>8.2f} {constant[c]:>9.2f}")
     return lines
 
 
@@ -192,7 +202,7 @@ def main():
     metrics = {key: TaskMetrics(len(CLASSES)) for key in ["pytorch", "adarun", *range(1, MAX_OBJECTS + 1)]}
     for key in ("pytorch", "adarun"):
         metrics[key] = TaskMetrics(len(CLASSES), edge_thresholds=EDGE_LOGIT_THRESHOLDS)
-    metrics["baselines"] = Baselines()
+    metrics["baselines"] = Baselines(len(CLASSES))
     records = []
     with tempfile.TemporaryDirectory() as workdir:
         for objects in range(1, MAX_OBJECTS + 1):

@@ -1,7 +1,7 @@
 """Held-out metrics from raw logits (numpy), the same for PyTorch's and adarun's outputs:
 semseg mIoU, saliency IoU, normals mean angle error (degrees; over all pixels, and over object
-pixels alone), edge F-score (1 px tolerance); and baselines that see no model (Baselines): the
-constant normal and a Sobel edge detector."""
+pixels alone, and by object class), edge F-score (1 px tolerance); and baselines that see no model
+(Baselines): the constant normal and a Sobel edge detector."""
 import numpy as np
 
 EDGE_TOLERANCE = 1  # pixels
@@ -26,6 +26,19 @@ def angle_errors(normals, target):
     """Per-pixel angle (degrees) between predicted normals (any length) and unit target normals, [3, S, S] each."""
     unit = normals / np.maximum(np.linalg.norm(normals, axis=0, keepdims=True), 1e-12)
     return np.degrees(np.arccos(np.clip(np.sum(unit * target, axis=0), -1, 1)))
+
+
+def angle_sums_by_class(angles, classes, count):
+    """[count, 2]: per class the sum of the angle errors on its pixels and its pixels (class 0, the
+    background, included)."""
+    labels = classes.ravel().astype(np.int64)
+    return np.stack([np.bincount(labels, weights=angles.ravel(), minlength=count),
+                     np.bincount(labels, minlength=count)], 1)[:count]
+
+
+def means_by_class(sums):
+    """{class: mean} from angle_sums_by_class sums, for the object classes (1 ..) that had pixels."""
+    return {c: float(total / pixels) for c, (total, pixels) in enumerate(sums) if c > 0 and pixels > 0}
 
 
 def edge_counts(predicted, truth, tolerance=EDGE_TOLERANCE):
@@ -66,17 +79,21 @@ class Baselines:
     seen (chosen on the evaluation frames themselves: the baseline's most generous form), and (b) the
     best constant answer, every pixel an edge (no pixel an edge scores 0)."""
 
-    def __init__(self, thresholds=SOBEL_THRESHOLDS):
+    def __init__(self, classes, thresholds=SOBEL_THRESHOLDS):
         self.thresholds = np.asarray(thresholds)
         self.constant_angles = np.zeros(2)  # sum over object pixels, object pixels
+        self.constant_by_class = np.zeros((classes, 2))
         self.sobel = np.zeros((len(self.thresholds), 4), np.int64)
         self.everything = np.zeros(4, np.int64)
 
     def add(self, image, normals, objects, edge):
-        """One frame: image uint8 [S, S, 3], target normals [3, S, S], object mask and edges [S, S] (scenes.Scene)."""
+        """One frame: image uint8 [S, S, 3], target normals [3, S, S], edges [S, S] and objects [S, S],
+        the class map (scenes.Scene.semseg; an object mask, Scene.sal, counts as one class)."""
         on_objects = objects > 0
         constant = np.broadcast_to(FACING_CAMERA[:, None, None], normals.shape)
-        self.constant_angles += [angle_errors(constant, normals)[on_objects].sum(), on_objects.sum()]
+        angles = angle_errors(constant, normals)
+        self.constant_angles += [angles[on_objects].sum(), on_objects.sum()]
+        self.constant_by_class += angle_sums_by_class(angles, objects, len(self.constant_by_class))
         truth = edge > 0
         magnitude = sobel_magnitude(image)
         for i, threshold in enumerate(self.thresholds):
@@ -92,6 +109,10 @@ class Baselines:
                 "edge_sobel_precision": precision, "edge_sobel_recall": recall,
                 "edge_f_constant": f_score(self.everything)}
 
+    def normals_obj_deg_by_class(self):
+        """The constant answer's normals error on each object class's pixels: {class: degrees}."""
+        return means_by_class(self.constant_by_class)
+
 
 class TaskMetrics:
     """edge_thresholds: also the edge F at each of these logit thresholds (summary: the best, edge_f_best, where,
@@ -106,11 +127,13 @@ class TaskMetrics:
         self.sal = np.zeros(2, np.int64)          # intersection, union
         self.angles = []
         self.object_angles = np.zeros(2)          # sum of angle errors on object pixels, object pixels
+        self.class_angles = np.zeros((classes, 2))  # the same per class
         self.edge = np.zeros(4, np.int64)         # predicted near truth, predicted, truth near predicted, truth
 
     def add(self, task, logits, target, objects=None):
         """One frame: logits float [C, S, S]; target as in scenes.Scene (semseg/sal/edge [S, S], normals [3, S, S]);
-        objects: the frame's object mask [S, S] (scenes.Scene.sal), for the normals error on object pixels."""
+        objects: for the normals error on object pixels, the frame's class map [S, S] (scenes.Scene.semseg: also
+        by class) or its object mask (Scene.sal: one class)."""
         if task == "normals":
             self._add_normals(logits, target, objects)
         else:
@@ -131,6 +154,7 @@ class TaskMetrics:
         if objects is not None:
             on_objects = objects > 0
             self.object_angles += [angles[on_objects].sum(), on_objects.sum()]
+            self.class_angles += angle_sums_by_class(angles, objects, self.classes)
 
     def _add_edge(self, logits, target):
         self.edge += edge_counts(logits[0] > 0, target > 0)
@@ -158,3 +182,7 @@ class TaskMetrics:
             out["edge_f_best"], out["edge_threshold"] = scores[best], float(self.edge_thresholds[best])
             out["edge_precision_best"], out["edge_recall_best"] = precision_recall(self.edge_swept[best])
         return out
+
+    def normals_obj_deg_by_class(self):
+        """The normals error on each object class's pixels (add's objects a class map): {class: degrees}."""
+        return means_by_class(self.class_angles)

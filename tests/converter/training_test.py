@@ -293,7 +293,7 @@ class Metrics(unittest.TestCase):
 
     def test_baselines(self):
         image, objects, edge, normals = half_plane_frame()
-        baselines = Baselines(thresholds=[0.5, 1.0])
+        baselines = Baselines(5, thresholds=[0.5, 1.0])
         baselines.add(image, normals, objects, edge)
         summary = baselines.summary()
         self.assertAlmostEqual(summary["normals_obj_deg_constant"], 30.0, places=4)
@@ -311,6 +311,25 @@ class Metrics(unittest.TestCase):
         summary = metrics.summary()
         self.assertAlmostEqual(summary["normals_obj_deg"], 30.0, places=4)
         self.assertAlmostEqual(summary["normals_deg"], 30.0 * objects.mean(), places=4)
+
+    def test_normals_on_object_pixels_by_class(self):
+        """A class map: the top rows of the object are class 2, tilted 60 deg; the rest class 1 at 30 deg."""
+        image, objects, edge, normals = half_plane_frame()
+        classes = objects.copy()
+        classes[:4] = np.where(objects[:4] > 0, 2, 0)
+        normals[:, :4] = np.where(classes[None, :4] == 2, tilted(60, (4, 16)), normals[:, :4])
+        metrics = TaskMetrics(5)
+        metrics.add("normals", tilted(30, objects.shape), normals, classes)
+        by_class = metrics.normals_obj_deg_by_class()
+        self.assertEqual(sorted(by_class), [1, 2])
+        self.assertAlmostEqual(by_class[1], 0.0, places=3)
+        self.assertAlmostEqual(by_class[2], 30.0, places=4)
+        self.assertAlmostEqual(metrics.summary()["normals_obj_deg"], 30.0 / 4, places=4)  # class 2: 4 rows of 16
+        baselines = Baselines(5, thresholds=[0.5])
+        baselines.add(image, normals, classes, edge)
+        constant = baselines.normals_obj_deg_by_class()
+        self.assertAlmostEqual(constant[1], 30.0, places=4)
+        self.assertAlmostEqual(constant[2], 60.0, places=4)
 
     def test_edge_f_at_the_best_threshold(self):
         _, _, edge, _ = half_plane_frame()
