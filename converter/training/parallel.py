@@ -8,7 +8,11 @@ faster than 1 thread (5.1 against 4.4 s), while a single-threaded step of 16 too
 process busy on the other core against 1.0 s alone.
 With one process every method is a no-op, and a run is what it was before this option.
 """
+import ctypes
+import os
+import signal
 import socket
+import sys
 
 import torch
 import torch.distributed as dist
@@ -21,10 +25,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+def end_with_parent():
+    """Asks the kernel to end this process when the one that spawned it ends (PR_SET_PDEATHSIG). Why:
+    `kill` of the parent alone left its training processes running to the end of --minutes, the leader
+    then saving over whatever run had started in the same --out since (seen). Ctrl-C ends them all anyway."""
+    parent = os.getppid()
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent ended before the request: nothing would signal
+        sys.exit("training process: the process that started it has ended")
+
+
 class DataParallel:
     def __init__(self, rank, count, port):
         self.rank, self.count = rank, count
         if count > 1:
+            end_with_parent()
             dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=count)
 
     @property

@@ -5,13 +5,17 @@ import json
 import os
 import subprocess
 import sys
+import signal
 import tempfile
+import textwrap
+import time
 import unittest
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter"))
+CONVERTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
+sys.path.insert(0, CONVERTER)
 
 from adarun_convert.convert import convert_state  # noqa: E402
 from adarun_convert.weight_file import weight_file_bytes  # noqa: E402
@@ -191,6 +195,15 @@ def average_in_process(rank, port, results):
     results.put((rank, both.grad.tolist(), one.grad.tolist(), neither.grad, leader, mean))
 
 
+def process_running(pid):
+    """Whether process pid exists and is not a zombie (an ended child nobody has reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 class DataParallelTraining(unittest.TestCase):
     def test_gradients_are_averaged_over_the_processes(self):
         context = torch.multiprocessing.get_context("spawn")
@@ -207,6 +220,44 @@ class DataParallelTraining(unittest.TestCase):
             self.assertIsNone(neither, rank)        # no process computed one: the optimizer skips it
             self.assertEqual(leader, [10.0], rank)
             self.assertEqual(mean, [0.5], rank)
+
+    def test_a_training_process_ends_with_the_process_that_spawned_it(self):
+        """kill of a --processes run's parent alone must not leave its training processes running."""
+        script = textwrap.dedent(f"""
+            import sys, time
+            import torch.multiprocessing as mp
+            sys.path.insert(0, {CONVERTER!r})
+            from training.parallel import end_with_parent
+
+            def child(_, ready):
+                end_with_parent()
+                ready.put(None)
+                time.sleep(120)
+
+            if __name__ == "__main__":
+                context = mp.get_context("spawn")
+                ready = context.Queue()
+                process = context.Process(target=child, args=(0, ready))
+                process.start()
+                ready.get(timeout=60)
+                print(process.pid, flush=True)
+                time.sleep(120)
+            """)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "spawner.py")
+            with open(path, "w") as f:
+                f.write(script)
+            parent = subprocess.Popen([sys.executable, path], stdout=subprocess.PIPE, text=True)
+            child = int(parent.stdout.readline())
+            parent.kill()
+            parent.wait()
+            deadline = time.time() + 20
+            while process_running(child) and time.time() < deadline:
+                time.sleep(0.1)
+            running = process_running(child)
+            if running:
+                os.kill(child, signal.SIGKILL)
+            self.assertFalse(running)
 
     def test_each_process_takes_its_share_of_every_batch(self):
         whole = list(ShareOfBatches(3, 4, 0, 4, 24))
