@@ -268,7 +268,10 @@ class DataParallelTraining(unittest.TestCase):
     def test_two_processes_train_what_one_does(self):
         """--processes 2 against one process on the same batches: the semseg and saliency losses are means over
         the batch (the normals and edge losses weigh by the batch's object and edge pixels, so they are left
-        out), so the trained decoders must agree up to float rounding."""
+        out), so the trained decoders must agree up to float rounding. The sums run in another order, and AdamW
+        divides each gradient by its own magnitude (plus 1e-8), so for a weight whose gradient is near zero the
+        rounding can reach the update: on the seventh bundled version a saliency decoder weight ends 4.5e-8 apart, 0.13%
+        of the largest update (3.4e-5); without the averaging the two runs end 6.8e-5 apart, twice the update."""
         converter = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
         weights = os.path.join(converter, "model", "default.adarun")
         states = []
@@ -284,7 +287,7 @@ class DataParallelTraining(unittest.TestCase):
         update = max(float((states[0][name] - value).abs().max()) for name, value in original.items())
         difference = max(float((states[1][name] - value).abs().max()) for name, value in states[0].items())
         self.assertGreater(update, 0.0)
-        self.assertLess(difference, 1e-3 * update)
+        self.assertLess(difference, 1e-2 * update)
 
 
 class ComputeTargets(unittest.TestCase):
