@@ -188,9 +188,10 @@ def normals_by_class_table(metrics):
     """The normals error on object pixels per object class: which shapes the error comes from."""
     pytorch, adarun = metrics["pytorch"].normals_obj_deg_by_class(), metrics["adarun"].normals_obj_deg_by_class()
     constant = metrics["baselines"].normals_obj_deg_by_class()
-    lines = [f"normals on object pixels by class, deg: {'PyTorch':>8} {'adarun':>8} {'(0, 0, 1)':>9}"]
+    shares = metrics["baselines"].object_pixel_shares()
+    lines = [f"normals on object pixels by class, deg: {'PyTorch':>8} {'adarun':>8} {'(0, 0, 1)':>9}  share of object pixels"]
     for c in sorted(pytorch):
-        lines.append(f"{CLASSES[c]:>38} {pytorch[c]:>8.2f} {adarun[c]:>8.2f} {constant[c]:>9.2f}")
+        lines.append(f"{CLASSES[c]:>38} {pytorch[c]:>8.2f} {adarun[c]:>8.2f} {constant[c]:>9.2f}  {shares[c]:.1%}")
     return lines
 
 

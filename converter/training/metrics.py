@@ -113,6 +113,11 @@ class Baselines:
         """The constant answer's normals error on each object class's pixels: {class: degrees}."""
         return means_by_class(self.constant_by_class)
 
+    def object_pixel_shares(self):
+        """Each object class's share of the object pixels seen: {class: fraction}."""
+        pixels = self.constant_by_class[1:, 1]
+        return {c: float(n / max(pixels.sum(), 1)) for c, n in enumerate(pixels, start=1) if n > 0}
+
 
 class TaskMetrics:
     """edge_thresholds: also the edge F at each of these logit thresholds (summary: the best, edge_f_best, where,

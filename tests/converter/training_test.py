@@ -384,6 +384,7 @@ class Metrics(unittest.TestCase):
         constant = baselines.normals_obj_deg_by_class()
         self.assertAlmostEqual(constant[1], 30.0, places=4)
         self.assertAlmostEqual(constant[2], 60.0, places=4)
+        self.assertEqual(baselines.object_pixel_shares(), {1: 0.75, 2: 0.25})  # of 16 x 8 object pixels, 4 x 8 class 2
 
     def test_edge_f_at_the_best_threshold(self):
         _, _, edge, _ = half_plane_frame()
