@@ -4,8 +4,9 @@ adarun (`adarun infer` on the same frames as .npy inputs), and checks that the t
 
 For each busyness level (1..8 objects) it renders --frames held-out scenes and reports:
 - metrics for both: semseg mIoU, saliency IoU, normals mean angle error (all pixels, object pixels
-  alone, and by object class, beside the constant answer's: which shapes the error comes from), edge F-score (at logit 0, the model's decision; and at the logit threshold best on
-  these frames, for comparison with the Sobel baseline);
+  alone, and by object class beside the constant answer's: which shapes the error comes from), edge
+  F-score (at logit 0, the model's decision; and at the logit threshold best on these frames, for
+  comparison with the Sobel baseline);
 - baselines that see no model, on the same frames (training/metrics.py Baselines): the normals error
   on object pixels of the constant answer (0, 0, 1), facing the camera (the background's normal);
   the edge F of a Sobel detector on the input (gradient magnitude of the grey image over its frame
@@ -189,7 +190,8 @@ def normals_by_class_table(metrics):
     pytorch, adarun = metrics["pytorch"].normals_obj_deg_by_class(), metrics["adarun"].normals_obj_deg_by_class()
     constant = metrics["baselines"].normals_obj_deg_by_class()
     shares = metrics["baselines"].object_pixel_shares()
-    lines = [f"normals on object pixels by class, deg: {'PyTorch':>8} {'adarun':>8} {'(0, 0, 1)':>9}  share of object pixels"]
+    lines = [f"normals on object pixels by class, deg: {'PyTorch':>8} {'adarun':>8} {'(0, 0, 1)':>9}  "
+             "share of object pixels"]
     for c in sorted(pytorch):
         lines.append(f"{CLASSES[c]:>38} {pytorch[c]:>8.2f} {adarun[c]:>8.2f} {constant[c]:>9.2f}  {shares[c]:.1%}")
     return lines

@@ -32,13 +32,21 @@ def angle_sums_by_class(angles, classes, count):
     """[count, 2]: per class the sum of the angle errors on its pixels and its pixels (class 0, the
     background, included)."""
     labels = classes.ravel().astype(np.int64)
+    if labels.size and labels.max() >= count:
+        raise ValueError(f"class {labels.max()} in a class map of {count} classes")
     return np.stack([np.bincount(labels, weights=angles.ravel(), minlength=count),
-                     np.bincount(labels, minlength=count)], 1)[:count]
+                     np.bincount(labels, minlength=count)], 1)
 
 
 def means_by_class(sums):
     """{class: mean} from angle_sums_by_class sums, for the object classes (1 ..) that had pixels."""
     return {c: float(total / pixels) for c, (total, pixels) in enumerate(sums) if c > 0 and pixels > 0}
+
+
+def object_mean(sums):
+    """The mean over every object class's pixels (1 ..) from angle_sums_by_class sums; None without any."""
+    total, pixels = sums[1:].sum(0)
+    return float(total / pixels) if pixels else None
 
 
 def edge_counts(predicted, truth, tolerance=EDGE_TOLERANCE):
@@ -81,18 +89,15 @@ class Baselines:
 
     def __init__(self, classes, thresholds=SOBEL_THRESHOLDS):
         self.thresholds = np.asarray(thresholds)
-        self.constant_angles = np.zeros(2)  # sum over object pixels, object pixels
-        self.constant_by_class = np.zeros((classes, 2))
+        self.constant_by_class = np.zeros((classes, 2))  # angle_sums_by_class of the constant answer
         self.sobel = np.zeros((len(self.thresholds), 4), np.int64)
         self.everything = np.zeros(4, np.int64)
 
     def add(self, image, normals, objects, edge):
         """One frame: image uint8 [S, S, 3], target normals [3, S, S], edges [S, S] and objects [S, S],
         the class map (scenes.Scene.semseg; an object mask, Scene.sal, counts as one class)."""
-        on_objects = objects > 0
         constant = np.broadcast_to(FACING_CAMERA[:, None, None], normals.shape)
         angles = angle_errors(constant, normals)
-        self.constant_angles += [angles[on_objects].sum(), on_objects.sum()]
         self.constant_by_class += angle_sums_by_class(angles, objects, len(self.constant_by_class))
         truth = edge > 0
         magnitude = sobel_magnitude(image)
@@ -104,7 +109,7 @@ class Baselines:
         scores = [f_score(counts) for counts in self.sobel]
         best = int(np.argmax(scores))
         precision, recall = precision_recall(self.sobel[best])
-        return {"normals_obj_deg_constant": float(self.constant_angles[0] / max(self.constant_angles[1], 1)),
+        return {"normals_obj_deg_constant": object_mean(self.constant_by_class) or 0.0,
                 "edge_f_sobel": scores[best], "edge_sobel_threshold": float(self.thresholds[best]),
                 "edge_sobel_precision": precision, "edge_sobel_recall": recall,
                 "edge_f_constant": f_score(self.everything)}
@@ -131,8 +136,7 @@ class TaskMetrics:
         self.confusion = np.zeros((classes, classes), np.int64)
         self.sal = np.zeros(2, np.int64)          # intersection, union
         self.angles = []
-        self.object_angles = np.zeros(2)          # sum of angle errors on object pixels, object pixels
-        self.class_angles = np.zeros((classes, 2))  # the same per class
+        self.class_angles = np.zeros((classes, 2))  # angle_sums_by_class: per class, angle errors' sum, pixels
         self.edge = np.zeros(4, np.int64)         # predicted near truth, predicted, truth near predicted, truth
 
     def add(self, task, logits, target, objects=None):
@@ -157,8 +161,6 @@ class TaskMetrics:
         angles = angle_errors(logits, target)
         self.angles.append(angles.mean())
         if objects is not None:
-            on_objects = objects > 0
-            self.object_angles += [angles[on_objects].sum(), on_objects.sum()]
             self.class_angles += angle_sums_by_class(angles, objects, self.classes)
 
     def _add_edge(self, logits, target):
@@ -177,8 +179,9 @@ class TaskMetrics:
             out["sal_iou"] = float(self.sal[0] / self.sal[1])
         if self.angles:
             out["normals_deg"] = float(np.mean(self.angles))
-        if self.object_angles[1]:
-            out["normals_obj_deg"] = float(self.object_angles[0] / self.object_angles[1])
+        on_objects = object_mean(self.class_angles)
+        if on_objects is not None:
+            out["normals_obj_deg"] = on_objects
         if self.edge.any():
             out["edge_f"] = f_score(self.edge)
         if self.edge_swept.any():

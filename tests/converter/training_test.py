@@ -4,8 +4,8 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
 import signal
+import sys
 import tempfile
 import textwrap
 import time
@@ -158,10 +158,9 @@ class DecodersOnly(unittest.TestCase):
         """--train-decoders normals: two steps from the bundled model change the normals decoder and nothing else,
         so the other tasks' outputs, the gates and the MACs stay the weight file's; the file to convert holds the
         trained decoder or the file's, whole."""
-        converter = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
-        weights = os.path.join(converter, "model", "default.adarun")
+        weights = os.path.join(CONVERTER, "model", "default.adarun")
         with tempfile.TemporaryDirectory() as out:
-            subprocess.run([sys.executable, os.path.join(converter, "train_default_model.py"), "--from-weights", weights,
+            subprocess.run([sys.executable, os.path.join(CONVERTER, "train_default_model.py"), "--from-weights", weights,
                             "--train-decoders", "normals", "--total-steps", "2", "--batch", "2", "--val-frames", "2",
                             "--out", out], check=True, stdout=subprocess.DEVNULL)
             trained = load_own_checkpoint(os.path.join(out, "checkpoint.pth"))["model"]
@@ -270,15 +269,15 @@ class DataParallelTraining(unittest.TestCase):
         the batch (the normals and edge losses weigh by the batch's object and edge pixels, so they are left
         out), so the trained decoders must agree up to float rounding. The sums run in another order, and AdamW
         divides each gradient by its own magnitude (plus 1e-8), so for a weight whose gradient is near zero the
-        rounding can reach the update: on the seventh bundled version a saliency decoder weight ends 4.5e-8 apart, 0.13%
-        of the largest update (3.4e-5); without the averaging the two runs end 6.8e-5 apart, twice the update."""
-        converter = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "converter")
-        weights = os.path.join(converter, "model", "default.adarun")
+        rounding can reach the update: on the seventh bundled version a saliency decoder weight ends 4.5e-8
+        apart, 0.13% of the largest update (3.4e-5); without the averaging the two runs end 6.8e-5 apart,
+        twice the update."""
+        weights = os.path.join(CONVERTER, "model", "default.adarun")
         states = []
         with tempfile.TemporaryDirectory() as out:
             for processes in (1, 2):
                 folder = os.path.join(out, str(processes))
-                subprocess.run([sys.executable, os.path.join(converter, "train_default_model.py"), "--device", "cpu",
+                subprocess.run([sys.executable, os.path.join(CONVERTER, "train_default_model.py"), "--device", "cpu",
                                 "--processes", str(processes), "--from-weights", weights, "--train-decoders", "semseg,sal",
                                 "--total-steps", "3", "--batch", "4", "--val-frames", "2", "--out", folder],
                                check=True, stdout=subprocess.DEVNULL)
