@@ -1,1 +1,1 @@
-"""Pictures without PIL or matplotlib: PNG writing and a simple plot."""
+"""Pictures without PIL or matplotlib: PNG writing, a pixel font and a simple plot."""

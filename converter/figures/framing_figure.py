@@ -14,18 +14,12 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from figures.plot import GLYPHS  # noqa: E402
+from figures.pixel_font import draw_centred_text  # noqa: E402
 from figures.png import write_png  # noqa: E402
 
 FRAME_W, FRAME_H = 320, 180  # 16:9
 S = 144                      # the model's side, as drawn
 MEAN = np.array([0.485, 0.456, 0.406]) * 255
-MORE_GLYPHS = {
-    "H": "101101111101101", "L": "100100100100111", "X": "101101010101101", "N": "101111111111101",
-    "D": "110101101101110", "G": "011100101101011", "U": "101101101101111", "W": "101101111111101",
-    "Y": "101101010010010", ":": "000010000010000", "-": "000000111000000", "V": "101101101101010",
-}
-FONT = dict(GLYPHS, **MORE_GLYPHS)
 INK = (40, 40, 40)
 
 
@@ -97,18 +91,6 @@ def on_frame(maps, framing, width, height):
     return top * (1 - wy)[:, None] + bottom * wy[:, None]
 
 
-def text(canvas, x, y, words, scale=2, colour=INK):
-    for k, char in enumerate(words):
-        glyph = np.array([int(b) for b in FONT[char]], bool).reshape(5, 3)
-        block = np.kron(glyph, np.ones((scale, scale), bool))
-        x0 = x + k * 4 * scale
-        canvas[y:y + block.shape[0], x0:x0 + block.shape[1]][block] = colour
-
-
-def centred_text(canvas, cx, y, words, scale=2):
-    text(canvas, cx - (4 * scale * len(words) - scale) // 2, y, words, scale)
-
-
 def rectangle(canvas, x, y, w, h, colour, dashed=False):
     for i in range(w):
         if not dashed or (i // 5) % 2 == 0:
@@ -129,17 +111,17 @@ def main(path):
 
     # Row 1: the frame, the crop's square dashed.
     y = pad
-    centred_text(canvas, width // 2, y, "CAMERA FRAME 16:9")
+    draw_centred_text(canvas, width // 2, y, "CAMERA FRAME 16:9", INK)
     y += 14
     fx = (width - FRAME_W) // 2
     canvas[y:y + FRAME_H, fx:fx + FRAME_W] = np.round(frame_picture()).astype(np.uint8)
     (vx, vy, vw, vh), _ = geometry("crop")
     rectangle(canvas, fx + vx, y + vy, vw, vh, (255, 255, 255), dashed=True)
-    centred_text(canvas, width // 2, y + FRAME_H + 5, "DASHED: WHAT CROP KEEPS")
+    draw_centred_text(canvas, width // 2, y + FRAME_H + 5, "DASHED: WHAT CROP KEEPS", INK)
     y += FRAME_H + 30
 
     # Row 2: the model's S x S input under each framing.
-    centred_text(canvas, width // 2, y, "WHAT THE MODEL SEES: S X S")
+    draw_centred_text(canvas, width // 2, y, "WHAT THE MODEL SEES: S X S", INK)
     y += 14
     masks = {}
     for k, framing in enumerate(framings):
@@ -147,11 +129,11 @@ def main(path):
         rgb, masks[framing] = model_picture(framing)
         canvas[y:y + S, x:x + S] = np.round(rgb).astype(np.uint8)
         rectangle(canvas, x - 1, y - 1, S + 2, S + 2, INK)
-        centred_text(canvas, x + S // 2, y + S + 5, names[framing])
+        draw_centred_text(canvas, x + S // 2, y + S + 5, names[framing], INK)
     y += S + 30
 
     # Row 3: a segmentation at the model's size (its object pixels) laid back onto the frame.
-    centred_text(canvas, width // 2, y, "OUTPUT LAID BACK ON THE FRAME")
+    draw_centred_text(canvas, width // 2, y, "OUTPUT LAID BACK ON THE FRAME", INK)
     y += 14
     x_frame, y_frame = np.meshgrid(np.arange(small_w) + 0.5, np.arange(small_h) + 0.5)
     grey = frame_picture()[::2, ::2].mean(axis=2, keepdims=True) * 0.5 + 110
