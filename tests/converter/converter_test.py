@@ -58,17 +58,24 @@ class Call:
         return self.function, self.args
 
 
-class ConverterTest(unittest.TestCase):
+class ScratchFolderTest(unittest.TestCase):
+    """A temporary folder per test, removed after it; path(name) is a file in it."""
+
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         self.dir = self.tmp.name
-        self.model = random_model(ModelConfig(**SMALL, ada_blocks=True, ada_tokens=True, policy_mode="per_task"), 3)
 
     def tearDown(self):
         self.tmp.cleanup()
 
     def path(self, name):
         return os.path.join(self.dir, name)
+
+
+class ConverterTest(ScratchFolderTest):
+    def setUp(self):
+        super().setUp()
+        self.model = random_model(ModelConfig(**SMALL, ada_blocks=True, ada_tokens=True, policy_mode="per_task"), 3)
 
     def state(self):
         return dict(self.model.state_dict())
@@ -280,17 +287,13 @@ class ConverterTest(unittest.TestCase):
         self.assertIn("patch_embed.weight", tensors)
 
 
-class MTLoRAConverterTest(unittest.TestCase):
+class MTLoRAConverterTest(ScratchFolderTest):
     def setUp(self):
+        super().setUp()
         names = [t.name for t in TASKS]
         self.cfg = ModelConfig(**SMALL, family="mtlora", lora_ranks=[4] * 4, lora_task_ranks={t: [2] * 4 for t in names},
                                lora_shared_scale=[4.0] * 4, lora_task_scale={t: [4.0] * 4 for t in names})
         self.state = dict(random_model(self.cfg, 5).state_dict())
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = self.tmp.name
-
-    def tearDown(self):
-        self.tmp.cleanup()
 
     def test_research_checkpoint_gives_mode_and_scales(self):
         for mode in ("matrix", "matrixv2"):
@@ -409,14 +412,7 @@ def counted_macs(module, maps):
     return total[0]
 
 
-class MTLoRAHeadsTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = self.tmp.name
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class MTLoRAHeadsTest(ScratchFolderTest):
     def convert(self, cfg, seed):
         model = random_model(cfg, seed)
         path = os.path.join(self.dir, "model.pth")
@@ -528,18 +524,8 @@ def _f16_by_the_format(name):
     return name.endswith(".weight") and not re.search(r"(norm\d?|\.norm)\.weight$", name)
 
 
-class WeightPrecisionTest(unittest.TestCase):
+class WeightPrecisionTest(ScratchFolderTest):
     """convert.py --weights fp16: which tensors are F16, their values, the file's size and version."""
-
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = self.tmp.name
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
 
     def convert_both(self, cfg, seed):
         save_research_checkpoint(random_model(cfg, seed), self.path("model.pth"))
@@ -687,19 +673,9 @@ def _dequantized(name, q, scale):
     return q.astype(np.float32) * scale.reshape(shape)
 
 
-class Int8WeightsTest(unittest.TestCase):
+class Int8WeightsTest(ScratchFolderTest):
     """convert.py --weights int8: which tensors are I8 (with their _scale), F16 and F32, the quantization against an
     independent numpy computation, version 3, size, and re-encoding."""
-
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = self.tmp.name
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
 
     def convert_all(self, model):
         save_research_checkpoint(model, self.path("model.pth"))
@@ -761,9 +737,7 @@ class Int8WeightsTest(unittest.TestCase):
             self.assertEqual(header8[name]["dtype"], "F32", name)
         self.check_int8_tensors(fp32, int8, header8)
         # A byte a value for I8, two for F16, plus the scales: the rest unchanged (up to each tensor's 64-byte padding).
-        _, start32 = _header(self.path("fp32.adarun"))
         data8 = os.path.getsize(self.path("int8.adarun")) - start8
-        data32 = os.path.getsize(self.path("fp32.adarun")) - start32
         want8 = sum((1 if _i8_by_the_format(n) else 2 if n.endswith((".down", ".up")) else 4) * a.size for n, a in fp32.items())
         want8 += sum(4 * a.size for n, a in int8.items() if n.endswith("_scale"))
         self.assertLessEqual(abs(data8 - want8), 64 * len(int8))
