@@ -44,6 +44,7 @@ import torch  # noqa: E402
 
 from adarun_ref.checkpoint import load_own_checkpoint, save_research_checkpoint  # noqa: E402
 from scenes import CLASSES, MAX_OBJECTS  # noqa: E402
+from training.cpu_autocast import cpu_bf16_autocast  # noqa: E402
 from training.data import TRAIN_FIRST_SEED, TRAIN_SCENES, SceneSet, ShareOfBatches  # noqa: E402
 from training.default_model import POSITION_EMBEDDING, new_model, policy_parameters, with_position_embedding  # noqa: E402
 from training.from_weight_file import freeze_batch_norm, model_from_weight_file  # noqa: E402
@@ -98,6 +99,9 @@ def parse_args():
                         help="on cpu: data-parallel training processes, each with its share of every batch and --threads "
                              "threads, gradients averaged (default 1)")
     parser.add_argument("--from-weights", help="fine-tune this AdaMTL weight file (policies, then joint) instead of training anew")
+    parser.add_argument("--cpu-bf16", action="store_true",
+                        help="on cpu: run forward and loss under bf16 autocast (weights, gradients and the optimizer stay "
+                             "fp32), as cuda runs always do; fast only where oneDNN has AMX or AVX512-BF16")
     parser.add_argument("--workers", type=int, help="scene generator processes (default: cores - 2, 0 on cpu)")
     parser.add_argument("--train-decoders", type=decoder_tasks, metavar="TASK[,TASK]",
                         help="with --from-weights: train only these tasks' decoders (backbone, policies and the other "
@@ -385,8 +389,10 @@ def train(rank, args, port):
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
 
-    def autocast():  # bf16 on the GPU; CPU runs stay fp32
-        return torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
+    def autocast():  # bf16 on the GPU; on the CPU fp32 unless asked
+        if cuda:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return cpu_bf16_autocast(model) if args.cpu_bf16 else contextlib.nullcontext()
 
     progress = load_progress(args.out, args.from_weights)
     model = initial_model(args, progress, log)
@@ -402,7 +408,7 @@ def train(rank, args, port):
     # Gumbel noise; a resumed run reseeds from its step, and each process draws its own.
     torch.manual_seed(args.seed + progress["step"] + 1_000_003 * rank)
     log(f"device {device}, batch {batch_size}{f' in {args.processes} processes' if args.processes > 1 else ''}, "
-        f"workers {workers}, torch {torch.__version__}, "
+        f"workers {workers}, {'bf16 autocast' if cuda or args.cpu_bf16 else 'fp32'}, torch {torch.__version__}, "
         f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; losses: normals {args.normals_loss}"
         f"{f' (objects {args.normals_object_share:g})' if args.normals_loss == 'objects' else ''}, edge {args.edge_loss}; "
         f"weights {' '.join(f'{t} {w:g}' for t, w in args.task_weights.items())}")

@@ -15,11 +15,17 @@ EDGE_LOSSES = ("balanced", "fixed")
 NORMALS_OBJECT_SHARE = 0.5
 
 
+def unit_vectors(x, eps=1e-12):
+    """F.normalize(x, dim=1), the same values and gradients, 4 x faster on the CPU at 32 x 3 x 224 x 224 (its
+    norm reduces over a strided axis: 46 ms forward and backward against 11 ms, one thread)."""
+    return x / x.pow(2).sum(1, keepdim=True).clamp_min(eps * eps).sqrt()
+
+
 def normals_loss(output, target, objects=None, object_share=NORMALS_OBJECT_SHARE):
     """L1 between unit normals, averaged over the 3 components. objects: None (plain mean over
     every pixel) or a [B, 1, S, S] 0/1 mask; then the object pixels' mean error counts for
     object_share and the background's for the rest (a batch without object pixels: plain mean)."""
-    error = (F.normalize(output, dim=1) - target).abs().mean(1, keepdim=True)
+    error = (unit_vectors(output) - target).abs().mean(1, keepdim=True)
     if objects is None:
         return error.mean()
     on = objects.float()
