@@ -14,20 +14,8 @@ int64_t nearest_source(int64_t dst, float scale, int64_t in) {
   return std::min(static_cast<int64_t>(std::floor(static_cast<float>(dst) * scale)), in - 1);
 }
 
-// torch 1.13's bilinear taps (as ref::resize_bilinear): scale in float, source coordinate in double.
-struct LinearTap {
-  int64_t i0, i1;
-  float w0, w1;
-};
-
-LinearTap linear_tap(int64_t dst, int64_t in, int64_t out) {
-  const float scale = static_cast<float>(in) / static_cast<float>(out);
-  const double src = std::max(double{scale} * (static_cast<double>(dst) + 0.5) - 0.5, 0.0);
-  const int64_t i0 = static_cast<int64_t>(src);
-  const int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
-  const float w1 = static_cast<float>(src - static_cast<double>(i0));
-  return {i0, i1, 1.0f - w1, w1};
-}
+using ref::linear_tap;
+using ref::LinearTap;
 
 // Output columns go in blocks whose taps, and the two horizontally resized source rows, fit on the stack.
 constexpr int64_t kColumnBlock = 128;

@@ -4,15 +4,6 @@
 #include <cmath>
 
 namespace adarun::ref {
-namespace {
-
-// One output coordinate's two source taps, computed as torch 1.13's upsample_bilinear2d does: the scale in float,
-// the source coordinate in double (torch's acc_type for float), the weights rounded to float. (Later torch keeps the
-// coordinate in float; its weights then differ by up to one float ulp of the coordinate.)
-struct LinearTap {
-  int64_t i0, i1;
-  float w0, w1;
-};
 
 LinearTap linear_tap(int64_t dst, int64_t in, int64_t out) {
   const float scale = static_cast<float>(in) / static_cast<float>(out);
@@ -22,6 +13,8 @@ LinearTap linear_tap(int64_t dst, int64_t in, int64_t out) {
   const float w1 = static_cast<float>(src - static_cast<double>(i0));
   return {i0, i1, 1.0f - w1, w1};
 }
+
+namespace {
 
 // One output coordinate's four source taps, computed as OpenCV's resize does for INTER_CUBIC: the coordinate in
 // double with scale = 1 / (out / in), rounded to float, then floor and fraction in float; indices clamped

@@ -12,6 +12,16 @@ void resize_nearest(const float* x, int64_t channels, int64_t h, int64_t w, int6
 // bit-exact with torch 1.13; values bit-exact with its one-channel kernel, within an ulp or two of its others.
 void resize_bilinear(const float* x, int64_t channels, int64_t h, int64_t w, int64_t oh, int64_t ow, float* y);
 
+// One output coordinate's two source taps in resize_bilinear, computed as torch 1.13's upsample_bilinear2d does: the
+// scale in float, the source coordinate in double (torch's acc_type for float), the weights rounded to float. (Later
+// torch keeps the coordinate in float; its weights then differ by up to one float ulp of the coordinate.) The
+// definition every bilinear resize shares: it fixes which pixels are read and their weights, bit for bit.
+struct LinearTap {
+  int64_t i0, i1;
+  float w0, w1;
+};
+LinearTap linear_tap(int64_t dst, int64_t in, int64_t out);
+
 // Interleaved HWC. Bicubic as OpenCV's cv2.resize INTER_CUBIC on float data: A = -0.75,
 // half-pixel centres, four taps, replicated border, no antialiasing, no clamping of the result.
 void resize_bicubic_hwc(const float* x, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, float* y);
