@@ -4,32 +4,11 @@
 #include "kernels/gemm_tiles.h"
 #include "kernels/packed_tiles.h"
 #include "kernels/x86/avx2_math.h"
+#include "kernels/x86/avx2_panel.h"
 
 namespace adarun::avx2 {
 namespace {
 
-__m256i lane_mask(int64_t valid) {
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid < 0 ? 0 : valid > 8 ? 8 : valid)), lanes);
-}
-
-// The columns of a panel that are real: every lane of a full panel, the first `cols` of the last one.
-struct PanelLanes {
-  bool full;
-  __m256i lo, hi;
-};
-
-inline __m256 load_lanes(const float* p, bool full, __m256i mask) { return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask); }
-
-inline void store_lanes(float* p, __m256 v, bool full, __m256i mask) {
-  if (full) {
-    _mm256_storeu_ps(p, v);
-  } else {
-    _mm256_maskstore_ps(p, mask, v);  // the last, partial panel: nothing past column n is touched
-  }
-}
-
-// One row of C over a panel: + bias, + row bias, + C when accumulating; masked only on a partial panel.
 inline void finish_row(__m256 lo, __m256 hi, const PanelLanes& lanes, const float* bias, const float* row_bias, const GemmArgs& g,
                        float* out) {
   if (bias) {
@@ -50,16 +29,6 @@ inline void finish_row(__m256 lo, __m256 hi, const PanelLanes& lanes, const floa
 
 // Every loop over rows is unrolled, so each accumulator is one register: an accumulator indexed at run time
 // would live in memory and be stored at every k.
-// GELU over a stored tile, still in L1. Out of line, so that its code and constants stay out of the k loop's
-// registers and the tile's code stays small.
-__attribute__((noinline)) void gelu_tile(float* const* c, int rows, const PanelLanes& lanes) {
-  for (int r = 0; r < rows; ++r) {
-    float* row = c[r];
-    store_lanes(row, gelu_ps(load_lanes(row, lanes.full, lanes.lo)), lanes.full, lanes.lo);
-    store_lanes(row + 8, gelu_ps(load_lanes(row + 8, lanes.full, lanes.hi)), lanes.full, lanes.hi);
-  }
-}
-
 // Offsets: k step kk's panel row is at b + g.b_offsets[kk] (an implicit convolution's input, unaligned), else
 // the next packed panel row (packed weights).
 template <int R, bool Offsets>
@@ -93,7 +62,7 @@ void micro_tile(const GemmArgs& g, const packed::TileRows<kRows>& rows, const fl
     for (int r = 0; r < R; ++r) a[r] = rows.a[r] + k;
     for (int64_t offset = -k; offset != 0; ++offset, b += kPanel) step(b, a, offset);
   }
-  const PanelLanes lanes{cols == kPanel, lane_mask(cols), lane_mask(cols - 8)};
+  const PanelLanes lanes = panel_lanes(cols);
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r)
     finish_row(acc[r][0], acc[r][1], lanes, bias, row_bias ? row_bias + r : nullptr, g, rows.c[r]);

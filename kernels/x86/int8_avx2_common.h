@@ -8,11 +8,18 @@
 #include "kernels/int8_tiles.h"
 #include "kernels/ref/gemm_int8.h"
 #include "kernels/x86/avx2_math.h"
+#include "kernels/x86/avx2_panel.h"
 
 namespace adarun::int8::avx2_common {
 // Internal linkage: each file that includes this is built with its own ISA flags, and a shared inline copy
 // (merged by the linker) could run one ISA's instructions on a CPU that has only another's.
 namespace {
+
+using adarun::avx2::gelu_tile;
+using adarun::avx2::load_lanes;
+using adarun::avx2::panel_lanes;
+using adarun::avx2::PanelLanes;
+using adarun::avx2::store_lanes;
 
 // How a kernel wants A: unsigned bytes q + 128 (vpdpbusd), or int16 (vpmaddwd).
 enum class Encoding { kUnsignedBytes, kInt16 };
@@ -78,30 +85,6 @@ inline void quantize_rows(const Int8GemmArgs& g, const QuantizedRows& q, int64_t
   }
 }
 
-// The columns of a panel that are real: every lane of a full panel, the first `cols` of the last one.
-struct PanelLanes {
-  bool full;
-  __m256i lo, hi;
-};
-
-inline PanelLanes panel_lanes(int64_t cols) {
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const auto mask = [&](int64_t valid) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid < 0 ? 0 : valid > 8 ? 8 : valid)), lanes);
-  };
-  return {cols >= 16, mask(cols), mask(cols - 8)};
-}
-
-inline __m256 load_lanes(const float* p, bool full, __m256i mask) { return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask); }
-
-inline void store_lanes(float* p, __m256 v, bool full, __m256i mask) {
-  if (full) {
-    _mm256_storeu_ps(p, v);
-  } else {
-    _mm256_maskstore_ps(p, mask, v);  // the last, partial panel: nothing past column n is touched
-  }
-}
-
 // One row's sums over a 16-column panel -> C: (sum - correction) * (row scale * column scale) + bias (+ C).
 inline void finish_row(__m256i lo, __m256i hi, const int32_t* corrections, const float* scales, float row_scale, const float* bias,
                        const PanelLanes& lanes, bool accumulate, float* out) {
@@ -120,13 +103,6 @@ inline void finish_row(__m256i lo, __m256i hi, const int32_t* corrections, const
   }
   store_lanes(out, vlo, lanes.full, lanes.lo);
   store_lanes(out + 8, vhi, lanes.full, lanes.hi);
-}
-
-__attribute__((noinline)) inline void gelu_tile(float* const* c, int rows, const PanelLanes& lanes) {
-  for (int r = 0; r < rows; ++r) {
-    store_lanes(c[r], adarun::avx2::gelu_ps(load_lanes(c[r], lanes.full, lanes.lo)), lanes.full, lanes.lo);
-    store_lanes(c[r] + 8, adarun::avx2::gelu_ps(load_lanes(c[r] + 8, lanes.full, lanes.hi)), lanes.full, lanes.hi);
-  }
 }
 
 // Sums -> C for a tile's rows, then GELU; Sums(r, &lo, &hi) gives row r's 16 column sums.
