@@ -9,6 +9,7 @@
 namespace adarun::avx2 {
 namespace {
 
+// One row of C over a panel: + bias, + row bias, + C when accumulating; masked only on a partial panel.
 inline void finish_row(__m256 lo, __m256 hi, const PanelLanes& lanes, const float* bias, const float* row_bias, const GemmArgs& g,
                        float* out) {
   if (bias) {
